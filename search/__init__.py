@@ -6,56 +6,78 @@ Library entry points::
     build(["seeds"], "index")
     hits = Engine.open("index").search("Kuril Islands position", k=5)
 
-Nothing heavy (torch, the model, the index) is loaded at import time.
+Nothing heavy (torch, FAISS, the model, the index) is loaded at import time: the names below are
+imported from their modules on first use.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .chunking import Chunker, Passage, split_sentences
-from .documents import Document, LoadReport, load_documents
-from .embedding import Embedder, SentenceTransformerEmbedder
-from .errors import (
-    DocumentNotFound,
-    FpsearchError,
-    IndexBusy,
-    IndexDamaged,
-    IndexIncompatible,
-    IndexMissing,
-    InvalidInput,
-    SourceError,
-)
-from .indexing import IndexSettings, Progress, Report, add, build, remove
-from .retrieval import Engine, Hit, SearchOptions
-from .store import EmbeddedStore, Filter, Store
+_EXPORTS = {
+    "Chunker": "chunking",
+    "Passage": "chunking",
+    "split_sentences": "chunking",
+    "Document": "documents",
+    "LoadReport": "documents",
+    "load_documents": "documents",
+    "Embedder": "embedding",
+    "SentenceTransformerEmbedder": "embedding",
+    "DocumentNotFound": "errors",
+    "FpsearchError": "errors",
+    "IndexBusy": "errors",
+    "IndexDamaged": "errors",
+    "IndexIncompatible": "errors",
+    "IndexMissing": "errors",
+    "InvalidInput": "errors",
+    "SourceError": "errors",
+    "IndexSettings": "indexing",
+    "Progress": "indexing",
+    "Report": "indexing",
+    "add": "indexing",
+    "build": "indexing",
+    "remove": "indexing",
+    "Engine": "retrieval",
+    "Hit": "retrieval",
+    "SearchOptions": "retrieval",
+    "EmbeddedStore": "store",
+    "Filter": "store",
+    "Store": "store",
+}
 
-__all__ = [
-    "Chunker",
-    "Document",
-    "DocumentNotFound",
-    "EmbeddedStore",
-    "Embedder",
-    "Engine",
-    "Filter",
-    "FpsearchError",
-    "Hit",
-    "IndexBusy",
-    "IndexDamaged",
-    "IndexIncompatible",
-    "IndexMissing",
-    "IndexSettings",
-    "InvalidInput",
-    "LoadReport",
-    "Passage",
-    "Progress",
-    "Report",
-    "SearchOptions",
-    "SentenceTransformerEmbedder",
-    "SourceError",
-    "Store",
-    "__version__",
-    "add",
-    "build",
-    "load_documents",
-    "remove",
-    "split_sentences",
-]
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'search' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from .chunking import Chunker, Passage, split_sentences
+    from .documents import Document, LoadReport, load_documents
+    from .embedding import Embedder, SentenceTransformerEmbedder
+    from .errors import (
+        DocumentNotFound,
+        FpsearchError,
+        IndexBusy,
+        IndexDamaged,
+        IndexIncompatible,
+        IndexMissing,
+        InvalidInput,
+        SourceError,
+    )
+    from .indexing import IndexSettings, Progress, Report, add, build, remove
+    from .retrieval import Engine, Hit, SearchOptions
+    from .store import EmbeddedStore, Filter, Store

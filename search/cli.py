@@ -376,5 +376,87 @@ def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     typer.echo("\n".join(lines))
 
 
+@app.command("eval")
+@handle_errors
+def evaluate(
+    queries: Annotated[Path, typer.Option(help="BEIR queries.jsonl (_id, text).")],
+    qrels: Annotated[Path, typer.Option(help="BEIR qrels TSV: query-id, corpus-id, score (with a header).")],
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    mode: Annotated[str, typer.Option(help="dense, lexical or hybrid.")] = "hybrid",
+    fusion: Annotated[str, typer.Option(help="Hybrid fusion: rrf or weighted.")] = "rrf",
+    weight: Annotated[float, typer.Option(help="Dense weight for --fusion weighted (0..1).")] = 0.5,
+    depth: Annotated[int, typer.Option(help="Documents ranked per query (Recall@100 needs 100).")] = 100,
+    since: Annotated[Optional[str], typer.Option(help="Only documents dated on/after.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only documents dated on/before.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option(help="Only this source (repeatable).")] = None,
+    where: Annotated[Optional[list[str]], typer.Option(help="Metadata filter FIELD=VALUE (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Metrics, settings and per-query figures as JSON.")] = False,
+) -> None:
+    """Score retrieval on a BEIR-style query set: nDCG@10, Recall@10/100, MRR@10 (pytrec_eval)."""
+    from .evaluation import evaluate as run_eval
+    from .evaluation import load_qrels, load_queries
+    from .retrieval import Engine
+
+    judged = load_qrels(qrels)
+    asked = load_queries(queries)
+    engine = Engine.open(config.index_dir(index), config.model_name(model))
+    result = run_eval(
+        engine, asked, judged, depth=depth, mode=mode, fusion=fusion, weight=weight,
+        where=_filter(since, until, source, where),
+    )
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    typer.echo(f"{result.queries} queries, mode {mode}" + (f" ({fusion})" if mode == "hybrid" else ""))
+    for name, value in result.metrics.items():
+        typer.echo(f"{name:<11} {value:.4f}")
+    typer.echo(f"{'ms/query':<11} {result.ms_per_query:.1f}")
+
+
+@app.command()
+@handle_errors
+def serve(
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (each loads the model and index).")] = 1,
+    rerank: Annotated[Optional[str], typer.Option(help="Cross-encoder to rerank the top hits with.")] = None,
+    max_k: Annotated[Optional[int], typer.Option(help="Largest k a request may ask for [100].")] = None,
+    max_query_chars: Annotated[Optional[int], typer.Option(help="Longest query [1000 characters].")] = None,
+    max_batch: Annotated[Optional[int], typer.Option(help="Most queries in one POST /search [32].")] = None,
+    max_body_bytes: Annotated[Optional[int], typer.Option(help="Largest request body [1000000 bytes].")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the HTTP API and the search page (FastAPI + uvicorn)."""
+    import os
+
+    import uvicorn
+
+    from .api import ApiSettings, create_app
+    from .errors import InvalidInput
+    from .store import EmbeddedStore
+
+    root = config.index_dir(index)
+    EmbeddedStore.open(root, None).close()  # a missing or damaged index: say so now, not in a worker
+    if workers < 1:
+        raise InvalidInput("--workers must be at least 1")
+    limits = {"max_k": max_k, "max_query_chars": max_query_chars, "max_batch": max_batch,
+              "max_body_bytes": max_body_bytes}
+    settings = ApiSettings.from_env(**limits)
+    _err(f"serving {root} on http://{host}:{port} (search page at /, API docs at /docs)")
+    if workers == 1:
+        uvicorn.run(create_app(root, model, settings, rerank), host=host, port=port, log_level=log_level)
+        return
+    os.environ["FPSEARCH_INDEX"] = str(root.resolve())
+    if model:
+        os.environ["FPSEARCH_MODEL"] = model
+    for name, value in limits.items():
+        if value is not None:
+            os.environ[f"FPSEARCH_{name.upper()}"] = str(value)
+    uvicorn.run("search.api:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level)
+
+
 def main() -> None:
     app(prog_name="fpsearch")

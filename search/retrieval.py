@@ -6,7 +6,8 @@ Scores:
 - ``dense``: cosine similarity of the query and passage vectors (-1..1, higher is closer);
 - ``lexical``: SQLite FTS5 BM25 (0..∞, higher is better; comparable only within one query);
 - ``hybrid``: reciprocal-rank fusion of the two lists, ``Σ 1 / (60 + rank)`` (comparable only
-  within one query), or a weighted sum of min-max normalised scores with ``fusion="weighted"``.
+  within one query), or a weighted sum of min-max normalised scores with ``fusion="weighted"``;
+- with a reranker: the cross-encoder's relevance logit.
 
 Every hit also carries ``cosine`` (its passage vector against the query, when the query was embedded)
 and ``sentence_start``/``sentence_end``: the sentence of the passage closest to the query.
@@ -14,11 +15,12 @@ and ``sentence_start``/``sentence_end``: the sentence of the passage closest to 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -73,6 +75,8 @@ class SearchOptions:
     fusion: Literal["rrf", "weighted"] = "rrf"
     weight: float = 0.5
     depth: int = 100
+    mmr: float | None = None
+    rerank_depth: int = 30
 
     def check(self) -> SearchOptions:
         if not isinstance(self.k, int) or self.k < 1:
@@ -85,6 +89,10 @@ class SearchOptions:
             raise InvalidInput(f"fusion must be rrf or weighted, not {self.fusion!r}")
         if not 0.0 <= self.weight <= 1.0:
             raise InvalidInput("weight must be between 0 and 1")
+        if self.mmr is not None and not 0.0 <= self.mmr <= 1.0:
+            raise InvalidInput("mmr (relevance weight λ) must be between 0 and 1")
+        if self.depth < 1 or self.rerank_depth < 1:
+            raise InvalidInput("depth must be at least 1")
         return self
 
 
@@ -144,6 +152,28 @@ def group(ranked: Sequence[tuple[int, float]], doc_of: dict[int, str], per_doc: 
     return out
 
 
+def mmr_order(
+    ranked: Sequence[tuple[int, float]], vectors: np.ndarray, lam: float, limit: int
+) -> list[tuple[int, float]]:
+    """Maximal marginal relevance: pick, one at a time, the candidate with the best
+    ``λ·relevance − (1−λ)·(highest cosine to anything already picked)``; relevance is the candidate's
+    min-max normalised score. Returns up to ``limit`` entries with their original scores."""
+    if not ranked:
+        return []
+    rel = np.array(list(_minmax(dict(ranked)).values()), dtype=np.float32)
+    picked: list[int] = []
+    closest = np.full(len(ranked), -np.inf, dtype=np.float32)
+    left = np.ones(len(ranked), dtype=bool)
+    for _ in range(min(limit, len(ranked))):
+        penalty = np.where(np.isfinite(closest), closest, 0.0)
+        gain = np.where(left, lam * rel - (1 - lam) * penalty, -np.inf)
+        best = int(np.argmax(gain))
+        picked.append(best)
+        left[best] = False
+        closest = np.maximum(closest, vectors @ vectors[best])
+    return [ranked[i] for i in picked]
+
+
 def best_sentence(
     spans: np.ndarray, vectors: np.ndarray, query_vec: np.ndarray | None, record: PassageRecord, query: str
 ) -> tuple[int, int]:
@@ -173,22 +203,57 @@ def best_sentence(
     return start, end
 
 
+class Reranker(Protocol):
+    """Scores (query, passage) pairs; higher is more relevant."""
+
+    def score(self, query: str, passages: Sequence[str]) -> list[float]: ...
+
+
+class CrossEncoderReranker:
+    """A sentence-transformers ``CrossEncoder``; its scores are the model's raw relevance logits."""
+
+    def __init__(self, model: str) -> None:
+        self.ref = model
+        self._model = None
+        self._lock = threading.Lock()
+
+    def score(self, query: str, passages: Sequence[str]) -> list[float]:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    from sentence_transformers import CrossEncoder
+
+                    try:
+                        self._model = CrossEncoder(self.ref, device="cpu")
+                    except Exception as exc:
+                        raise InvalidInput(f"cannot load reranker {self.ref!r}: {exc}") from exc
+        if not passages:
+            return []
+        scores = self._model.predict([(query, p) for p in passages], show_progress_bar=False)
+        return [float(s) for s in np.asarray(scores).reshape(len(passages), -1)[:, -1]]
+
+
 class Engine:
     """Search over one index. Thread-safe; load once and share."""
 
-    def __init__(self, store: Store, embedder: Embedder | None = None) -> None:
+    def __init__(self, store: Store, embedder: Embedder | None = None, reranker: Reranker | None = None) -> None:
         self.store = store
         self._embedder = embedder
+        self.reranker = reranker
 
     @classmethod
-    def open(cls, index: Path | str, model: str | Embedder | None = None) -> Engine:
+    def open(
+        cls, index: Path | str, model: str | Embedder | None = None, rerank: str | None = None
+    ) -> Engine:
         """Open the index at ``index``. ``model`` defaults to the one the index was built with; a
-        different one is refused, since its vectors would not be comparable."""
+        different one is refused, since its vectors would not be comparable. ``rerank`` names a
+        sentence-transformers cross-encoder (folder or hub name) that reorders the top candidates."""
+        reranker = CrossEncoderReranker(rerank) if rerank else None
         if isinstance(model, str):
             store = EmbeddedStore.open(index, model=canonical_name(model))
-            return cls(store, SentenceTransformerEmbedder(model))
+            return cls(store, SentenceTransformerEmbedder(model), reranker)
         store = EmbeddedStore.open(index)
-        return cls(store, model)
+        return cls(store, model, reranker)
 
     @property
     def embedder(self) -> Embedder:
@@ -234,12 +299,17 @@ class Engine:
         total = self.store.passage_count
         while True:
             ranked, exhausted = self._candidates(query, qvec, opts, depth)
-            records = self.store.passages([pid for pid, _ in ranked])
-            doc_of = {pid: rec.doc_id for pid, rec in records.items()}
+            if opts.mmr is not None and ranked:
+                vecs = self.store.vectors.reconstruct([pid for pid, _ in ranked])
+                ranked = mmr_order(ranked, vecs, opts.mmr, len(ranked))
+            if self.reranker is not None:
+                ranked = self._rerank(query, ranked, opts)
+            doc_of = self.store.passage_docs([pid for pid, _ in ranked])
             chosen = group(ranked, doc_of, opts.per_doc, opts.k)
             if len(chosen) >= opts.k or exhausted or depth >= total:
                 break
             depth *= 4  # grouping dropped too many: look deeper
+        records = self.store.passages([pid for pid, _ in chosen])
         sentences = self.store.sentences([pid for pid, _ in chosen])
         cosines = self._cosines([pid for pid, _ in chosen], qvec)
         hits = []
@@ -266,6 +336,16 @@ class Engine:
                 )
             )
         return hits
+
+    def _rerank(self, query: str, ranked, opts: SearchOptions) -> list[tuple[int, float]]:
+        """Reorder the first ``rerank_depth`` (at least 3·k) candidates by the cross-encoder's score."""
+        head = list(ranked[: max(opts.rerank_depth, opts.k * 3)])
+        records = self.store.passages([pid for pid, _ in head])
+        head = [(pid, s) for pid, s in head if pid in records]
+        scores = self.reranker.score(query, [records[pid].text for pid, _ in head])
+        reordered = sorted(zip([pid for pid, _ in head], scores), key=lambda x: -x[1])
+        seen = {pid for pid, _ in head}
+        return [(pid, float(s)) for pid, s in reordered] + [(p, s) for p, s in ranked if p not in seen]
 
     def _cosines(self, ids: list[int], qvec: np.ndarray | None) -> dict[int, float]:
         if qvec is None or not ids:

@@ -361,6 +361,21 @@ class EmbeddedStore:
         rows = self._rows(sql.format(extra=extra), args)
         return [(int(r[0]), float(r[1])) for r in rows]
 
+    def passage_docs(self, ids: Sequence[int]) -> dict[int, str]:
+        """``{passage id: doc id}`` for these passages (a cheap lookup, for grouping candidates)."""
+        out: dict[int, str] = {}
+        ids = [int(i) for i in ids]
+        for lo in range(0, len(ids), 900):
+            part = ids[lo : lo + 900]
+            out.update(
+                self._rows(
+                    "SELECT p.id, d.doc_id FROM passages p JOIN documents d ON d.id = p.doc "
+                    f"WHERE p.id IN ({','.join('?' * len(part))})",
+                    part,
+                )
+            )
+        return out
+
     def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]:
         """The stored passages with these ids (ids not in the index are left out)."""
         out: dict[int, PassageRecord] = {}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install what the test suite needs and run it: Debian's chromium (for the browser test), a venv with
+# the CPU build of torch, fpsearch with its test extras; then pytest. This is what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  { apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } >/dev/null 2>&1 \
+    || echo "could not install chromium: the browser test will be skipped"
+fi
+python3 -m venv .venv
+. .venv/bin/activate
+pip install -q torch==2.13.0
+pip install -q -e '.[test]'
+python -m pytest "$@"

@@ -1,0 +1,459 @@
+"""The HTTP service: a FastAPI app built by ``create_app``; routes are thin and get the engine injected.
+
+The index and the model are opened in ``lifespan`` and handed to routes with ``Depends(engine)``; tests
+point the app at any index (or override ``engine``). The service notices when another process publishes
+a new index generation (``fpsearch add``/``remove``/``index``) and switches to it between requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field, field_validator
+
+from . import __version__
+from .errors import FpsearchError, InvalidInput
+from .models import canonical_name
+from .retrieval import MODES, Engine, Hit
+from .store import Filter
+from .store.embedded import current_generation
+
+WEB = Path(__file__).resolve().parent / "web"
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Limits that protect a small machine; each can be set with ``FPSEARCH_<NAME>`` or a serve option."""
+
+    max_query_chars: int = 1000
+    max_k: int = 100
+    max_batch: int = 32
+    max_body_bytes: int = 1_000_000
+    max_embed_inputs: int = 256
+    reload_check_seconds: float = 1.0
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> ApiSettings:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"FPSEARCH_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = type(f.default)(raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+class IndexHolder:
+    """The live engine, swapped for a new one when the index on disk moves to a new generation."""
+
+    def __init__(self, index: Path, model: str | None, check_seconds: float) -> None:
+        self.index = index
+        self.model = model
+        self.check_seconds = check_seconds
+        self._lock = threading.Lock()
+        self._checked = time.monotonic()
+        self.engine = Engine.open(index, model)
+
+    def current(self) -> Engine:
+        now = time.monotonic()
+        if now - self._checked >= self.check_seconds:
+            self._checked = now
+            self.reload()
+        return self.engine
+
+    def reload(self, force: bool = False) -> bool:
+        """Open the live generation if it is not the one being served; True if it switched."""
+        live = current_generation(self.index)
+        if live is None or (live == self.engine.store.gen and not force):
+            return False
+        with self._lock:
+            if live == self.engine.store.gen and not force:
+                return False
+            old = self.engine
+            fresh = Engine(type(old.store).open(self.index), old._embedder, old.reranker)
+            self.engine = fresh
+        return True
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def engine(request: Request) -> Engine:
+    """The engine for this request (a FastAPI dependency; override it in tests)."""
+    return request.app.state.holder.current()
+
+
+def limits(request: Request) -> ApiSettings:
+    return request.app.state.settings
+
+
+EngineDep = Annotated[Engine, Depends(engine)]
+LimitsDep = Annotated[ApiSettings, Depends(limits)]
+
+
+# -- response and request models -------------------------------------------------------------
+
+
+class HitModel(BaseModel):
+    """A ranked passage. ``text == document.text[start:end]``; ``sentence_start``/``sentence_end`` mark
+    the sentence closest to the query. ``score``: cosine (dense), BM25 (lexical), reciprocal-rank
+    fusion (hybrid) or reranker logit; ``cosine``: the passage vector against the query vector."""
+
+    rank: int
+    doc_id: str
+    title: str
+    date: str | None
+    source: str
+    score: float
+    cosine: float | None
+    start: int
+    end: int
+    text: str
+    sentence_start: int
+    sentence_end: int
+    passage_id: int
+    metadata: dict[str, Any]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    k: int
+    mode: str
+    took_ms: float
+    hits: list[HitModel]
+
+
+class BatchResponse(BaseModel):
+    took_ms: float
+    results: list[SearchResponse]
+
+
+class SearchRequest(BaseModel):
+    """One query (``query``) or a batch (``queries``), with the same options as GET /search."""
+
+    query: str | None = None
+    queries: list[str] | None = None
+    k: int = Field(10, ge=1)
+    mode: Literal["dense", "lexical", "hybrid"] = "hybrid"
+    per_doc: int | None = Field(2, ge=1)
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    weight: float = Field(0.5, ge=0.0, le=1.0)
+    since: str | None = None
+    until: str | None = None
+    source: list[str] = []
+    where: list[str] = []
+
+
+class DocumentResponse(BaseModel):
+    doc_id: str
+    title: str
+    date: str | None
+    source: str
+    hash: str
+    metadata: dict[str, Any]
+    text: str
+    start: int | None = None
+    end: int | None = None
+    span: str | None = None
+
+
+class EmbeddingRequest(BaseModel):
+    """OpenAI-compatible: ``input`` is a string or a list of strings."""
+
+    input: str | list[str]
+    model: str = "default"
+    encoding_format: Literal["float", "base64"] = "float"
+    dimensions: int | None = None
+    user: str | None = None
+
+    @field_validator("input")
+    @classmethod
+    def not_empty(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list) and not value:
+            raise ValueError("input must not be an empty list")
+        return value
+
+
+class EmbeddingItem(BaseModel):
+    object: Literal["embedding"] = "embedding"
+    index: int
+    embedding: list[float] | str
+
+
+class EmbeddingUsage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingResponse(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[EmbeddingItem]
+    model: str
+    usage: EmbeddingUsage
+
+
+# -- the app ---------------------------------------------------------------------------------
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        too_big = JSONResponse(
+            {"detail": f"request body is over the limit of {self.max_bytes} bytes"}, status_code=413
+        )
+        if declared is not None:
+            try:
+                if int(declared) > self.max_bytes:
+                    return await too_big(scope, receive, send)
+            except ValueError:
+                return await JSONResponse({"detail": "bad Content-Length"}, status_code=400)(scope, receive, send)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            await too_big(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class ModelNotServed(InvalidInput):
+    """The embeddings request names a model this server does not run (404, as OpenAI answers)."""
+
+    http_status = 404
+
+
+def _check_k(k: int, settings: ApiSettings) -> None:
+    if k > settings.max_k:
+        raise InvalidInput(f"k is {k}; the limit is {settings.max_k}")
+
+
+def _check_query(query: str, settings: ApiSettings) -> None:
+    if len(query) > settings.max_query_chars:
+        raise InvalidInput(f"the query is {len(query)} characters; the limit is {settings.max_query_chars}")
+
+
+def _hits(hits: list[Hit]) -> list[HitModel]:
+    return [HitModel(**h.as_dict()) for h in hits]
+
+
+def create_app(
+    index: Path | str | None = None,
+    model: str | None = None,
+    settings: ApiSettings | None = None,
+    rerank: str | None = None,
+) -> FastAPI:
+    """The fpsearch HTTP app for the index at ``index`` (default: the configured index folder)."""
+    from . import config
+
+    root = config.index_dir(index)
+    settings = settings or ApiSettings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        holder = IndexHolder(root, config.model_name(model), settings.reload_check_seconds)
+        if rerank:
+            holder.engine.reranker = Engine.open(root, rerank=rerank).reranker
+        app.state.holder = holder
+        holder.engine.embed(["warm up"])  # load the model before the first request
+        try:
+            yield
+        finally:
+            holder.close()
+
+    app = FastAPI(
+        title="fpsearch",
+        version=__version__,
+        summary="Semantic search over foreign-policy texts, with exact source spans.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+
+    @app.exception_handler(FpsearchError)
+    async def library_error(request: Request, exc: FpsearchError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    def run_search(engine: Engine, queries: list[str], k: int, **options: Any) -> list[SearchResponse]:
+        for q in queries:
+            _check_query(q, settings)
+        _check_k(k, settings)
+        started = time.perf_counter()
+        results = engine.search_many(queries, k=k, **options)
+        took = round((time.perf_counter() - started) * 1000, 2)
+        return [
+            SearchResponse(query=q, k=k, mode=options["mode"], took_ms=took, hits=_hits(h))
+            for q, h in zip(queries, results)
+        ]
+
+    @app.get("/search", response_model=SearchResponse, tags=["search"])
+    def search_get(
+        engine: EngineDep,
+        q: Annotated[str, Query(description="The query text.")],
+        k: Annotated[int, Query(ge=1, description="Number of hits.")] = 10,
+        mode: Annotated[Literal["dense", "lexical", "hybrid"], Query()] = "hybrid",
+        per_doc: Annotated[int | None, Query(ge=1, description="Most passages per document.")] = 2,
+        fusion: Annotated[Literal["rrf", "weighted"], Query()] = "rrf",
+        weight: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5,
+        since: Annotated[str | None, Query(description="YYYY[-MM[-DD]]")] = None,
+        until: Annotated[str | None, Query(description="YYYY[-MM[-DD]]")] = None,
+        source: Annotated[list[str], Query()] = [],
+        where: Annotated[list[str], Query(description="FIELD=VALUE or FIELD=A|B")] = [],
+    ) -> SearchResponse:
+        """Ranked passages for one query, with source spans and the best-matching sentence."""
+        where_ = Filter.build(since, until, source, where)
+        return run_search(
+            engine, [q], k, mode=mode, per_doc=per_doc, fusion=fusion, weight=weight, where=where_
+        )[0]
+
+    @app.post("/search", response_model=SearchResponse | BatchResponse, tags=["search"])
+    def search_post(engine: EngineDep, body: SearchRequest) -> SearchResponse | BatchResponse:
+        """One query (``query``) or a batch (``queries``): the same hits as GET /search."""
+        if (body.query is None) == (body.queries is None):
+            raise InvalidInput("give either 'query' or 'queries'")
+        queries = [body.query] if body.query is not None else list(body.queries or [])
+        if not queries:
+            raise InvalidInput("'queries' is empty")
+        if len(queries) > settings.max_batch:
+            raise InvalidInput(f"{len(queries)} queries; the batch limit is {settings.max_batch}")
+        where_ = Filter.build(body.since, body.until, body.source, body.where)
+        started = time.perf_counter()
+        results = run_search(
+            engine, queries, body.k, mode=body.mode, per_doc=body.per_doc, fusion=body.fusion,
+            weight=body.weight, where=where_,
+        )
+        if body.query is not None:
+            return results[0]
+        return BatchResponse(took_ms=round((time.perf_counter() - started) * 1000, 2), results=results)
+
+    @app.get("/documents/{doc_id:path}", response_model=DocumentResponse, tags=["documents"])
+    def get_document(
+        engine: EngineDep,
+        doc_id: str,
+        start: Annotated[int | None, Query(ge=0)] = None,
+        end: Annotated[int | None, Query(ge=0)] = None,
+    ) -> DocumentResponse:
+        """A stored document; with ``start``/``end`` also that span of its text."""
+        doc = engine.document(doc_id)
+        out = DocumentResponse(
+            doc_id=doc.doc_id, title=doc.title, date=doc.date, source=doc.source, hash=doc.hash,
+            metadata=doc.metadata, text=doc.text,
+        )
+        if start is not None or end is not None:
+            s = 0 if start is None else start
+            e = len(doc.text) if end is None else end
+            if not s <= e <= len(doc.text):
+                raise InvalidInput(f"span {s}-{e} is outside the document (0-{len(doc.text)})")
+            out.start, out.end, out.span = s, e, doc.text[s:e]
+        return out
+
+    @app.post("/v1/embeddings", response_model=EmbeddingResponse, tags=["embeddings"])
+    def embeddings(engine: EngineDep, body: EmbeddingRequest) -> EmbeddingResponse:
+        """OpenAI-compatible embeddings with the index's own model: unit vectors, so a dot product with
+        them ranks passages exactly as fpsearch does."""
+        name = engine.manifest["model"]["name"]
+        accepted = {"default", "fpsearch", name, name.rsplit("/", 1)[-1]}
+        if body.model not in accepted and canonical_name(body.model) != name:
+            raise ModelNotServed(f"model {body.model!r} is not served here; use {name!r} (or 'default')")
+        texts = [body.input] if isinstance(body.input, str) else list(body.input)
+        if len(texts) > settings.max_embed_inputs:
+            raise InvalidInput(f"{len(texts)} inputs; the limit is {settings.max_embed_inputs}")
+        dim = int(engine.manifest["model"]["dimension"])
+        if body.dimensions is not None and body.dimensions != dim:
+            raise InvalidInput(f"this model gives {dim} dimensions, not {body.dimensions}")
+        counter = engine.embedder.counter
+        counts = counter.count(texts)
+        limit = engine.embedder.max_tokens
+        for i, n in enumerate(counts):
+            if n > limit:
+                raise InvalidInput(f"input {i} is {n} tokens; the model reads at most {limit}")
+        vectors = engine.embed(texts)
+        data = []
+        for i, v in enumerate(vectors):
+            if body.encoding_format == "base64":
+                emb: list[float] | str = base64.b64encode(np.asarray(v, dtype="<f4").tobytes()).decode()
+            else:
+                emb = [float(x) for x in v]
+            data.append(EmbeddingItem(index=i, embedding=emb))
+        tokens = sum(counts) + 2 * len(texts)
+        return EmbeddingResponse(data=data, model=name, usage=EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens))
+
+    @app.get("/health", tags=["service"])
+    def health(engine: EngineDep) -> dict[str, Any]:
+        """Liveness and what is being served."""
+        return {
+            "status": "ok",
+            "generation": engine.store.gen.name,
+            "documents": engine.store.document_count,
+            "passages": engine.store.passage_count,
+        }
+
+    @app.get("/info", tags=["service"])
+    def info(engine: EngineDep) -> dict[str, Any]:
+        """The index manifest, file sizes and the service limits."""
+        store = engine.store
+        return {
+            "index": str(store.root),
+            "generation": store.gen.name,
+            **store.manifest,
+            "sizes": store.file_sizes(),
+            "limits": settings.__dict__,
+            "modes": list(MODES),
+        }
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(WEB / "index.html")
+
+    @app.get("/view", include_in_schema=False)
+    def view() -> FileResponse:
+        return FileResponse(WEB / "view.html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    app.mount("/static", StaticFiles(directory=WEB), name="static")
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (used by ``fpsearch serve --workers N``)."""
+    return create_app(os.environ.get("FPSEARCH_INDEX"), os.environ.get("FPSEARCH_MODEL"))

@@ -1,0 +1,226 @@
+"""The HTTP service: TestClient for routes and errors, a real uvicorn server for the openai client."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from search import Engine
+from search.api import ApiSettings, create_app
+
+
+@pytest.fixture(scope="module")
+def client(real_index: Path):
+    app = create_app(real_index, settings=ApiSettings(max_k=50, max_batch=4, max_body_bytes=20_000))
+    with TestClient(app) as c:
+        yield c
+
+
+def test_search_get_spans_round_trip_against_documents(client) -> None:
+    r = client.get("/search", params={"q": "Kuril Islands position", "k": 5})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["query"] == "Kuril Islands position" and body["took_ms"] >= 0
+    assert len(body["hits"]) == 5
+    assert sum("Kuril" in h["text"] for h in body["hits"][:3]) >= 2
+    for h in body["hits"]:
+        doc = client.get(f"/documents/{h['doc_id']}", params={"start": h["start"], "end": h["end"]}).json()
+        assert doc["text"][h["start"] : h["end"]] == h["text"] == doc["span"]
+
+
+def test_search_post_single_and_batch_match_get(client) -> None:
+    single = client.post("/search", json={"query": "peace treaty with Japan", "k": 3}).json()
+    got = client.get("/search", params={"q": "peace treaty with Japan", "k": 3}).json()
+    assert [h["passage_id"] for h in single["hits"]] == [h["passage_id"] for h in got["hits"]]
+    batch = client.post("/search", json={"queries": ["peace treaty with Japan", "Kuril"], "k": 2, "mode": "dense"})
+    assert batch.status_code == 200
+    results = batch.json()["results"]
+    assert [r["query"] for r in results] == ["peace treaty with Japan", "Kuril"]
+    assert all(r["mode"] == "dense" and len(r["hits"]) == 2 for r in results)
+
+
+def test_filters_and_modes_over_http(client) -> None:
+    for mode in ("dense", "lexical", "hybrid"):
+        r = client.get("/search", params={"q": "Kuril", "mode": mode, "since": "2016", "until": "2018-12-31"})
+        assert r.status_code == 200, r.text
+        assert all("2016" <= h["date"][:4] <= "2018" for h in r.json()["hits"])
+
+
+def test_documents_with_slashes_and_bad_spans(client, tmp_path: Path) -> None:
+    r = client.get("/documents/russia-japan-kuril-islands.txt")
+    assert r.status_code == 200 and "Kuril" in r.json()["text"]
+    assert client.get("/documents/nope/with/slashes").status_code == 404
+    assert "detail" in client.get("/documents/nope").json()
+    bad = client.get("/documents/russia-japan-kuril-islands.txt", params={"start": 10, "end": 5})
+    assert bad.status_code == 422 and "outside the document" in bad.json()["detail"]
+    assert client.get("/documents/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "params, status",
+    [
+        ({"q": ""}, 422),
+        ({"q": "   "}, 422),
+        ({"q": "x", "k": 0}, 422),
+        ({"q": "x", "k": 51}, 422),
+        ({"q": "x", "k": "many"}, 422),
+        ({"q": "x" * 1001}, 422),
+        ({"q": "x", "mode": "magic"}, 422),
+        ({"q": "x", "since": "soon"}, 422),
+        ({"q": "x", "where": "novalue"}, 422),
+        ({"q": '"unbalanced NEAR( AND'}, 200),
+        ({}, 422),
+    ],
+)
+def test_bad_search_input_is_4xx_with_detail(client, params, status) -> None:
+    r = client.get("/search", params=params)
+    assert r.status_code == status, r.text
+    if status >= 400:
+        assert "detail" in r.json()
+
+
+def test_post_limits(client) -> None:
+    assert client.post("/search", json={"queries": ["a"] * 5}).status_code == 422
+    assert client.post("/search", json={}).status_code == 422
+    assert client.post("/search", json={"query": "a", "queries": ["b"]}).status_code == 422
+    assert client.post("/search", json={"queries": []}).status_code == 422
+    big = client.post("/search", json={"query": "x" * 30_000})
+    assert big.status_code == 413 and "limit" in big.json()["detail"]
+    bad_json = client.post("/search", content=b"{not json", headers={"content-type": "application/json"})
+    assert bad_json.status_code == 422
+
+
+def test_embeddings_are_the_index_vectors(client, real_index: Path) -> None:
+    texts = ["peace treaty with Japan", "Kuril Islands"]
+    r = client.post("/v1/embeddings", json={"input": texts, "model": "sentence-transformers/all-MiniLM-L6-v2"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["object"] == "list" and body["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert [d["index"] for d in body["data"]] == [0, 1]
+    assert body["usage"]["prompt_tokens"] > 0
+    got = np.array([d["embedding"] for d in body["data"]], dtype=np.float32)
+    assert got.shape == (2, 384)
+    want = Engine.open(real_index).embed(texts)
+    assert np.allclose(got, want, atol=1e-5)
+    b64 = client.post("/v1/embeddings", json={"input": "Kuril Islands", "encoding_format": "base64"}).json()
+    decoded = np.frombuffer(base64.b64decode(b64["data"][0]["embedding"]), dtype="<f4")
+    assert np.allclose(decoded, want[1], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"input": [], "model": "default"}, {"input": "x", "model": "text-embedding-3-small"},
+     {"input": [[1, 2, 3]]}, {"input": "x", "dimensions": 12}, {"input": "word " * 400},
+     {"input": ["x"] * 300}, {"model": "default"}],
+)
+def test_bad_embedding_requests(client, body) -> None:
+    r = client.post("/v1/embeddings", json=body)
+    assert 400 <= r.status_code < 500 and "detail" in r.json(), r.text
+
+
+def test_health_info_docs_and_page(client) -> None:
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["documents"] == 7
+    info = client.get("/info").json()
+    assert info["model"]["dimension"] == 384 and info["limits"]["max_k"] == 50
+    assert client.get("/docs").status_code == 200
+    schema = client.get("/openapi.json").json()
+    assert {"/search", "/v1/embeddings", "/documents/{doc_id}", "/health", "/info"} <= set(schema["paths"])
+    page = client.get("/")
+    assert page.status_code == 200 and "fpsearch" in page.text
+    assert client.get("/static/app.js").status_code == 200
+
+
+def test_missing_index_fails_at_startup(tmp_path: Path) -> None:
+    from search.errors import IndexMissing
+
+    with pytest.raises(IndexMissing):
+        with TestClient(create_app(tmp_path / "none")):
+            pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(real_index: Path):
+    """A real uvicorn server on loopback, in a thread."""
+    import uvicorn
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(real_index), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 120
+    while not srv.started:
+        if time.time() > deadline or not thread.is_alive():
+            raise RuntimeError("server did not start")
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_official_openai_client_gets_the_same_vectors(server: str, real_index: Path) -> None:
+    import openai
+
+    client = openai.OpenAI(base_url=server + "/v1", api_key="x")
+    texts = ["What did Putin say about a peace treaty with Japan?", "Kuril Islands position"]
+    result = client.embeddings.create(model="sentence-transformers/all-MiniLM-L6-v2", input=texts)
+    got = np.array([d.embedding for d in result.data], dtype=np.float32)
+    want = Engine.open(real_index).embed(texts)
+    assert got.shape == (2, 384)
+    cos = (got * want).sum(axis=1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)
+    assert (cos > 0.999).all()
+    with pytest.raises(openai.NotFoundError):
+        client.embeddings.create(model="text-embedding-3-small", input="x")
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_search_page_in_a_real_browser(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(__file__).resolve().parent.parent / "build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        for name, viewport in (("laptop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})):
+            page = browser.new_page(viewport=viewport)
+            page.goto(server + "/")
+            page.fill("#q", "Kuril Islands position")
+            page.click("button[type=submit]")
+            page.wait_for_selector(".hit")
+            hits = page.locator(".hit")
+            assert hits.count() == 10
+            assert "Kuril" in hits.first.inner_text()
+            assert page.locator(".hit mark").count() == 10
+            page.screenshot(path=str(shots / f"search-{name}.png"), full_page=False)
+            with page.expect_navigation():
+                hits.first.locator("h2 a").click()
+            page.wait_for_selector("#hit")
+            span = page.locator("#hit")
+            assert span.inner_text().strip()
+            assert span.locator("strong").count() == 1
+            box = span.bounding_box()
+            assert box is not None and 0 <= box["y"] < viewport["height"], "the span is scrolled into view"
+            page.screenshot(path=str(shots / f"document-{name}.png"), full_page=False)
+            page.close()
+        browser.close()
