@@ -162,13 +162,14 @@ def index(
     max_tokens: Annotated[int, typer.Option(help="Largest passage, in model tokens.")] = 200,
     overlap: Annotated[int, typer.Option(help="Whole sentences shared by neighbouring passages.")] = 1,
     batch_size: Annotated[int, typer.Option(help="Passages per model batch.")] = 32,
+    exact: Annotated[bool, typer.Option("--exact", help="Keep exact vector search at any size (no ANN).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Build a fresh index from .txt/.md files, folders and .jsonl(.gz) files (replaces the old one on success)."""
     from .indexing import IndexSettings, build
 
-    settings = IndexSettings(max_tokens=max_tokens, overlap=overlap, batch_size=batch_size)
+    settings = IndexSettings(max_tokens=max_tokens, overlap=overlap, batch_size=batch_size, exact=exact)
     with BarProgress(quiet) as bar:
         report = build(
             _resolve_paths(paths),
@@ -214,7 +215,7 @@ def remove(
     _print_report(report, as_json, "updated")
 
 
-def _open_engine(index: Path | None, model: str | None):
+def _open_engine(index: Path | None, model: str | None, rerank: str | None = None):
     from .indexing import build
     from .retrieval import Engine
     from .store import index_exists
@@ -225,7 +226,7 @@ def _open_engine(index: Path | None, model: str | None):
         _err(f"no index yet at {root}: building it from {corpus} first (once)")
         with BarProgress() as bar:
             build([corpus], root, config.model_name(model), progress=bar)
-    return Engine.open(root, config.model_name(model))
+    return Engine.open(root, config.model_name(model), rerank)
 
 
 def _filter(since, until, source, where):
@@ -276,6 +277,9 @@ def query(
     until: Annotated[Optional[str], typer.Option(help="Only documents dated on/before (YYYY[-MM[-DD]]).")] = None,
     source: Annotated[Optional[list[str]], typer.Option(help="Only this source (repeatable).")] = None,
     where: Annotated[Optional[list[str]], typer.Option(help="Metadata filter FIELD=VALUE or FIELD=A|B (repeatable).")] = None,
+    mmr: Annotated[Optional[float], typer.Option(help="Diversify with MMR; relevance weight λ in 0..1.")] = None,
+    rerank: Annotated[Optional[str], typer.Option(help="Cross-encoder (folder or name) to rerank the top hits.")] = None,
+    exact: Annotated[bool, typer.Option("--exact", help="Exact vector search on an ANN index.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per hit and line.")] = False,
 ) -> None:
     """Search the index and print ranked passages with their source spans."""
@@ -286,8 +290,8 @@ def query(
     if k < 1:
         raise InvalidInput("-k must be at least 1")
     filt = _filter(since, until, source, where)
-    engine = _open_engine(index, model)
-    hits = engine.search(text, k=k, mode=mode, per_doc=per_doc or None, where=filt)
+    engine = _open_engine(index, model, rerank)
+    hits = engine.search(text, k=k, mode=mode, per_doc=per_doc or None, where=filt, mmr=mmr, exact=exact)
     if as_json:
         for hit in hits:
             typer.echo(json.dumps({"query": text, **hit.as_dict()}, ensure_ascii=False))
@@ -391,6 +395,8 @@ def evaluate(
     until: Annotated[Optional[str], typer.Option(help="Only documents dated on/before.")] = None,
     source: Annotated[Optional[list[str]], typer.Option(help="Only this source (repeatable).")] = None,
     where: Annotated[Optional[list[str]], typer.Option(help="Metadata filter FIELD=VALUE (repeatable).")] = None,
+    rerank: Annotated[Optional[str], typer.Option(help="Cross-encoder (folder or name) to rerank the top hits.")] = None,
+    exact: Annotated[bool, typer.Option("--exact", help="Exact vector search on an ANN index.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Metrics, settings and per-query figures as JSON.")] = False,
 ) -> None:
     """Score retrieval on a BEIR-style query set: nDCG@10, Recall@10/100, MRR@10 (pytrec_eval)."""
@@ -400,10 +406,10 @@ def evaluate(
 
     judged = load_qrels(qrels)
     asked = load_queries(queries)
-    engine = Engine.open(config.index_dir(index), config.model_name(model))
+    engine = Engine.open(config.index_dir(index), config.model_name(model), rerank)
     result = run_eval(
         engine, asked, judged, depth=depth, mode=mode, fusion=fusion, weight=weight,
-        where=_filter(since, until, source, where),
+        where=_filter(since, until, source, where), exact=exact,
     )
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))

@@ -25,9 +25,10 @@ from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import DocumentNotFound, InvalidInput, SourceError
 from .store import EmbeddedStore, index_exists, writer_lock
 from .store.embedded import current_generation, read_manifest
+from .store.vectors import ANN_THRESHOLD
 
 CHECKPOINT_DIR = ".build"
-PART_SIZE = 2048
+PART_SIZE = int(os.environ.get("FPSEARCH_PART_SIZE", "2048"))  # passages per embedding checkpoint
 DEFAULT_MAX_TOKENS = 200
 DEFAULT_OVERLAP = 1
 
@@ -53,6 +54,8 @@ class IndexSettings:
     overlap: int = DEFAULT_OVERLAP
     embed_title: bool = False
     batch_size: int = 32
+    exact: bool = False
+    ann_threshold: int | None = None
 
     def manifest(self, embedder: Embedder) -> dict[str, Any]:
         import blingfire
@@ -67,15 +70,22 @@ class IndexSettings:
                 "overlap": self.overlap,
                 "embed_title": self.embed_title,
             },
+            "ann": {
+                "exact": self.exact,
+                "threshold": self.ann_threshold or int(os.environ.get("FPSEARCH_ANN_THRESHOLD", ANN_THRESHOLD)),
+            },
         }
 
     @classmethod
     def from_manifest(cls, manifest: dict[str, Any]) -> IndexSettings:
         chunking = manifest.get("chunking", {})
+        ann = manifest.get("ann", {})
         return cls(
             max_tokens=chunking.get("max_tokens"),
             overlap=chunking.get("overlap", DEFAULT_OVERLAP),
             embed_title=chunking.get("embed_title", False),
+            exact=ann.get("exact", False),
+            ann_threshold=ann.get("threshold"),
         )
 
 
@@ -327,6 +337,11 @@ def build(
     return report
 
 
+def _kept_settings(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The settings a change to an existing index keeps: its model, chunking and vector index."""
+    return {k: manifest[k] for k in ("model", "chunking", "ann") if k in manifest}
+
+
 def _open_base(root: Path) -> EmbeddedStore:
     return EmbeddedStore.open(root)
 
@@ -364,7 +379,7 @@ def add(
                 else:
                     report.updated += 1
             if docs:
-                manifest_settings = {k: base.manifest[k] for k in ("model", "chunking")}
+                manifest_settings = _kept_settings(base.manifest)
                 embedder = model or SentenceTransformerEmbedder(base.manifest["model"]["name"])
                 settings = IndexSettings.from_manifest(base.manifest)
                 passages, vectors, svecs = _prepare(
@@ -396,7 +411,7 @@ def remove(doc_ids: Sequence[str], index: Path | str, progress: Progress | None 
             report.missing = [d for d in dict.fromkeys(doc_ids) if d not in known]
             if not present:
                 raise DocumentNotFound("no such document in the index: " + ", ".join(report.missing))
-            manifest_settings = {k: base.manifest[k] for k in ("model", "chunking")}
+            manifest_settings = _kept_settings(base.manifest)
             empty = np.zeros((0, int(base.manifest["model"]["dimension"])), dtype=np.float32)
             _write(root, manifest_settings, base, [], [], empty, [], progress, report, remove=present)
         finally:

@@ -77,6 +77,7 @@ class SearchOptions:
     depth: int = 100
     mmr: float | None = None
     rerank_depth: int = 30
+    exact: bool = False
 
     def check(self) -> SearchOptions:
         if not isinstance(self.k, int) or self.k < 1:
@@ -285,7 +286,7 @@ class Engine:
     def _candidates(self, query: str, qvec: np.ndarray | None, opts: SearchOptions, depth: int):
         dense = lexical = []
         if opts.mode != "lexical":
-            dense = self.store.search_dense(qvec[None, :], depth, opts.where)[0]
+            dense = self.store.search_dense(qvec[None, :], depth, opts.where, opts.exact)[0]
         if opts.mode != "dense":
             lexical = self.store.search_lexical(query, depth, opts.where)
         if opts.mode == "dense":

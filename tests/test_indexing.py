@@ -213,3 +213,27 @@ def test_search_many_matches_single_searches(tmp_path: Path, corpus: Path, fake)
     batch = engine.search_many(queries, k=3)
     assert batch == [engine.search(q, k=3) for q in queries]
     assert np.allclose(np.linalg.norm(engine.embed(queries), axis=1), 1.0)
+
+
+def test_ann_index_keeps_deletes_filters_and_exact_fallback(tmp_path: Path, fake, monkeypatch) -> None:
+    monkeypatch.setenv("FPSEARCH_ANN_THRESHOLD", "300")
+    rows = [
+        {"_id": f"d{i}", "date": f"{2000 + i % 20}-01-01", "text": " ".join(f"topic{(i * 7 + j) % 97}" for j in range(12))}
+        for i in range(400)
+    ]
+    corpus = tmp_path / "many.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in rows))
+    idx = tmp_path / "idx"
+    build([corpus], idx, model=fake)
+    store = EmbeddedStore.open(idx)
+    assert store.vectors.is_ann and store.manifest["vectors"]["type"].startswith("IVF")
+    engine = Engine(store, fake)
+    exact = engine.search("topic5 topic12", k=10, mode="dense", per_doc=None, exact=True)
+    approx = engine.search("topic5 topic12", k=10, mode="dense", per_doc=None)
+    assert len(approx) == 10 and approx[0].passage_id == exact[0].passage_id
+    only_2019 = engine.search("topic5", k=5, mode="dense", where=Filter.build(since="2019", until="2019"))
+    assert len(only_2019) == 5 and {h.date[:4] for h in only_2019} == {"2019"}
+    remove(["d0", "d1"], idx)
+    store = EmbeddedStore.open(idx)
+    assert store.vectors.is_ann and store.passage_count == store.vectors.ntotal
+    assert sorted(store.vectors.ids().tolist()) == sorted(store.passages(store.vectors.ids().tolist()))

@@ -48,6 +48,8 @@ DB = "store.sqlite"
 VECTORS = "vectors.faiss"
 LOCK = ".lock"
 _GEN = re.compile(r"^gen-(\d{6,})$")
+# BM25 weight of a passage's document title against its text (FTS5 column weights).
+TITLE_WEIGHT = 0.5
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -262,7 +264,7 @@ class EmbeddedStore:
                     f"{path} is {path.stat().st_size} bytes, the manifest says {expected}: the file is "
                     "damaged; run `fpsearch check` and rebuild the index"
                 )
-        vectors = VectorIndex.read(gen / VECTORS)
+        vectors = VectorIndex.read(gen / VECTORS, manifest.get("vectors"))
         store = cls(root, gen, manifest, vectors)
         counts = manifest.get("counts", {})
         try:
@@ -333,20 +335,22 @@ class EmbeddedStore:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def search_dense(
-        self, vectors: np.ndarray, k: int, where: Filter | None = None
+        self, vectors: np.ndarray, k: int, where: Filter | None = None, exact: bool = False
     ) -> list[list[tuple[int, float]]]:
-        """Top ``k`` ``(passage id, cosine)`` per query vector, best first, filter applied before top-k."""
+        """Top ``k`` ``(passage id, cosine)`` per query vector, best first, filter applied before top-k.
+        ``exact`` searches every inverted list of an approximate index."""
         allowed = None if where is None or where.empty else self.filtered_ids(where)
-        return self.vectors.search(vectors, k, allowed)
+        return self.vectors.search(vectors, k, allowed, exact=exact)
 
     def search_lexical(self, query: str, k: int, where: Filter | None = None) -> list[tuple[int, float]]:
         """Top ``k`` ``(passage id, BM25)`` for ``query`` (higher is better), via FTS5."""
         match = fts_query(query)
         if match is None or k < 1:
             return []
+        bm25 = f"bm25(passages_fts, {TITLE_WEIGHT}, 1.0)"
         sql = (
-            "SELECT rowid, -bm25(passages_fts, 0.5, 1.0) FROM passages_fts "
-            "WHERE passages_fts MATCH ? {extra} ORDER BY bm25(passages_fts, 0.5, 1.0) LIMIT ?"
+            f"SELECT rowid, -{bm25} FROM passages_fts "
+            f"WHERE passages_fts MATCH ? {{extra}} ORDER BY {bm25} LIMIT ?"
         )
         args: list[Any] = [match]
         extra = ""
@@ -492,7 +496,7 @@ class GenerationWriter:
         self.created = base.manifest.get("created") if base else _now()
         if base is not None:
             shutil.copyfile(base.gen / DB, folder / DB)
-            self.vectors = VectorIndex.read(base.gen / VECTORS)
+            self.vectors = VectorIndex.read(base.gen / VECTORS, base.manifest.get("vectors"))
         else:
             self.vectors = VectorIndex.empty(int(settings["model"]["dimension"]))
         self.conn = sqlite3.connect(folder / DB, isolation_level=None)
@@ -606,7 +610,7 @@ class GenerationWriter:
             "created": self.created,
             "updated": _now(),
             "package_version": __version__,
-            **{k: v for k, v in self.settings.items() if k != "ann"},
+            **self.settings,
             "counts": {"documents": documents, "passages": passages},
             "sources": sources,
             "vectors": self.vectors.describe(),

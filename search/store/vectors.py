@@ -1,7 +1,15 @@
-"""The FAISS side of the embedded store: inner-product search over unit vectors, keyed by passage id."""
+"""The FAISS side of the embedded store: inner-product search over unit vectors, keyed by passage id.
+
+Small indexes are exact (``IndexIDMap2`` over ``IndexFlatIP``). From ``ANN_THRESHOLD`` vectors on, the
+index is an inverted file (``IndexIVFFlat``, ``nlist ≈ 4·√n`` lists, trained on a seeded sample) that
+searches ``nprobe`` lists per query; ``exact=True`` searches every list, which is exact. Deletes work in
+both (IVF keeps a hash-table direct map for ``remove_ids`` and ``reconstruct``). See BENCHMARKS.md for
+the recall and speed that chose the defaults (``scripts/bench_ann.py``).
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -10,24 +18,42 @@ import numpy as np
 
 from ..errors import IndexDamaged
 
+ANN_THRESHOLD = 200_000
+DEFAULT_NPROBE = 32
+TRAIN_SAMPLE = 100_000
+# With a filter that leaves few passages, scoring those directly beats probing lists (and is exact).
+DIRECT_FILTER_LIMIT = 50_000
+
+
+def nlist_for(n: int) -> int:
+    """Inverted lists for ``n`` vectors: about 4·√n, a power of two, at least 64."""
+    return max(64, 2 ** round(math.log2(4 * math.sqrt(max(n, 1)))))
+
 
 class VectorIndex:
     """Passage vectors in FAISS. Scores are inner products of unit vectors, i.e. cosine similarity."""
 
-    def __init__(self, index: faiss.Index) -> None:
+    def __init__(self, index: faiss.Index, nprobe: int = DEFAULT_NPROBE, trained_on: int = 0) -> None:
         self.index = index
+        self.nprobe = nprobe
+        self.trained_on = trained_on
 
     @classmethod
     def empty(cls, dimension: int) -> VectorIndex:
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
 
     @classmethod
-    def read(cls, path: Path) -> VectorIndex:
+    def read(cls, path: Path, described: dict[str, Any] | None = None) -> VectorIndex:
+        """Load a written index; ``described`` is what ``describe()`` said when it was written."""
+        described = described or {}
         try:
             index = faiss.read_index(str(path))
         except RuntimeError as exc:
             raise IndexDamaged(f"{path} is not a readable FAISS index; rebuild the index") from exc
-        return cls(index)
+        ivf = _ivf(index)
+        if ivf is not None:
+            ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+        return cls(index, int(described.get("nprobe", DEFAULT_NPROBE)), int(described.get("trained_on", 0)))
 
     def write(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))
@@ -40,6 +66,10 @@ class VectorIndex:
     def dimension(self) -> int:
         return int(self.index.d)
 
+    @property
+    def is_ann(self) -> bool:
+        return _ivf(self.index) is not None
+
     def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
         self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
 
@@ -48,33 +78,118 @@ class VectorIndex:
 
     def reconstruct(self, ids: list[int]) -> np.ndarray:
         """The stored vectors of these passage ids."""
-        if not ids:
+        if len(ids) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.stack([self.index.reconstruct(int(i)) for i in ids])
+        return self.index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
 
     def ids(self) -> np.ndarray:
-        return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+        """Every passage id held, in no particular order."""
+        ivf = _ivf(self.index)
+        if ivf is None:
+            return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+        invlists = ivf.invlists
+        parts = [
+            faiss.rev_swig_ptr(invlists.get_ids(n), invlists.list_size(n)).copy()
+            for n in range(ivf.nlist)
+            if invlists.list_size(n)
+        ]
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, vectors)`` of everything held."""
+        ids = self.ids()
+        return ids, self.reconstruct(ids.tolist())
 
     def finalize(self, ann: dict[str, Any]) -> None:
-        """Called before writing: the place where the index type is chosen for its size."""
+        """Before writing: switch to an inverted file once the index is large enough (or retrain one
+        that has grown to twice the size it was trained on)."""
+        threshold = int(ann.get("threshold", ANN_THRESHOLD))
+        if self.ntotal < threshold or ann.get("exact"):
+            if self.is_ann and ann.get("exact"):
+                self._rebuild_flat()
+            return
+        if self.is_ann and self.ntotal <= 2 * self.trained_on:
+            return
+        self._rebuild_ivf(int(ann.get("seed", 0)))
+
+    def _rebuild_flat(self) -> None:
+        ids, vecs = self.all_vectors()
+        flat = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+        flat.add_with_ids(vecs, ids)
+        self.index = flat
+
+    def _rebuild_ivf(self, seed: int) -> None:
+        ids, vecs = self.all_vectors()
+        nlist = nlist_for(len(ids))
+        quantizer = faiss.IndexFlatIP(self.dimension)
+        ivf = faiss.IndexIVFFlat(quantizer, self.dimension, nlist, faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(seed)
+        sample = vecs[rng.choice(len(vecs), size=min(len(vecs), TRAIN_SAMPLE), replace=False)]
+        ivf.cp.seed = seed
+        ivf.train(np.ascontiguousarray(sample))
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+        ivf.add_with_ids(vecs, ids)
+        self.index = ivf
+        self.trained_on = len(ids)
 
     def describe(self) -> dict[str, Any]:
-        return {"type": "IDMap2,Flat", "metric": "inner_product", "dimension": self.dimension}
+        ivf = _ivf(self.index)
+        out: dict[str, Any] = {"metric": "inner_product", "dimension": self.dimension}
+        if ivf is None:
+            out["type"] = "IDMap2,Flat"
+        else:
+            out.update(type=f"IVF{ivf.nlist},Flat", nlist=int(ivf.nlist), nprobe=self.nprobe,
+                       trained_on=self.trained_on)
+        return out
 
     def search(
-        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None, exact: bool = False
     ) -> list[list[tuple[int, float]]]:
-        """Top-k ``(id, score)`` per query, best first; ``allowed`` limits the ids that may be returned."""
+        """Top-k ``(id, score)`` per query, best first; ``allowed`` limits the ids that may be returned.
+
+        On an inverted file, ``exact`` probes every list; a filter leaving at most
+        ``DIRECT_FILTER_LIMIT`` passages is scored directly (exact), and a filtered probe that finds
+        fewer than k passages falls back to that too, so a filter never costs hits that exist.
+        """
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         limit = self.ntotal if allowed is None else min(self.ntotal, len(allowed))
         k = min(k, limit)
         if k < 1 or len(queries) == 0:
             return [[] for _ in range(len(queries))]
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+        ivf = _ivf(self.index)
+        if ivf is not None and allowed is not None and len(allowed) <= DIRECT_FILTER_LIMIT:
+            return self._direct(queries, k, allowed)
+        sel = faiss.IDSelectorBatch(allowed.astype(np.int64)) if allowed is not None else None
+        if ivf is None:
+            params = faiss.SearchParameters(sel=sel) if sel is not None else None
+        else:
+            nprobe = ivf.nlist if exact else min(self.nprobe, ivf.nlist)
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe) if sel is not None else (
+                faiss.SearchParametersIVF(nprobe=nprobe)
+            )
         scores, ids = self.index.search(queries, k, params=params)
-        return [
+        out = [
             [(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i >= 0]
             for row_ids, row_scores in zip(ids, scores)
         ]
+        if ivf is not None and allowed is not None and any(len(r) < k for r in out):
+            return self._direct(queries, k, allowed)
+        return out
+
+    def _direct(self, queries: np.ndarray, k: int, allowed: np.ndarray) -> list[list[tuple[int, float]]]:
+        vecs = self.reconstruct(allowed.tolist())
+        scores = queries @ vecs.T
+        out = []
+        for row in scores:
+            top = np.argpartition(-row, k - 1)[:k] if k < len(row) else np.arange(len(row))
+            top = top[np.argsort(-row[top], kind="stable")]
+            out.append([(int(allowed[i]), float(row[i])) for i in top])
+        return out
+
+
+def _ivf(index: faiss.Index):
+    try:
+        return faiss.extract_index_ivf(index)
+    except RuntimeError:
+        return None
+
