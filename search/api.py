@@ -8,6 +8,7 @@ a new index generation (``fpsearch add``/``remove``/``index``) and switches to i
 from __future__ import annotations
 
 import base64
+import hmac
 import os
 import threading
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -43,6 +44,7 @@ class ApiSettings:
     max_batch: int = 32
     max_body_bytes: int = 1_000_000
     max_embed_inputs: int = 256
+    max_add_documents: int = 100
     reload_check_seconds: float = 1.0
 
     @classmethod
@@ -187,6 +189,39 @@ class EmbeddingRequest(BaseModel):
         return value
 
 
+class DocumentIn(BaseModel):
+    """A document to add or replace (same id and content: nothing changes)."""
+
+    doc_id: str = Field(min_length=1, max_length=1000)
+    text: str = Field(min_length=1)
+    title: str = ""
+    date: str | None = None
+    source: str = "api"
+    metadata: dict[str, Any] = {}
+
+    @field_validator("text")
+    @classmethod
+    def has_words(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is empty")
+        return value
+
+
+class AddRequest(BaseModel):
+    documents: list[DocumentIn] = Field(min_length=1)
+
+
+class ChangeResponse(BaseModel):
+    generation: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    missing: list[str] = []
+    passages: int = 0
+    seconds: float = 0.0
+
+
 class EmbeddingItem(BaseModel):
     object: Literal["embedding"] = "embedding"
     index: int
@@ -255,6 +290,17 @@ class ModelNotServed(InvalidInput):
     http_status = 404
 
 
+def require_token(request: Request) -> None:
+    """Writes need ``Authorization: Bearer $FPSEARCH_TOKEN`` (compared in constant time); without a
+    configured token they are disabled."""
+    token = request.app.state.token
+    if not token:
+        raise HTTPException(403, "writes are disabled: start the server with FPSEARCH_TOKEN set")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+
+
 def _check_k(k: int, settings: ApiSettings) -> None:
     if k > settings.max_k:
         raise InvalidInput(f"k is {k}; the limit is {settings.max_k}")
@@ -300,6 +346,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.token = os.environ.get("FPSEARCH_TOKEN") or None
 
     @app.exception_handler(FpsearchError)
     async def library_error(request: Request, exc: FpsearchError) -> JSONResponse:
@@ -382,6 +429,47 @@ def create_app(
                 raise InvalidInput(f"span {s}-{e} is outside the document (0-{len(doc.text)})")
             out.start, out.end, out.span = s, e, doc.text[s:e]
         return out
+
+    def changed(request: Request, report) -> ChangeResponse:
+        holder: IndexHolder = request.app.state.holder
+        holder.reload()
+        return ChangeResponse(
+            generation=holder.engine.store.gen.name, added=report.added, updated=report.updated,
+            unchanged=report.unchanged, removed=report.removed, missing=report.missing,
+            passages=report.passages, seconds=round(report.seconds, 3),
+        )
+
+    @app.post("/documents", response_model=ChangeResponse, tags=["documents"],
+              dependencies=[Depends(require_token)])
+    def add_docs(request: Request, engine: EngineDep, body: AddRequest) -> ChangeResponse:
+        """Add documents or replace changed ones, then serve the new index generation (needs the token)."""
+        from .documents import Document, clean_text
+        from .indexing import add_documents
+
+        if len(body.documents) > settings.max_add_documents:
+            raise InvalidInput(f"{len(body.documents)} documents; the limit is {settings.max_add_documents}")
+        docs = [
+            Document(doc_id=clean_text(d.doc_id), text=clean_text(d.text), title=clean_text(d.title),
+                     date=d.date, source=d.source, metadata=d.metadata)
+            for d in body.documents
+        ]
+        return changed(request, add_documents(docs, root, model=engine.embedder))
+
+    @app.delete("/documents/{doc_id:path}", response_model=ChangeResponse, tags=["documents"],
+                dependencies=[Depends(require_token)])
+    def remove_doc(request: Request, doc_id: str) -> ChangeResponse:
+        """Remove a document from the index (needs the token)."""
+        from .indexing import remove
+
+        return changed(request, remove([doc_id], root))
+
+    @app.post("/reload", response_model=ChangeResponse, tags=["service"], dependencies=[Depends(require_token)])
+    def reload(request: Request) -> ChangeResponse:
+        """Switch to the index's live generation now (needs the token; it also happens by itself)."""
+        from .indexing import Report
+
+        request.app.state.holder.reload(force=True)
+        return changed(request, Report())
 
     @app.post("/v1/embeddings", response_model=EmbeddingResponse, tags=["embeddings"])
     def embeddings(engine: EngineDep, body: EmbeddingRequest) -> EmbeddingResponse:

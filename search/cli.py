@@ -380,6 +380,29 @@ def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     typer.echo("\n".join(lines))
 
 
+@app.command()
+@handle_errors
+def check(
+    index: IndexOpt = None,
+    quick: Annotated[bool, typer.Option("--quick", help="Skip checksums and the FTS5 check.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify the index: checksums, SQLite and FTS5 integrity, the same passages in FAISS and SQLite."""
+    from .store.embedded import check_index
+
+    facts, problems = check_index(config.index_dir(index), full=not quick)
+    if as_json:
+        typer.echo(json.dumps({"ok": not problems, "facts": facts, "problems": problems}, ensure_ascii=False))
+    else:
+        for line in facts:
+            typer.echo(f"ok: {line}")
+        for line in problems:
+            typer.echo(f"PROBLEM: {line}")
+        typer.echo("index is healthy" if not problems else f"{len(problems)} problem(s): rebuild with `fpsearch index`")
+    if problems:
+        raise typer.Exit(4)
+
+
 @app.command("eval")
 @handle_errors
 def evaluate(
@@ -451,6 +474,9 @@ def serve(
     limits = {"max_k": max_k, "max_query_chars": max_query_chars, "max_batch": max_batch,
               "max_body_bytes": max_body_bytes}
     settings = ApiSettings.from_env(**limits)
+    if not _is_loopback(host) and not os.environ.get("FPSEARCH_TOKEN"):
+        _err(f"warning: {host} is not a loopback address and FPSEARCH_TOKEN is not set: anyone who can "
+             "reach this port can search the index (writes stay disabled without a token)")
     _err(f"serving {root} on http://{host}:{port} (search page at /, API docs at /docs)")
     if workers == 1:
         uvicorn.run(create_app(root, model, settings, rerank), host=host, port=port, log_level=log_level)
@@ -462,6 +488,17 @@ def serve(
         if value is not None:
             os.environ[f"FPSEARCH_{name.upper()}"] = str(value)
     uvicorn.run("search.api:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level)
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def main() -> None:

@@ -326,15 +326,30 @@ def build(
         docs = _load(paths, source, report, progress)
         if not docs:
             raise SourceError("no documents found in " + ", ".join(str(p) for p in paths))
-        embedder = _embedder_for(model)
-        manifest_settings = settings.manifest(embedder)
-        passages, vectors, svecs = _prepare(root, docs, embedder, settings, manifest_settings, progress, report)
-        _write(root, manifest_settings, None, docs, passages, vectors, svecs, progress, report)
-        _finish_checkpoints(root)
-    report.documents = report.added = len(docs)
-    report.passages = sum(len(p) for p in passages)
+        _build_locked(root, docs, model, settings, progress, report)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _build_locked(
+    root: Path,
+    docs: list[Document],
+    model: str | Embedder | None,
+    settings: IndexSettings,
+    progress: Progress,
+    report: Report,
+) -> None:
+    embedder = _embedder_for(model)
+    manifest_settings = settings.manifest(embedder)
+    passages, vectors, svecs = _prepare(root, docs, embedder, settings, manifest_settings, progress, report)
+    _write(root, manifest_settings, None, docs, passages, vectors, svecs, progress, report)
+    _finish_checkpoints(root)
+    report.documents = report.added = len(docs)
+    report.passages = sum(len(p) for p in passages)
+
+
+def _open_base(root: Path) -> EmbeddedStore:
+    return EmbeddedStore.open(root)
 
 
 def _kept_settings(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -342,8 +357,37 @@ def _kept_settings(manifest: dict[str, Any]) -> dict[str, Any]:
     return {k: manifest[k] for k in ("model", "chunking", "ann") if k in manifest}
 
 
-def _open_base(root: Path) -> EmbeddedStore:
-    return EmbeddedStore.open(root)
+def _add_locked(
+    root: Path, docs: list[Document], model: Embedder | None, progress: Progress, report: Report
+) -> None:
+    if not index_exists(root):
+        _build_locked(root, docs, model, IndexSettings(), progress, report)
+        return
+    base = _open_base(root)
+    try:
+        known = base.document_hashes()
+        changed = []
+        for doc in docs:
+            old = known.get(doc.doc_id)
+            if old == doc.hash:
+                report.unchanged += 1
+                continue
+            changed.append(doc)
+            if old is None:
+                report.added += 1
+            else:
+                report.updated += 1
+        if changed:
+            manifest_settings = _kept_settings(base.manifest)
+            embedder = model or SentenceTransformerEmbedder(base.manifest["model"]["name"])
+            settings = IndexSettings.from_manifest(base.manifest)
+            passages, vectors, svecs = _prepare(root, changed, embedder, settings, manifest_settings, progress, report)
+            _write(root, manifest_settings, base, changed, passages, vectors, svecs, progress, report)
+            _finish_checkpoints(root)
+            report.passages = sum(len(p) for p in passages)
+        report.documents = len(changed)
+    finally:
+        base.close()
 
 
 def add(
@@ -359,38 +403,29 @@ def add(
     """
     root = Path(index)
     progress = progress or Progress()
-    if not index_exists(root):
-        return build(paths, root, model, source=source, progress=progress)
     report = Report(index=str(root))
     started = time.perf_counter()
     with writer_lock(root):
-        base = _open_base(root)
-        try:
-            known = base.document_hashes()
-            docs = []
-            for doc in _load(paths, source, report, progress):
-                old = known.get(doc.doc_id)
-                if old == doc.hash:
-                    report.unchanged += 1
-                    continue
-                docs.append(doc)
-                if old is None:
-                    report.added += 1
-                else:
-                    report.updated += 1
-            if docs:
-                manifest_settings = _kept_settings(base.manifest)
-                embedder = model or SentenceTransformerEmbedder(base.manifest["model"]["name"])
-                settings = IndexSettings.from_manifest(base.manifest)
-                passages, vectors, svecs = _prepare(
-                    root, docs, embedder, settings, manifest_settings, progress, report
-                )
-                _write(root, manifest_settings, base, docs, passages, vectors, svecs, progress, report)
-                _finish_checkpoints(root)
-                report.passages = sum(len(p) for p in passages)
-        finally:
-            base.close()
-        report.documents = len(docs)
+        docs = _load(paths, source, report, progress)
+        if not docs and not index_exists(root):
+            raise SourceError("no documents found in " + ", ".join(str(p) for p in paths))
+        _add_locked(root, docs, model, progress, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def add_documents(
+    docs: Sequence[Document], index: Path | str, model: Embedder | None = None, progress: Progress | None = None
+) -> Report:
+    """``add`` for documents already in memory (the HTTP API's write endpoint)."""
+    root = Path(index)
+    report = Report(index=str(root))
+    started = time.perf_counter()
+    unique = list({d.doc_id: d for d in docs}.values())
+    if not unique:
+        raise InvalidInput("no documents given")
+    with writer_lock(root):
+        _add_locked(root, unique, model, progress or Progress(), report)
     report.seconds = time.perf_counter() - started
     return report
 

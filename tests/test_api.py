@@ -224,3 +224,53 @@ def test_search_page_in_a_real_browser(server: str, tmp_path: Path) -> None:
             page.screenshot(path=str(shots / f"document-{name}.png"), full_page=False)
             page.close()
         browser.close()
+
+
+def test_write_endpoints_need_the_token(real_index: Path, tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    idx = tmp_path / "idx"
+    shutil.copytree(real_index, idx)
+    monkeypatch.delenv("FPSEARCH_TOKEN", raising=False)
+    with TestClient(create_app(idx)) as c:
+        r = c.post("/documents", json={"documents": [{"doc_id": "x", "text": "t"}]})
+        assert r.status_code == 403 and "FPSEARCH_TOKEN" in r.json()["detail"]
+    monkeypatch.setenv("FPSEARCH_TOKEN", "s3cret")
+    doc = {"doc_id": "notes/sakhalin.txt", "title": "Sakhalin LNG",
+           "text": "Sakhalin-2 liquefied natural gas deliveries to Japan will continue.", "date": "2022-05-01"}
+    with TestClient(create_app(idx)) as c:
+        assert c.post("/documents", json={"documents": [doc]}).status_code == 401
+        bad = c.post("/documents", json={"documents": [doc]}, headers={"Authorization": "Bearer wrong"})
+        assert bad.status_code == 401 and bad.headers["www-authenticate"] == "Bearer"
+        auth = {"Authorization": "Bearer s3cret"}
+        added = c.post("/documents", json={"documents": [doc]}, headers=auth)
+        assert added.status_code == 200 and added.json()["added"] == 1, added.text
+        hits = c.get("/search", params={"q": "Sakhalin liquefied natural gas", "k": 1}).json()["hits"]
+        assert hits[0]["doc_id"] == "notes/sakhalin.txt"
+        again = c.post("/documents", json={"documents": [doc]}, headers=auth).json()
+        assert again["unchanged"] == 1
+        assert c.delete("/documents/notes/sakhalin.txt", headers=auth).json()["removed"] == 1
+        assert c.get("/documents/notes/sakhalin.txt").status_code == 404
+        assert c.delete("/documents/notes/sakhalin.txt", headers=auth).status_code == 404
+        assert c.post("/reload", headers=auth).status_code == 200
+        assert c.post("/documents", json={"documents": [{"doc_id": "e", "text": "  "}]}, headers=auth).status_code == 422
+
+
+def test_server_picks_up_a_new_generation(real_index: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from search import add
+
+    idx = tmp_path / "idx"
+    shutil.copytree(real_index, idx)
+    settings = ApiSettings(reload_check_seconds=0.0)
+    with TestClient(create_app(idx, settings=settings)) as c:
+        before = c.get("/health").json()
+        new = tmp_path / "new"
+        new.mkdir()
+        (new / "arctic.txt").write_text("Arctic\nThe Northern Sea Route links Europe and Asia.")
+        add([new], idx)
+        after = c.get("/health").json()
+        assert after["generation"] != before["generation"]
+        assert after["documents"] == before["documents"] + 1
+        assert c.get("/documents/arctic.txt").status_code == 200

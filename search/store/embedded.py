@@ -26,10 +26,11 @@ import os
 import re
 import shutil
 import sqlite3
+import tempfile
 import queue
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,112 @@ def writer_lock(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def check_index(root: Path | str, full: bool = True) -> tuple[list[str], list[str]]:
+    """Check an index without trusting it: ``(facts, problems)`` in plain words; no problems = healthy.
+
+    Verifies the manifest, file sizes and SHA-256 checksums, SQLite's own integrity check, the FTS5
+    index against its content, and that the same passage ids are in SQLite and FAISS with spans that lie
+    inside their documents. ``full=False`` skips the checksums and the FTS5 check (the slow parts).
+    """
+    root = Path(root)
+    facts: list[str] = []
+    problems: list[str] = []
+    try:
+        gen = current_generation(root)
+    except IndexDamaged as exc:
+        return facts, [str(exc)]
+    if gen is None:
+        return facts, [f"no index at {root} ({CURRENT} is missing)"]
+    if not gen.is_dir():
+        return facts, [f"{CURRENT} names {gen.name}, which does not exist"]
+    facts.append(f"live generation {gen.name}")
+    try:
+        manifest = read_manifest(gen)
+    except IndexDamaged as exc:
+        return facts, [str(exc)]
+    if manifest.get("format_version") != FORMAT_VERSION:
+        problems.append(f"format version {manifest.get('format_version')} is not {FORMAT_VERSION}")
+    for name in (DB, VECTORS):
+        path = gen / name
+        want = manifest.get("files", {}).get(name, {})
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+            continue
+        size = path.stat().st_size
+        if size != want.get("bytes"):
+            problems.append(f"{name} is {size} bytes; the manifest says {want.get('bytes')}")
+        elif full and sha256_file(path) != want.get("sha256"):
+            problems.append(f"{name} does not match its checksum in the manifest (the file was changed or damaged)")
+        else:
+            facts.append(f"{name}: {size:,} bytes" + (", checksum ok" if full else ""))
+    if problems:
+        return facts, problems
+    try:
+        vectors = VectorIndex.read(gen / VECTORS, manifest.get("vectors"))
+        faiss_ids = np.sort(vectors.ids())
+    except IndexDamaged as exc:
+        return facts, [str(exc)]
+    counts = manifest.get("counts", {})
+    try:
+        conn = sqlite3.connect(f"file:{(gen / DB).as_posix()}?mode=ro&immutable=1", uri=True)
+        with closing(conn):
+            result = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if result != "ok":
+                problems.append(f"SQLite reports damage: {result}")
+            db_ids = np.array([r[0] for r in conn.execute("SELECT id FROM passages ORDER BY id")], dtype=np.int64)
+            docs = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+            bad_spans = conn.execute(
+                "SELECT count(*) FROM passages p LEFT JOIN documents d ON d.id = p.doc "
+                "WHERE d.id IS NULL OR p.start < 0 OR p.end <= p.start OR p.end > length(d.text)"
+            ).fetchone()[0]
+            orphans = conn.execute(
+                "SELECT count(*) FROM sentences s LEFT JOIN passages p ON p.id = s.passage WHERE p.id IS NULL"
+            ).fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        return facts, [*problems, f"{DB} cannot be read as SQLite ({exc})"]
+    if bad_spans:
+        problems.append(f"{bad_spans} passages point outside their document or to no document")
+    if orphans:
+        problems.append(f"{orphans} sentence rows belong to no passage")
+    if docs != counts.get("documents"):
+        problems.append(f"{docs} documents in SQLite; the manifest says {counts.get('documents')}")
+    if len(db_ids) != counts.get("passages"):
+        problems.append(f"{len(db_ids)} passages in SQLite; the manifest says {counts.get('passages')}")
+    if not np.array_equal(db_ids, faiss_ids):
+        only_db = len(np.setdiff1d(db_ids, faiss_ids))
+        only_faiss = len(np.setdiff1d(faiss_ids, db_ids))
+        problems.append(
+            f"FAISS and SQLite disagree: {only_db} passages have no vector, {only_faiss} vectors have no passage"
+        )
+    else:
+        facts.append(f"{docs:,} documents, {len(db_ids):,} passages, the same ids in SQLite and FAISS")
+    if full and not problems:
+        problems.extend(_check_fts(root, gen))
+        if not problems:
+            facts.append("FTS5 index matches the passages")
+    leftovers = [e.name for e in root.iterdir() if e.name.startswith(".tmp-")]
+    if leftovers:
+        facts.append(f"unfinished writes to clean up at the next change: {', '.join(leftovers)}")
+    if (root / ".build").exists():
+        facts.append("an interrupted build or add left embedding checkpoints in .build (run it again to resume)")
+    return facts, problems
+
+
+def _check_fts(root: Path, gen: Path) -> list[str]:
+    # FTS5's integrity check is a write statement: run it on a private copy.
+    with tempfile.TemporaryDirectory(dir=root, prefix=".check-") as tmp:
+        copy = Path(tmp) / DB
+        shutil.copyfile(gen / DB, copy)
+        conn = sqlite3.connect(copy)
+        try:
+            conn.execute("INSERT INTO passages_fts (passages_fts, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError as exc:
+            return [f"the FTS5 lexical index does not match the passages ({exc})"]
+        finally:
+            conn.close()
+    return []
+
+
 def _gen_number(path: Path) -> int:
     return int(_GEN.match(path.name).group(1))
 
@@ -167,7 +274,7 @@ def _remove_leftovers(root: Path, keep_previous: bool = True) -> None:
     for entry in root.iterdir():
         m = _GEN.match(entry.name)
         stale = m is not None and (int(m.group(1)) > live_n or int(m.group(1)) < live_n - int(keep_previous))
-        if entry.name.startswith(".tmp-") or stale:
+        if entry.name.startswith((".tmp-", ".check-")) or stale:
             shutil.rmtree(entry, ignore_errors=True)
     (root / (CURRENT + ".tmp")).unlink(missing_ok=True)
 
