@@ -34,6 +34,7 @@ from .store.lexical import query_words
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
 RRF_K = 60
+LEXICAL_RRF_WEIGHT = 1.0
 MAX_QUERY_CHARS = 2000
 # A best sentence shorter than this ("Thank you.", "Question:") is shown with its better neighbour.
 SHORT_SENTENCE = 30
@@ -132,9 +133,9 @@ def fuse(
     """
     fused: dict[int, float] = {}
     if method == "rrf":
-        for ranked in (dense, lexical):
+        for ranked, w in ((dense, 1.0), (lexical, LEXICAL_RRF_WEIGHT)):
             for rank, (pid, _) in enumerate(ranked, 1):
-                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank)
+                fused[pid] = fused.get(pid, 0.0) + w / (RRF_K + rank)
     else:
         d, lx = _minmax(dict(dense)), _minmax(dict(lexical))
         for pid in d.keys() | lx.keys():
