@@ -274,3 +274,49 @@ def test_server_picks_up_a_new_generation(real_index: Path, tmp_path: Path) -> N
         assert after["generation"] != before["generation"]
         assert after["documents"] == before["documents"] + 1
         assert c.get("/documents/arctic.txt").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "raw_query",
+    [
+        "q=",
+        "q=%20%20%09",
+        "q=" + "a" * 60_000,
+        "q=%22Kuril%22%20NEAR(a%20b)%20AND%20OR%20NOT%20*",
+        "q=%27%3B%20DROP%20TABLE%20documents%3B%20--",
+        "q=%00%01%02%1b%5B31m",
+        "q=%FF%FE%FD",
+        "q=Kuril&k=-1",
+        "q=Kuril&k=99999999999999999999",
+        "q=Kuril&per_doc=0",
+        "q=Kuril&since=2016-13-45",
+        "q=Kuril&where=%3D",
+    ],
+)
+def test_hostile_queries_never_500(client, raw_query: str) -> None:
+    r = client.get("/search?" + raw_query)
+    assert r.status_code < 500, r.text[:300]
+    body = r.json()
+    assert ("hits" in body) if r.status_code == 200 else ("detail" in body)
+
+
+def test_a_100_kb_query_is_refused_cleanly(client) -> None:
+    r = client.post("/search", json={"query": "Kuril " * 17_000})
+    assert r.status_code == 413 and "detail" in r.json()
+    r = client.post("/search", content=b"x" * 100_000, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "detail" in r.json()
+
+
+def test_non_utf8_bytes_in_the_url_path(server: str) -> None:
+    import socket as sock
+    from urllib.parse import urlparse
+
+    url = urlparse(server)
+    for raw in (b"/search?q=\xff\xfe", b"/documents/\xff\xfe", b"/search?q=%ff%c3%28"):
+        with sock.create_connection((url.hostname, url.port), timeout=30) as s:
+            s.sendall(b"GET " + raw + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        status = int(data.split(b" ", 2)[1])
+        assert 200 <= status < 500, (raw, data[:300])
