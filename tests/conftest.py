@@ -7,6 +7,9 @@ import hashlib
 import json
 import os
 import re
+import socket
+import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -140,3 +143,31 @@ def real_index(tmp_path_factory) -> Path:
     sample = seed_sample(tmp)
     build([sample], tmp / "index")
     return tmp / "index"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(real_index: Path):
+    """A real uvicorn server on loopback, in a thread."""
+    import uvicorn
+
+    port = _free_port()
+    from search.api import create_app
+
+    config = uvicorn.Config(create_app(real_index), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 120
+    while not srv.started:
+        if time.time() > deadline or not thread.is_alive():
+            raise RuntimeError("server did not start")
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import base64
-import socket
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -144,32 +141,6 @@ def test_missing_index_fails_at_startup(tmp_path: Path) -> None:
     with pytest.raises(IndexMissing):
         with TestClient(create_app(tmp_path / "none")):
             pass
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(real_index: Path):
-    """A real uvicorn server on loopback, in a thread."""
-    import uvicorn
-
-    port = _free_port()
-    config = uvicorn.Config(create_app(real_index), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 120
-    while not srv.started:
-        if time.time() > deadline or not thread.is_alive():
-            raise RuntimeError("server did not start")
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_official_openai_client_gets_the_same_vectors(server: str, real_index: Path) -> None:
