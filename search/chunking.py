@@ -20,8 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import blingfire
-
 from .documents import Document
 
 _LINE = re.compile(r"[^\r\n]+")
@@ -72,6 +70,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans of ``text``: non-empty, whitespace-trimmed, in order, never overlapping, and
     together covering every non-space character (BlingFire's sentence starts are used as boundaries,
     so nothing it might skip between sentences is lost)."""
+    import blingfire  # imported here so that modules which only read an index do not need it
+
     spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
         base, piece = line.start(), line.group()

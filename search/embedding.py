@@ -92,7 +92,7 @@ class _HFCounter:
 
 
 _LOADED: dict[tuple[str, str], object] = {}
-_LOAD_LOCK = threading.Lock()
+_LOAD_LOCK = threading.RLock()
 
 
 class SentenceTransformerEmbedder:
@@ -102,11 +102,16 @@ class SentenceTransformerEmbedder:
     several commands in one process loads the weights once.
     """
 
-    def __init__(self, model: str = "minilm", device: str | None = None) -> None:
+    def __init__(self, model: str = "minilm", device: str | None = None, runtime: str | None = None) -> None:
         self.ref = model
         self.name, self._location = resolve_model(model)
         self._device = device or "cpu"
         self._model = None
+        self.runtime = runtime or os.environ.get("FPSEARCH_RUNTIME", "auto")
+        if self.runtime not in ("auto", "onnx", "torch"):
+            raise InvalidInput(f"runtime must be auto, onnx or torch, not {self.runtime!r}")
+        self._onnx = None
+        self._onnx_tried = False
 
     @property
     def model(self):
@@ -193,13 +198,44 @@ class SentenceTransformerEmbedder:
                 progress(len(idx))
         return out, parts
 
+    def _onnx_encoder(self):
+        """The ONNX Runtime encoder for short texts, or None where it cannot be had (then PyTorch)."""
+        if self.runtime == "torch" or self._device != "cpu":
+            return None
+        if not self._onnx_tried:
+            with _LOAD_LOCK:
+                if not self._onnx_tried:
+                    self._onnx = self._make_onnx()
+                    self._onnx_tried = True
+        return self._onnx
+
+    def _make_onnx(self):
+        from . import onnx as onnx_runtime
+
+        location = Path(str(self._location()))
+        if not location.is_dir() or not onnx_runtime.mean_pooling(location):
+            return None
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            return None
+        path = onnx_runtime.export(self.model, location)
+        if path is None:
+            return None
+        return onnx_runtime.OnnxEncoder(path, self.model.tokenizer, int(self.model.max_seq_length))
+
     def embed(
         self, texts: Sequence[str], batch_size: int = 32, progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
-        """Unit vectors for ``texts`` (float32, one row per text), in input order."""
+        """Unit vectors for ``texts`` (float32, one row per text), in input order. A few short texts
+        (queries) go through ONNX Runtime when available; bulk work through PyTorch."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) <= 64 and progress is None:
+            encoder = self._onnx_encoder()
+            if encoder is not None:
+                return encoder.embed(texts)
         # Sorting by length keeps padding (wasted work) low; ``progress`` sees each finished batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)

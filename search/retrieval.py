@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from .store.lexical import query_words
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
 RRF_K = 60
+QUERY_CACHE = 4096
 LEXICAL_RRF_WEIGHT = 1.0
 MAX_QUERY_CHARS = 2000
 # A best sentence shorter than this ("Thank you.", "Question:") is shown with its better neighbour.
@@ -248,6 +250,8 @@ class Engine:
         self.store = store
         self._embedder = embedder
         self.reranker = reranker
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -274,8 +278,30 @@ class Engine:
         return self.store.manifest
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Query-side vectors of ``texts`` with the index's model: unit length, so dot = cosine."""
-        return self.embedder.embed(list(texts))
+        """Query-side vectors of ``texts`` with the index's model: unit length, so dot = cosine.
+
+        Recent queries are remembered (``QUERY_CACHE`` of them), so a repeated query costs no model call.
+        """
+        texts = list(texts)
+        out: list[np.ndarray | None] = []
+        with self._cache_lock:
+            for t in texts:
+                v = self._cache.get(t)
+                if v is not None:
+                    self._cache.move_to_end(t)
+                out.append(v)
+        missing = [i for i, v in enumerate(out) if v is None]
+        if missing:
+            fresh = self.embedder.embed([texts[i] for i in missing])
+            with self._cache_lock:
+                for i, v in zip(missing, fresh):
+                    out[i] = v
+                    self._cache[texts[i]] = v
+                while len(self._cache) > QUERY_CACHE:
+                    self._cache.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        return np.stack(out).astype(np.float32, copy=False)
 
     def search(self, query: str, k: int = 10, **options: Any) -> list[Hit]:
         """Ranked hits for one query; see ``SearchOptions`` for the options."""
