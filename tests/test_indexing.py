@@ -35,7 +35,7 @@ def test_build_and_search_with_exact_spans(tmp_path: Path, corpus: Path, fake) -
     assert report.documents == 4 and report.passages >= 4 and report.published
     assert any("malformed JSON" in str(p) for p in report.problems)
     engine = _engine(tmp_path / "idx", fake)
-    hits = engine.search("Nord Stream pipeline Germany", k=3, mode="dense")
+    hits = engine.search("Nord Stream pipeline Germany", k=3, mode="dense", sentence_weight=0.0)
     assert hits[0].doc_id == "k-1"
     assert hits[0].cosine == pytest.approx(hits[0].score)
     for rec in _all_passages(engine.store).values():
