@@ -17,6 +17,7 @@ and ``sentence_start``/``sentence_end``: the sentence of the passage closest to 
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -36,6 +37,9 @@ Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
 RRF_K = 60
 QUERY_CACHE = 4096
+# Lexical searches run on these threads beside the vector search (shared by every engine in a process).
+_LEXICAL_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
 LEXICAL_RRF_WEIGHT = 1.0
 MAX_QUERY_CHARS = 2000
 # A best sentence shorter than this ("Thank you.", "Question:") is shown with its better neighbour.
@@ -313,28 +317,47 @@ class Engine:
         queries = [check_query(q) for q in queries]
         if not queries:
             return []
+        depth = max(opts.depth, opts.k * 3)
+        lexical = None
+        if opts.mode == "hybrid":
+            # The lexical searches run beside the query embedding and the vector search (SQLite, ONNX
+            # Runtime and FAISS all release the GIL), so a hybrid query costs about the slower of the two.
+            lexical = [self._pool().submit(self.store.search_lexical, q, depth, opts.where) for q in queries]
         qvecs = None if opts.mode == "lexical" else self.embed(queries)
-        return [self._one(q, None if qvecs is None else qvecs[i], opts) for i, q in enumerate(queries)]
+        return [
+            self._one(q, None if qvecs is None else qvecs[i], opts, None if lexical is None else lexical[i])
+            for i, q in enumerate(queries)
+        ]
 
-    def _candidates(self, query: str, qvec: np.ndarray | None, opts: SearchOptions, depth: int):
+    @staticmethod
+    def _pool() -> ThreadPoolExecutor:
+        global _LEXICAL_POOL
+        if _LEXICAL_POOL is None:
+            with _POOL_LOCK:
+                if _LEXICAL_POOL is None:
+                    _LEXICAL_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fpsearch-lexical")
+        return _LEXICAL_POOL
+
+    def _candidates(self, query: str, qvec: np.ndarray | None, opts: SearchOptions, depth: int, pending=None):
         dense = lexical = []
         if opts.mode != "lexical":
             dense = self.store.search_dense(qvec[None, :], depth, opts.where, opts.exact)[0]
             if opts.sentence_weight > 0:
                 dense = self._sentence_rescore(dense, qvec, opts.sentence_weight)
         if opts.mode != "dense":
-            lexical = self.store.search_lexical(query, depth, opts.where)
+            lexical = pending.result() if pending is not None else self.store.search_lexical(query, depth, opts.where)
         if opts.mode == "dense":
             return dense, len(dense) < depth
         if opts.mode == "lexical":
             return lexical, len(lexical) < depth
         return fuse(dense, lexical, opts.fusion, opts.weight), len(dense) < depth and len(lexical) < depth
 
-    def _one(self, query: str, qvec: np.ndarray | None, opts: SearchOptions) -> list[Hit]:
+    def _one(self, query: str, qvec: np.ndarray | None, opts: SearchOptions, pending=None) -> list[Hit]:
         depth = max(opts.depth, opts.k * 3)
         total = self.store.passage_count
         while True:
-            ranked, exhausted = self._candidates(query, qvec, opts, depth)
+            ranked, exhausted = self._candidates(query, qvec, opts, depth, pending)
+            pending = None
             if opts.mmr is not None and ranked:
                 vecs = self.store.vectors.reconstruct([pid for pid, _ in ranked])
                 ranked = mmr_order(ranked, vecs, opts.mmr, len(ranked))

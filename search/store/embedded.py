@@ -40,7 +40,7 @@ from ..chunking import Passage
 from ..documents import Document
 from ..errors import DocumentNotFound, IndexBusy, IndexDamaged, IndexIncompatible, IndexMissing
 from .base import FORMAT_VERSION, Filter, PassageRecord, date_range
-from .lexical import fts_query
+from .lexical import Stemmer, fts_query, query_words, select_words
 from .vectors import VectorIndex
 
 CURRENT = "CURRENT"
@@ -51,6 +51,9 @@ LOCK = ".lock"
 _GEN = re.compile(r"^gen-(\d{6,})$")
 # BM25 weight of a passage's document title against its text (FTS5 column weights).
 TITLE_WEIGHT = 0.5
+# Query words found in more than this share of passages are left out of the lexical search (see
+# lexical.select_words): measured on the dev set to cost nothing in quality while cutting the time.
+COMMON_TERM_FRACTION = 0.3
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,6 +95,7 @@ CREATE VIRTUAL TABLE passages_fts USING fts5 (
     tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
 
 def _now() -> str:
@@ -329,8 +333,10 @@ class EmbeddedStore:
         # generations, and an open file stays readable after its name is gone.
         for _ in range(readers):
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, passages_fts, 'row')")
             self._all.append(conn)
             self._pool.put(conn)
+        self._stemmer = Stemmer(FTS_TOKENIZE)
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -449,9 +455,20 @@ class EmbeddedStore:
         allowed = None if where is None or where.empty else self.filtered_ids(where)
         return self.vectors.search(vectors, k, allowed, exact=exact)
 
+    def _lexical_words(self, query: str) -> list[str]:
+        words = list(dict.fromkeys(query_words(query)))
+        if not words:
+            return []
+        stems = self._stemmer.stems(words)
+        terms = sorted({t for ts in stems for t in ts})
+        if not terms:
+            return []
+        df = dict(self._rows(f"SELECT term, doc FROM temp.vocab WHERE term IN ({','.join('?' * len(terms))})", terms))
+        return select_words(words, stems, df, self.passage_count, COMMON_TERM_FRACTION)
+
     def search_lexical(self, query: str, k: int, where: Filter | None = None) -> list[tuple[int, float]]:
         """Top ``k`` ``(passage id, BM25)`` for ``query`` (higher is better), via FTS5."""
-        match = fts_query(query)
+        match = fts_query(self._lexical_words(query))
         if match is None or k < 1:
             return []
         bm25 = f"bm25(passages_fts, {TITLE_WEIGHT}, 1.0)"

@@ -18,8 +18,8 @@ import numpy as np
 
 from ..errors import IndexDamaged
 
-ANN_THRESHOLD = 200_000
-DEFAULT_NPROBE = 32
+ANN_THRESHOLD = 100_000
+DEFAULT_NPROBE = 64
 TRAIN_SAMPLE = 100_000
 # With a filter that leaves few passages, scoring those directly beats probing lists (and is exact).
 DIRECT_FILTER_LIMIT = 50_000
