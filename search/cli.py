@@ -277,6 +277,8 @@ def query(
     until: Annotated[Optional[str], typer.Option(help="Only documents dated on/before (YYYY[-MM[-DD]]).")] = None,
     source: Annotated[Optional[list[str]], typer.Option(help="Only this source (repeatable).")] = None,
     where: Annotated[Optional[list[str]], typer.Option(help="Metadata filter FIELD=VALUE or FIELD=A|B (repeatable).")] = None,
+    fusion: Annotated[str, typer.Option(help="Hybrid fusion: rrf or weighted.")] = "rrf",
+    weight: Annotated[float, typer.Option(help="Dense weight for --fusion weighted (0..1).")] = 0.5,
     mmr: Annotated[Optional[float], typer.Option(help="Diversify with MMR; relevance weight λ in 0..1.")] = None,
     rerank: Annotated[Optional[str], typer.Option(help="Cross-encoder (folder or name) to rerank the top hits.")] = None,
     exact: Annotated[bool, typer.Option("--exact", help="Exact vector search on an ANN index.")] = False,
@@ -291,7 +293,9 @@ def query(
         raise InvalidInput("-k must be at least 1")
     filt = _filter(since, until, source, where)
     engine = _open_engine(index, model, rerank)
-    hits = engine.search(text, k=k, mode=mode, per_doc=per_doc or None, where=filt, mmr=mmr, exact=exact)
+    hits = engine.search(
+        text, k=k, mode=mode, per_doc=per_doc or None, where=filt, mmr=mmr, exact=exact, fusion=fusion, weight=weight
+    )
     if as_json:
         for hit in hits:
             typer.echo(json.dumps({"query": text, **hit.as_dict()}, ensure_ascii=False))

@@ -72,6 +72,22 @@ def pool_spans(
     return out
 
 
+class _FastCounter:
+    """Token counts and offsets straight from a model folder's ``tokenizer.json`` (the same Rust
+    tokenizer the model uses), without importing PyTorch or transformers."""
+
+    def __init__(self, tokenizer) -> None:
+        self._tok = tokenizer
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
+
+    def offsets(self, text: str) -> list[tuple[int, int]]:
+        return [(s, e) for s, e in self._tok.encode(text, add_special_tokens=False).offsets if e > s]
+
+
 class _HFCounter:
     """Token counts and offsets from a Hugging Face fast tokenizer, special tokens excluded."""
 
@@ -138,19 +154,58 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # a wrong name or folder: say what was asked for
             raise InvalidInput(f"cannot load model {self.ref!r}: {exc}") from exc
 
+    def _folder(self) -> Path | None:
+        location = self._location()
+        return location if isinstance(location, Path) and location.is_dir() else None
+
+    def _light(self) -> dict | None:
+        """What can be read from a local model folder without loading the model: its fast tokenizer,
+        vector size and token window (None for hub models or folders without these files)."""
+        if getattr(self, "_light_info", False) is not False:
+            return self._light_info
+        info = None
+        folder = self._folder()
+        try:
+            if folder is not None and (folder / "tokenizer.json").is_file():
+                import json
+
+                from tokenizers import Tokenizer
+
+                window = json.loads((folder / "sentence_bert_config.json").read_text())["max_seq_length"]
+                pooling = next(p for p in sorted(folder.glob("*_Pooling/config.json")))
+                dimension = json.loads(pooling.read_text())["word_embedding_dimension"]
+                tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+                tok.no_padding()
+                tok.no_truncation()
+                specials = len(tok.encode("", add_special_tokens=True).ids)
+                info = {"tokenizer": tok, "window": int(window), "dimension": int(dimension), "specials": specials}
+        except (OSError, ValueError, KeyError, StopIteration, ImportError):
+            info = None
+        self._light_info = info
+        return info
+
     @property
     def dimension(self) -> int:
+        light = self._light()
+        if light is not None:
+            return light["dimension"]
         model = self.model
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
 
     @property
     def max_tokens(self) -> int:
+        light = self._light()
+        if light is not None:
+            return light["window"] - light["specials"]
         tokenizer = self.model.tokenizer
         return int(self.model.max_seq_length) - tokenizer.num_special_tokens_to_add(pair=False)
 
     @property
     def counter(self) -> TokenCounter:
+        light = self._light()
+        if light is not None:
+            return _FastCounter(light["tokenizer"])
         return _HFCounter(self.model.tokenizer)
 
     def embed_passages(
@@ -212,17 +267,19 @@ class SentenceTransformerEmbedder:
     def _make_onnx(self):
         from . import onnx as onnx_runtime
 
-        location = Path(str(self._location()))
-        if not location.is_dir() or not onnx_runtime.mean_pooling(location):
+        folder = self._folder()
+        light = self._light()
+        if folder is None or light is None or not onnx_runtime.mean_pooling(folder):
             return None
         try:
             import onnxruntime  # noqa: F401
         except ImportError:
             return None
-        path = onnx_runtime.export(self.model, location)
+        # Once exported, queries need neither PyTorch nor transformers: a CLI query starts in a second.
+        path = onnx_runtime.cached(folder) or onnx_runtime.export(self.model, folder)
         if path is None:
             return None
-        return onnx_runtime.OnnxEncoder(path, self.model.tokenizer, int(self.model.max_seq_length))
+        return onnx_runtime.OnnxEncoder(path, light["tokenizer"], light["window"])
 
     def embed(
         self, texts: Sequence[str], batch_size: int = 32, progress: Callable[[int], None] | None = None

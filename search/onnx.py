@@ -36,10 +36,22 @@ def mean_pooling(model_dir: Path) -> bool:
     return modes == {"pooling_mode_mean_tokens"} or config.get("pooling_mode") == "mean"
 
 
+def _target(model_dir: Path) -> Path:
+    weights = next((p for p in (model_dir / "model.safetensors", model_dir / "pytorch_model.bin") if p.exists()), None)
+    stamp = f"{model_dir.resolve()}:{weights.stat().st_size if weights else 0}"
+    key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
+    return cache_dir().parent / "onnx" / f"{model_dir.name}-{key}" / "model.onnx"
+
+
+def cached(model_dir: Path) -> Path | None:
+    """The ONNX file already exported for this model folder, if any."""
+    target = _target(model_dir)
+    return target if target.exists() else None
+
+
 def export(model, model_dir: Path) -> Path | None:
     """The cached ONNX file for this model folder, exported now if needed; None if it cannot be."""
-    key = hashlib.sha256(str(model_dir.resolve()).encode()).hexdigest()[:16]
-    target = cache_dir().parent / "onnx" / f"{model_dir.name}-{key}" / "model.onnx"
+    target = _target(model_dir)
     if target.exists():
         return target
     try:
@@ -82,7 +94,8 @@ def export(model, model_dir: Path) -> Path | None:
 
 
 class OnnxEncoder:
-    """Unit vectors for short texts from an exported model: tokenize, run, mean-pool, normalise."""
+    """Unit vectors for short texts from an exported model: tokenize (the folder's fast tokenizer),
+    run, mean-pool, normalise."""
 
     def __init__(self, onnx_file: Path, tokenizer, max_length: int, threads: int = 1) -> None:
         import onnxruntime as ort
@@ -96,9 +109,14 @@ class OnnxEncoder:
         self.max_length = max_length
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
-        ids = enc["input_ids"].astype(np.int64)
-        mask = enc["attention_mask"].astype(np.int64)
+        encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        width = min(self.max_length, max(len(e.ids) for e in encodings))
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, e in enumerate(encodings):
+            seq = e.ids if len(e.ids) <= width else e.ids[: width - 1] + e.ids[-1:]  # keep the final [SEP]
+            ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1
         hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         summed = (hidden * mask[..., None]).sum(axis=1)
         vecs = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)

@@ -59,14 +59,19 @@ class Stemmer:
         return out
 
 
+# Below this many passages a posting list is cheap to score, however common the word.
+COSTLY_POSTINGS = 5000
+
+
 def select_words(words: list[str], stems: list[list[str]], df: dict[str, int], total: int,
                  common: float) -> list[str]:
     """The query words worth matching: those the index holds, less the very common ones (in more
-    than ``common`` of all passages: BM25 gives them little weight, yet scoring their postings is most
-    of the cost). When every word is that common, the rarest one is kept."""
+    than ``common`` of all passages, and in more than ``COSTLY_POSTINGS``: BM25 gives them little
+    weight, yet scoring their postings is most of the cost). When every word is that common, the
+    rarest one is kept."""
     present = [(max((df.get(t, 0) for t in ts), default=0), w) for w, ts in zip(words, stems)]
     present = [(n, w) for n, w in present if n > 0]
     if not present:
         return []
-    kept = [w for n, w in present if n <= common * total]
+    kept = [w for n, w in present if n <= max(common * total, COSTLY_POSTINGS)]
     return kept or [min(present)[1]]

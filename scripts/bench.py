@@ -1,0 +1,382 @@
+"""fpsearch against txtai on the same passages, model and machine, in one run.
+
+    python scripts/bench.py [--quick] [--json out.json] [--write BENCHMARKS.md]
+
+Measures, with every figure next to its baseline from the same process:
+
+1. indexing: raw ``SentenceTransformer.encode`` of the passages fpsearch makes (the ceiling), then
+   ``fpsearch index`` of the corpus end to end, then txtai ``Embeddings.index`` of the same passages
+   (bundled all-MiniLM-L6-v2, hybrid, content stored);
+2. query latency p50/p95/p99, k=10: the floor (one PyTorch query embedding on 1 thread + exact FAISS over
+   the same vectors), the fpsearch library per mode, txtai's library (dense and hybrid), then HTTP
+   ``/search`` of ``fpsearch serve`` and of txtai's API from one sequential client;
+3. load: 32 connections for 30 s of hybrid queries against each server (requests/s, errors, p50/p99);
+4. peak resident memory (VmHWM) of each server process.
+
+The full run uses the whole Kremlin corpus (about an hour on 2 cores, most of it three embedding
+passes); ``--quick`` uses its first 150 documents. Loopback only; every load is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "kremlin_en.jsonl.gz"
+DEV_QUERIES = ROOT.parent / "shared" / "eval" / "kremlin-dev" / "queries.jsonl"
+START, END = "<!-- bench.py:start -->", "<!-- bench.py:end -->"
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))], 2)
+
+
+def summary(values: list[float]) -> dict:
+    return {"p50": pct(values, 0.50), "p95": pct(values, 0.95), "p99": pct(values, 0.99), "n": len(values)}
+
+
+def timed(fn, queries: list[str]) -> list[float]:
+    out = []
+    for q in queries:
+        started = time.perf_counter()
+        fn(q)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def vm_hwm_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def wait_ready(url: str, proc: subprocess.Popen, seconds: float = 300) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise RuntimeError("server did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def http_sequential(base: str, path: str, params: list[dict]) -> list[float]:
+    out = []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for p in params[:3]:
+            client.get(path, params=p)  # warm up
+        for p in params:
+            started = time.perf_counter()
+            r = client.get(path, params=p)
+            out.append((time.perf_counter() - started) * 1000)
+            r.raise_for_status()
+    return out
+
+
+async def http_load(base: str, path: str, params: list[dict], connections: int, seconds: float) -> dict:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    latencies: list[float] = []
+    errors = 0
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
+        async def worker(n: int) -> None:
+            nonlocal errors
+            i = n
+            while time.perf_counter() - started < seconds:
+                t0 = time.perf_counter()
+                try:
+                    r = await client.get(path, params=params[i % len(params)])
+                    ok = r.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append((time.perf_counter() - t0) * 1000)
+                errors += not ok
+                i += connections
+
+        await asyncio.gather(*(worker(n) for n in range(connections)))
+    elapsed = time.perf_counter() - started
+    return {"requests": len(latencies), "errors": errors, "seconds": round(elapsed, 1),
+            "requests_per_second": round(len(latencies) / elapsed, 1), **summary(latencies)}
+
+
+def load_queries(corpus: Path, n: int, seed: int) -> list[str]:
+    """The dev queries, then document titles as further realistic queries (distinct, seeded)."""
+    queries = [json.loads(line)["text"] for line in DEV_QUERIES.read_text().splitlines() if line.strip()]
+    titles = []
+    with gzip.open(corpus, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            title = json.loads(line).get("title") or ""
+            if 15 < len(title) < 120:
+                titles.append(re.sub(r"\s+", " ", title))
+    random.Random(seed).shuffle(titles)
+    for t in titles:
+        if len(queries) >= n:
+            break
+        if t not in queries:
+            queries.append(t)
+    return queries[:n]
+
+
+def sample_corpus(corpus: Path, docs: int | None, out: Path) -> Path:
+    if docs is None:
+        return corpus
+    with gzip.open(corpus, "rt", encoding="utf-8") as fh, open(out, "w", encoding="utf-8") as w:
+        for n, line in enumerate(fh):
+            if n >= docs:
+                break
+            w.write(line)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="first 150 documents, 60 queries, 10 s of load")
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=1, help="fpsearch serve --workers")
+    parser.add_argument("--skip-txtai", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the built indexes in this folder")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--write", type=Path, default=None, help="update this Markdown file's bench table")
+    args = parser.parse_args()
+    if args.quick:
+        args.queries, args.seconds = 60, 10
+
+    import faiss
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from search import Engine, IndexSettings, build
+    from search.chunking import Chunker
+    from search.documents import load_documents
+    from search.embedding import SentenceTransformerEmbedder
+    from search.models import MINILM, resolve_model
+
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="fpsearch-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    corpus = sample_corpus(args.corpus, 150 if args.quick else None, work / "sample.jsonl")
+    model_dir = str(resolve_model("minilm")[1]())
+    result: dict = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+                   f"torch {torch.__version__}, faiss {faiss.__version__}",
+        "corpus": corpus.name,
+        "command": "python scripts/bench.py" + (" --quick" if args.quick else ""),
+    }
+    queries = load_queries(args.corpus, args.queries, 0)
+
+    # -- 1. indexing ---------------------------------------------------------------------------
+    embedder = SentenceTransformerEmbedder("minilm")
+    settings = IndexSettings()
+    chunker = Chunker(embedder.counter, max_tokens=settings.max_tokens, overlap=settings.overlap)
+    docs = list(load_documents([corpus]))
+    passages = [p.text for d in docs for p in chunker.chunk(d)]
+    print(f"{len(docs):,} documents, {len(passages):,} passages, {len(queries)} queries", flush=True)
+    raw = SentenceTransformer(model_dir, device="cpu")
+    started = time.perf_counter()
+    raw.encode(passages, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+    raw_s = time.perf_counter() - started
+    print(f"raw encode: {len(passages) / raw_s:.1f} passages/s", flush=True)
+
+    index = work / "fpsearch-index"
+    shutil.rmtree(index, ignore_errors=True)
+    started = time.perf_counter()
+    report = build([corpus], index)
+    ours_s = time.perf_counter() - started
+    print(f"fpsearch index: {report.passages / ours_s:.1f} passages/s end to end", flush=True)
+    result["indexing"] = {
+        "passages": len(passages),
+        "raw_encode_per_s": round(len(passages) / raw_s, 1),
+        "fpsearch_per_s": round(report.passages / ours_s, 1),
+        "fpsearch_over_raw": round((report.passages / ours_s) / (len(passages) / raw_s), 3),
+    }
+    txt_dir = work / "txtai-index"
+    if not args.skip_txtai:
+        from txtai import Embeddings
+
+        shutil.rmtree(txt_dir, ignore_errors=True)
+        txt = Embeddings(path=model_dir, content=True, hybrid=True)
+        started = time.perf_counter()
+        txt.index([(i, t, None) for i, t in enumerate(passages)])
+        txt_s = time.perf_counter() - started
+        txt.save(str(txt_dir))
+        result["indexing"]["txtai_per_s"] = round(len(passages) / txt_s, 1)
+        result["indexing"]["fpsearch_over_txtai"] = round((report.passages / ours_s) / (len(passages) / txt_s), 3)
+        print(f"txtai index: {len(passages) / txt_s:.1f} passages/s", flush=True)
+
+    # -- 2. library latency --------------------------------------------------------------------
+    torch.set_num_threads(1)
+    engine = Engine.open(index)
+    ids, vecs = engine.store.vectors.all_vectors()
+    flat = faiss.IndexFlatIP(vecs.shape[1])
+    flat.add(vecs)
+    faiss.omp_set_num_threads(1)
+
+    def floor(q: str) -> None:
+        v = raw.encode([q], normalize_embeddings=True, show_progress_bar=False)
+        flat.search(np.asarray(v, dtype=np.float32), 10)
+
+    timed(floor, queries[:5])
+    lib = {"floor (torch 1 thread + exact FAISS)": summary(timed(floor, queries))}
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    for mode in ("dense", "lexical", "hybrid"):
+        engine._cache.clear()
+        engine.search(queries[0], k=10, mode=mode)
+        engine._cache.clear()
+        lib[f"fpsearch {mode}"] = summary(timed(lambda q, m=mode: engine.search(q, k=10, mode=m), queries))
+    if not args.skip_txtai:
+        for name, weights in (("dense", 1.0), ("hybrid", None)):
+            txt.search(queries[0], 10, weights=weights)
+            lib[f"txtai {name}"] = summary(timed(lambda q, w=weights: txt.search(q, 10, weights=w), queries))
+    result["library_ms"] = lib
+    for name, row in lib.items():
+        print(f"library {name}: {row}", flush=True)
+
+    # -- 3. HTTP: sequential, then load; 4. memory -----------------------------------------------
+    http: dict = {}
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "search", "serve", "--index", str(index), "--port", str(port),
+         "--workers", str(args.workers), "--log-level", "warning"],
+        env={**os.environ}, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base + "/health", server)
+        for mode in ("dense", "lexical", "hybrid"):
+            params = [{"q": q, "k": 10, "mode": mode} for q in queries]
+            http[f"fpsearch {mode}"] = summary(http_sequential(base, "/search", params))
+        load_params = [{"q": q, "k": 10, "mode": "hybrid"} for q in queries]
+        http["fpsearch hybrid, load"] = asyncio.run(
+            http_load(base, "/search", load_params, args.connections, args.seconds)
+        )
+        http["fpsearch server peak RSS MB"] = vm_hwm_mb(server.pid)
+    finally:
+        stop(server)
+    if not args.skip_txtai:
+        config = work / "txtai.yml"
+        config.write_text(f"path: {txt_dir}\nembeddings:\n")
+        port = free_port()
+        tserver = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "txtai.api:app", "--port", str(port), "--log-level", "warning"],
+            env={**os.environ, "CONFIG": str(config)}, stderr=subprocess.DEVNULL,
+        )
+        tbase = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(tbase + "/count", tserver)
+            for name, extra in (("dense", {"weights": 1.0}), ("hybrid", {})):
+                params = [{"query": q, "limit": 10, **extra} for q in queries]
+                http[f"txtai {name}"] = summary(http_sequential(tbase, "/search", params))
+            params = [{"query": q, "limit": 10} for q in queries]
+            http["txtai hybrid, load"] = asyncio.run(http_load(tbase, "/search", params, args.connections, args.seconds))
+            http["txtai server peak RSS MB"] = vm_hwm_mb(tserver.pid)
+        finally:
+            stop(tserver)
+    result["http_ms"] = http
+    for name, row in http.items():
+        print(f"http {name}: {row}", flush=True)
+
+    floor_p50 = lib["floor (torch 1 thread + exact FAISS)"]["p50"]
+    result["checks"] = {
+        "http_hybrid_p50_over_floor": round(http["fpsearch hybrid"]["p50"] / floor_p50, 2),
+        "http_hybrid_p99_over_floor": round(http["fpsearch hybrid"]["p99"] / floor_p50, 2),
+        "load_requests_per_second": http["fpsearch hybrid, load"]["requests_per_second"],
+        "load_errors": http["fpsearch hybrid, load"]["errors"],
+        "indexing_over_raw_encode": result["indexing"]["fpsearch_over_raw"],
+    }
+    if not args.skip_txtai:
+        result["checks"].update({
+            "txtai_http_hybrid_p50_over_fpsearch": round(http["txtai hybrid"]["p50"] / http["fpsearch hybrid"]["p50"], 2),
+            "fpsearch_load_rps_over_txtai": round(
+                http["fpsearch hybrid, load"]["requests_per_second"]
+                / max(http["txtai hybrid, load"]["requests_per_second"], 0.01), 2),
+        })
+    print(json.dumps(result["checks"]), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    if args.write:
+        write_markdown(args.write, result)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def write_markdown(path: Path, r: dict) -> None:
+    ix = r["indexing"]
+    lines = [START, "", f"_`{r['command']}` on {r['date']}: {r['machine']}; corpus `{r['corpus']}`, "
+             f"{ix['passages']:,} passages._", "",
+             "| indexing | passages/s | ratio |", "|---|---|---|",
+             f"| raw `SentenceTransformer.encode` (ceiling) | {ix['raw_encode_per_s']} | 1.00 |",
+             f"| `fpsearch index` end to end | {ix['fpsearch_per_s']} | {ix['fpsearch_over_raw']:.2f} of raw |"]
+    if "txtai_per_s" in ix:
+        lines.append(f"| txtai `Embeddings.index` (hybrid) | {ix['txtai_per_s']} | "
+                     f"fpsearch is {ix['fpsearch_over_txtai']:.2f}× txtai |")
+    lines += ["", "| query latency, k=10 (ms) | p50 | p95 | p99 |", "|---|---|---|---|"]
+    for name, row in r["library_ms"].items():
+        lines.append(f"| library: {name} | {row['p50']} | {row['p95']} | {row['p99']} |")
+    for name, row in r["http_ms"].items():
+        if isinstance(row, dict) and "requests_per_second" not in row:
+            lines.append(f"| HTTP, one client: {name} | {row['p50']} | {row['p95']} | {row['p99']} |")
+    lines += ["", "| load: hybrid, 32 connections | requests/s | errors | p50 ms | p99 ms |", "|---|---|---|---|---|"]
+    for name, row in r["http_ms"].items():
+        if isinstance(row, dict) and "requests_per_second" in row:
+            lines.append(f"| {name} | {row['requests_per_second']} | {row['errors']} | {row['p50']} | {row['p99']} |")
+    mem = [f"{k}: {v}" for k, v in r["http_ms"].items() if k.endswith("MB")]
+    lines += ["", "Peak server memory (VmHWM): " + "; ".join(mem) + ".", "",
+              "Checks: `" + json.dumps(r["checks"]) + "`", "", END]
+    block = "\n".join(lines)
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n## Speed against txtai (`scripts/bench.py`)\n\n" + block + "\n"
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
