@@ -30,7 +30,6 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -196,7 +195,7 @@ def main() -> None:
     from search.chunking import Chunker
     from search.documents import load_documents
     from search.embedding import SentenceTransformerEmbedder
-    from search.models import MINILM, resolve_model
+    from search.models import resolve_model
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="fpsearch-bench-"))
     work.mkdir(parents=True, exist_ok=True)

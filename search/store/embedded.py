@@ -23,11 +23,11 @@ import fcntl
 import hashlib
 import json
 import os
+import queue
 import re
 import shutil
 import sqlite3
 import tempfile
-import queue
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
