@@ -29,8 +29,7 @@ from . import __version__
 from .errors import FpsearchError, InvalidInput
 from .models import canonical_name
 from .retrieval import MODES, Engine, Hit
-from .store import Filter
-from .store.embedded import current_generation
+from .store import Filter, open_store
 
 WEB = Path(__file__).resolve().parent / "web"
 
@@ -59,9 +58,9 @@ class ApiSettings:
 
 
 class IndexHolder:
-    """The live engine, swapped for a new one when the index on disk moves to a new generation."""
+    """The live engine, swapped for a new one when the index moves to a new version."""
 
-    def __init__(self, index: Path, model: str | None, check_seconds: float) -> None:
+    def __init__(self, index: Path | str, model: str | None, check_seconds: float) -> None:
         self.index = index
         self.model = model
         self.check_seconds = check_seconds
@@ -77,16 +76,14 @@ class IndexHolder:
         return self.engine
 
     def reload(self, force: bool = False) -> bool:
-        """Open the live generation if it is not the one being served; True if it switched."""
-        live = current_generation(self.index)
-        if live is None or (live == self.engine.store.gen and not force):
+        """Open the index again if a newer version was published (or ``force``); True if it did."""
+        if not force and not self.engine.store.is_stale():
             return False
         with self._lock:
-            if live == self.engine.store.gen and not force:
+            if not force and not self.engine.store.is_stale():
                 return False
             old = self.engine
-            fresh = Engine(type(old.store).open(self.index), old._embedder, old.reranker)
-            self.engine = fresh
+            self.engine = Engine(open_store(self.index), old._embedder, old.reranker)
         return True
 
     def close(self) -> None:
@@ -324,7 +321,7 @@ def create_app(
     """The fpsearch HTTP app for the index at ``index`` (default: the configured index folder)."""
     from . import config
 
-    root = config.index_dir(index)
+    root = config.index_location(index)
     settings = settings or ApiSettings.from_env()
 
     @asynccontextmanager
@@ -434,7 +431,7 @@ def create_app(
         holder: IndexHolder = request.app.state.holder
         holder.reload()
         return ChangeResponse(
-            generation=holder.engine.store.gen.name, added=report.added, updated=report.updated,
+            generation=holder.engine.store.version, added=report.added, updated=report.updated,
             unchanged=report.unchanged, removed=report.removed, missing=report.missing,
             passages=report.passages, seconds=round(report.seconds, 3),
         )
@@ -507,7 +504,7 @@ def create_app(
         """Liveness and what is being served."""
         return {
             "status": "ok",
-            "generation": engine.store.gen.name,
+            "generation": engine.store.version,
             "documents": engine.store.document_count,
             "passages": engine.store.passage_count,
         }
@@ -517,10 +514,8 @@ def create_app(
         """The index manifest, file sizes and the service limits."""
         store = engine.store
         return {
-            "index": str(store.root),
-            "generation": store.gen.name,
+            **store.describe(),
             **store.manifest,
-            "sizes": store.file_sizes(),
             "limits": settings.__dict__,
             "modes": list(MODES),
         }

@@ -24,7 +24,13 @@ app = typer.Typer(
 )
 
 IndexOpt = Annotated[
-    Optional[Path], typer.Option("--index", "-i", help="Index folder [env FPSEARCH_INDEX; default ./index].")
+    Optional[str],
+    typer.Option(
+        "--index",
+        "-i",
+        "--store",
+        help="Index folder, or a postgresql:// URL [env FPSEARCH_STORE, FPSEARCH_INDEX; default ./index].",
+    ),
 ]
 ModelOpt = Annotated[
     Optional[str],
@@ -172,7 +178,7 @@ def index(
     with BarProgress(quiet) as bar:
         report = build(
             _resolve_paths(paths),
-            config.index_dir(index),
+            config.index_location(index),
             config.model_name(model),
             settings,
             source=source,
@@ -194,7 +200,7 @@ def add(
     from .indexing import add as add_docs
 
     with BarProgress(quiet) as bar:
-        report = add_docs(paths, config.index_dir(index), source=source, progress=bar)
+        report = add_docs(paths, config.index_location(index), source=source, progress=bar)
     _print_report(report, as_json, "updated")
 
 
@@ -208,19 +214,19 @@ def remove(
     """Remove documents by id, from the vectors, the passages and the lexical index alike."""
     from .indexing import remove as remove_docs
 
-    report = remove_docs(doc_ids, config.index_dir(index))
+    report = remove_docs(doc_ids, config.index_location(index))
     for missing in report.missing:
         _err(f"no document {missing!r} (skipped)")
     _print_report(report, as_json, "updated")
 
 
-def _open_engine(index: Path | None, model: str | None, rerank: str | None = None):
+def _open_engine(index: str | None, model: str | None, rerank: str | None = None):
     from .indexing import build
     from .retrieval import Engine
     from .store import index_exists
 
-    root = config.index_dir(index)
-    if not index_exists(root) and config.is_default_index(root):
+    root = config.index_location(index)
+    if config.is_default_index(root) and not index_exists(root):
         corpus = config.default_corpus()
         _err(f"no index yet at {root}: building it from {corpus} first (once)")
         with BarProgress() as bar:
@@ -318,9 +324,9 @@ def doc(
     as_json: JsonOpt = False,
 ) -> None:
     """Print a stored document: id, title, date, metadata and full text."""
-    from .store import EmbeddedStore
+    from .store import open_store
 
-    store = EmbeddedStore.open(config.index_dir(index))
+    store = open_store(config.index_location(index))
     d = store.document(doc_id)
     span = _span(d.text, start, end)
     if as_json:
@@ -361,10 +367,10 @@ def _span(text: str, start: int | None, end: int | None) -> tuple[int, int] | No
 @handle_errors
 def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """Show what the index holds: manifest, counts, sources and file sizes."""
-    from .store import EmbeddedStore
+    from .store import open_store
 
-    store = EmbeddedStore.open(config.index_dir(index))
-    data = {"index": str(store.root), "generation": store.gen.name, **store.manifest, "sizes": store.file_sizes()}
+    store = open_store(config.index_location(index))
+    data = {**store.describe(), **store.manifest}
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -391,9 +397,9 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Verify the index: checksums, SQLite and FTS5 integrity, the same passages in FAISS and SQLite."""
-    from .store.embedded import check_index
+    from .store import target
 
-    facts, problems = check_index(config.index_dir(index), full=not quick)
+    facts, problems = target(config.index_location(index)).check(full=not quick)
     if as_json:
         typer.echo(json.dumps({"ok": not problems, "facts": facts, "problems": problems}, ensure_ascii=False))
     else:
@@ -432,7 +438,7 @@ def evaluate(
 
     judged = load_qrels(qrels)
     asked = load_queries(queries)
-    engine = Engine.open(config.index_dir(index), config.model_name(model), rerank)
+    engine = Engine.open(config.index_location(index), config.model_name(model), rerank)
     result = run_eval(
         engine, asked, judged, depth=depth, mode=mode, fusion=fusion, weight=weight,
         where=_filter(since, until, source, where), exact=exact,
@@ -468,10 +474,10 @@ def serve(
 
     from .api import ApiSettings, create_app
     from .errors import InvalidInput
-    from .store import EmbeddedStore
+    from .store import open_store
 
-    root = config.index_dir(index)
-    EmbeddedStore.open(root, None).close()  # a missing or damaged index: say so now, not in a worker
+    root = config.index_location(index)
+    open_store(root).close()  # a missing or damaged index: say so now, not in a worker
     if workers < 1:
         raise InvalidInput("--workers must be at least 1")
     limits = {"max_k": max_k, "max_query_chars": max_query_chars, "max_batch": max_batch,
@@ -484,7 +490,7 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(root, model, settings, rerank), host=host, port=port, log_level=log_level)
         return
-    os.environ["FPSEARCH_INDEX"] = str(root.resolve())
+    os.environ["FPSEARCH_INDEX"] = str(root) if isinstance(root, str) else str(root.resolve())
     if model:
         os.environ["FPSEARCH_MODEL"] = model
     for name, value in limits.items():

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 ENV_INDEX = "FPSEARCH_INDEX"
+ENV_STORE = "FPSEARCH_STORE"
 ENV_MODEL = "FPSEARCH_MODEL"
 DEFAULT_INDEX = "index"
 DEFAULT_MODEL = "minilm"
@@ -14,6 +15,18 @@ DEFAULT_MODEL = "minilm"
 def index_dir(option: str | Path | None = None) -> Path:
     """The index folder: ``--index``, else ``$FPSEARCH_INDEX``, else ``./index``."""
     return Path(option or os.environ.get(ENV_INDEX) or DEFAULT_INDEX).expanduser()
+
+
+def index_location(option: str | Path | None = None) -> str | Path:
+    """Where the index is: ``--index`` (a folder or a ``postgresql://`` URL), else ``$FPSEARCH_STORE``
+    (a database URL), else ``$FPSEARCH_INDEX``, else ``./index``."""
+    from .store import is_database_url
+
+    if option is not None and is_database_url(str(option)):
+        return str(option)
+    if option is None and os.environ.get(ENV_STORE):
+        return os.environ[ENV_STORE]
+    return index_dir(option)
 
 
 def model_name(option: str | None = None) -> str | None:
@@ -29,5 +42,5 @@ def default_corpus() -> Path:
     return Path(__file__).resolve().parent.parent / "seeds"
 
 
-def is_default_index(path: Path) -> bool:
-    return path.resolve() == Path(DEFAULT_INDEX).resolve()
+def is_default_index(location: str | Path) -> bool:
+    return isinstance(location, Path) and location.resolve() == Path(DEFAULT_INDEX).resolve()

@@ -23,11 +23,9 @@ from .chunking import Chunker, Passage
 from .documents import Document, LoadReport, Problem, corpus_files, load_documents
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import DocumentNotFound, InvalidInput, SourceError
-from .store import EmbeddedStore, index_exists, writer_lock
-from .store.embedded import current_generation, read_manifest
+from .store import Store, Target, target
 from .store.vectors import ANN_THRESHOLD
 
-CHECKPOINT_DIR = ".build"
 PART_SIZE = int(os.environ.get("FPSEARCH_PART_SIZE", "2048"))  # passages per embedding checkpoint
 DEFAULT_MAX_TOKENS = 200
 DEFAULT_OVERLAP = 1
@@ -163,7 +161,7 @@ def embed_text(doc: Document, passage: Passage, embed_title: bool) -> str:
 
 
 def _embed(
-    root: Path,
+    root: Target,
     embedder: Embedder,
     settings: dict[str, Any],
     texts: list[str],
@@ -173,13 +171,14 @@ def _embed(
     progress: Progress,
     report: Report,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Embed ``texts`` (and their sentence spans), saving finished parts under ``root/.build/KEY``
+    """Embed ``texts`` (and their sentence spans), saving finished parts under the target's checkpoint
+    folder (``INDEX/.build/KEY`` for a folder index)
     so that a rerun of the same operation resumes instead of starting over."""
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     for part in key_parts:
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
-    base = root / CHECKPOINT_DIR
+    base = root.checkpoints()
     folder = base / digest.hexdigest()[:24]
     if base.exists():
         for old in base.iterdir():
@@ -237,14 +236,14 @@ def _read_part(path: Path, size: int, dim: int) -> tuple[np.ndarray, np.ndarray,
     return vecs, flat, counts
 
 
-def _finish_checkpoints(root: Path) -> None:
-    shutil.rmtree(root / CHECKPOINT_DIR, ignore_errors=True)
+def _finish_checkpoints(root: Target) -> None:
+    shutil.rmtree(root.checkpoints(), ignore_errors=True)
 
 
 def _write(
-    root: Path,
+    root: Target,
     settings: dict[str, Any],
-    base: EmbeddedStore | None,
+    base: Store | None,
     docs: Sequence[Document],
     passages: Sequence[Sequence[Passage]],
     vectors: np.ndarray,
@@ -254,7 +253,7 @@ def _write(
     remove: Sequence[str] = (),
 ) -> None:
     progress.stage("writing", total=len(docs) + len(remove))
-    with EmbeddedStore.write(root, settings, base) as writer:
+    with root.write(settings, base) as writer:
         for doc_id in remove:
             if writer.remove(doc_id):
                 report.removed += 1
@@ -279,7 +278,7 @@ def _embedder_for(model: str | Embedder | None, default: str = "minilm") -> Embe
 
 
 def _prepare(
-    root: Path,
+    root: Target,
     docs: list[Document],
     embedder: Embedder,
     settings: IndexSettings,
@@ -306,23 +305,23 @@ def _prepare(
 
 def build(
     paths: Sequence[Path | str],
-    index: Path | str,
+    index: Path | str | Target,
     model: str | Embedder | None = None,
     settings: IndexSettings | None = None,
     source: str | None = None,
     progress: Progress | None = None,
 ) -> Report:
     """Build a fresh index at ``index`` from ``paths``, replacing what was there only on success."""
-    root = Path(index)
+    root = target(index)
     progress = progress or Progress()
     settings = settings or IndexSettings()
-    report = Report(index=str(root))
+    report = Report(index=root.location)
     started = time.perf_counter()
     if settings.max_tokens is not None and settings.max_tokens < 16:
         raise InvalidInput("--max-tokens must be at least 16")
     if settings.overlap < 0:
         raise InvalidInput("--overlap must be 0 or more")
-    with writer_lock(root):
+    with root.lock():
         docs = _load(paths, source, report, progress)
         if not docs:
             raise SourceError("no documents found in " + ", ".join(str(p) for p in paths))
@@ -332,7 +331,7 @@ def build(
 
 
 def _build_locked(
-    root: Path,
+    root: Target,
     docs: list[Document],
     model: str | Embedder | None,
     settings: IndexSettings,
@@ -348,8 +347,8 @@ def _build_locked(
     report.passages = sum(len(p) for p in passages)
 
 
-def _open_base(root: Path) -> EmbeddedStore:
-    return EmbeddedStore.open(root)
+def _open_base(root: Target) -> Store:
+    return root.open()
 
 
 def _kept_settings(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -358,9 +357,9 @@ def _kept_settings(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def _add_locked(
-    root: Path, docs: list[Document], model: Embedder | None, progress: Progress, report: Report
+    root: Target, docs: list[Document], model: Embedder | None, progress: Progress, report: Report
 ) -> None:
-    if not index_exists(root):
+    if not root.exists():
         _build_locked(root, docs, model, IndexSettings(), progress, report)
         return
     base = _open_base(root)
@@ -392,7 +391,7 @@ def _add_locked(
 
 def add(
     paths: Sequence[Path | str],
-    index: Path | str,
+    index: Path | str | Target,
     model: Embedder | None = None,
     source: str | None = None,
     progress: Progress | None = None,
@@ -401,13 +400,13 @@ def add(
 
     With no index at ``index`` yet, this is a build with default settings.
     """
-    root = Path(index)
+    root = target(index)
     progress = progress or Progress()
-    report = Report(index=str(root))
+    report = Report(index=root.location)
     started = time.perf_counter()
-    with writer_lock(root):
+    with root.lock():
         docs = _load(paths, source, report, progress)
-        if not docs and not index_exists(root):
+        if not docs and not root.exists():
             raise SourceError("no documents found in " + ", ".join(str(p) for p in paths))
         _add_locked(root, docs, model, progress, report)
     report.seconds = time.perf_counter() - started
@@ -415,30 +414,31 @@ def add(
 
 
 def add_documents(
-    docs: Sequence[Document], index: Path | str, model: Embedder | None = None, progress: Progress | None = None
+    docs: Sequence[Document], index: Path | str | Target, model: Embedder | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """``add`` for documents already in memory (the HTTP API's write endpoint)."""
-    root = Path(index)
-    report = Report(index=str(root))
+    root = target(index)
+    report = Report(index=root.location)
     started = time.perf_counter()
     unique = list({d.doc_id: d for d in docs}.values())
     if not unique:
         raise InvalidInput("no documents given")
-    with writer_lock(root):
+    with root.lock():
         _add_locked(root, unique, model, progress or Progress(), report)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def remove(doc_ids: Sequence[str], index: Path | str, progress: Progress | None = None) -> Report:
+def remove(doc_ids: Sequence[str], index: Path | str | Target, progress: Progress | None = None) -> Report:
     """Remove documents (and their passages, vectors and lexical entries) by id."""
-    root = Path(index)
+    root = target(index)
     progress = progress or Progress()
-    report = Report(index=str(root))
+    report = Report(index=root.location)
     started = time.perf_counter()
     if not doc_ids:
         raise InvalidInput("no document ids given")
-    with writer_lock(root):
+    with root.lock():
         base = _open_base(root)
         try:
             known = base.document_hashes()
@@ -453,8 +453,3 @@ def remove(doc_ids: Sequence[str], index: Path | str, progress: Progress | None 
             base.close()
     report.seconds = time.perf_counter() - started
     return report
-
-
-def index_manifest(index: Path | str) -> dict[str, Any] | None:
-    gen = current_generation(Path(index))
-    return read_manifest(gen) if gen else None

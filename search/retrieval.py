@@ -30,7 +30,7 @@ import numpy as np
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import InvalidInput
 from .models import canonical_name
-from .store import EmbeddedStore, Filter, PassageRecord, Store
+from .store import Filter, PassageRecord, Store, Target, open_store
 from .store.lexical import query_words
 
 Mode = Literal["dense", "lexical", "hybrid"]
@@ -259,16 +259,16 @@ class Engine:
 
     @classmethod
     def open(
-        cls, index: Path | str, model: str | Embedder | None = None, rerank: str | None = None
+        cls, index: Path | str | Target, model: str | Embedder | None = None, rerank: str | None = None
     ) -> Engine:
         """Open the index at ``index``. ``model`` defaults to the one the index was built with; a
         different one is refused, since its vectors would not be comparable. ``rerank`` names a
         sentence-transformers cross-encoder (folder or hub name) that reorders the top candidates."""
         reranker = CrossEncoderReranker(rerank) if rerank else None
         if isinstance(model, str):
-            store = EmbeddedStore.open(index, model=canonical_name(model))
+            store = open_store(index, model=canonical_name(model))
             return cls(store, SentenceTransformerEmbedder(model), reranker)
-        store = EmbeddedStore.open(index)
+        store = open_store(index)
         return cls(store, model, reranker)
 
     @property
@@ -359,7 +359,7 @@ class Engine:
             ranked, exhausted = self._candidates(query, qvec, opts, depth, pending)
             pending = None
             if opts.mmr is not None and ranked:
-                vecs = self.store.vectors.reconstruct([pid for pid, _ in ranked])
+                vecs = self.store.vectors_of([pid for pid, _ in ranked])
                 ranked = mmr_order(ranked, vecs, opts.mmr, len(ranked))
             if self.reranker is not None:
                 ranked = self._rerank(query, ranked, opts)
@@ -423,7 +423,7 @@ class Engine:
     def _cosines(self, ids: list[int], qvec: np.ndarray | None) -> dict[int, float]:
         if qvec is None or not ids:
             return {}
-        vecs = self.store.vectors.reconstruct(ids)
+        vecs = self.store.vectors_of(ids)
         return {pid: round(float(v @ qvec), 6) for pid, v in zip(ids, vecs)}
 
     def document(self, doc_id: str):

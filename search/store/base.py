@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -115,9 +116,15 @@ class StoreWriter(Protocol):
 
 
 class Store(Protocol):
-    """An index: documents, passages with spans, their vectors and a lexical index, plus a manifest."""
+    """An open index: documents, passages with spans, their vectors and a lexical index, a manifest.
+
+    ``version`` names what is being read (a generation, a change number); ``is_stale()`` says whether
+    a newer version has been published since, so a long-running reader can reopen.
+    """
 
     manifest: dict[str, Any]
+    location: str
+    version: str
 
     @property
     def passage_count(self) -> int: ...
@@ -133,6 +140,8 @@ class Store(Protocol):
 
     def passage_docs(self, ids: Sequence[int]) -> dict[int, str]: ...
 
+    def vectors_of(self, ids: Sequence[int]) -> np.ndarray: ...
+
     def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]: ...
 
     def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]: ...
@@ -143,6 +152,31 @@ class Store(Protocol):
 
     def iter_documents(self) -> Iterator[Document]: ...
 
-    def writer(self, **options: Any) -> AbstractContextManager[StoreWriter]: ...
+    def describe(self) -> dict[str, Any]: ...
+
+    def is_stale(self) -> bool: ...
 
     def close(self) -> None: ...
+
+
+class Target(Protocol):
+    """Where an index lives (a folder, a database): how to open it, lock it, change it and check it."""
+
+    location: str
+
+    def exists(self) -> bool: ...
+
+    def open(self, model: str | None = None) -> Store: ...
+
+    def lock(self) -> AbstractContextManager[None]:
+        """Exclusive writer access; a second writer fails at once with ``IndexBusy``."""
+
+    def write(self, settings: dict[str, Any], base: Store | None) -> AbstractContextManager[StoreWriter]:
+        """A change applied all at once when the block ends without an error (``base``: start from
+        that store's content; ``None``: replace everything)."""
+
+    def checkpoints(self) -> Path:
+        """A local folder for resumable embedding checkpoints of this index."""
+
+    def check(self, full: bool = True) -> tuple[list[str], list[str]]:
+        """``(facts, problems)`` in plain words."""

@@ -265,6 +265,32 @@ def _check_fts(root: Path, gen: Path) -> list[str]:
     return []
 
 
+class EmbeddedTarget:
+    """An index folder on this machine."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.location = str(self.root)
+
+    def exists(self) -> bool:
+        return index_exists(self.root)
+
+    def open(self, model: str | None = None) -> EmbeddedStore:
+        return EmbeddedStore.open(self.root, model)
+
+    def lock(self):
+        return writer_lock(self.root)
+
+    def write(self, settings: dict[str, Any], base: EmbeddedStore | None):
+        return EmbeddedStore.write(self.root, settings, base)
+
+    def checkpoints(self) -> Path:
+        return self.root / ".build"
+
+    def check(self, full: bool = True) -> tuple[list[str], list[str]]:
+        return check_index(self.root, full)
+
+
 def _gen_number(path: Path) -> int:
     return int(_GEN.match(path.name).group(1))
 
@@ -409,6 +435,26 @@ class EmbeddedStore:
         self._all.clear()
 
     # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        return str(self.root)
+
+    @property
+    def version(self) -> str:
+        return self.gen.name
+
+    def is_stale(self) -> bool:
+        try:
+            return current_generation(self.root) != self.gen
+        except IndexDamaged:
+            return False
+
+    def describe(self) -> dict[str, Any]:
+        return {"index": str(self.root), "generation": self.gen.name, "sizes": self.file_sizes()}
+
+    def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
+        return self.vectors.reconstruct(list(ids))
 
     @property
     def passage_count(self) -> int:
