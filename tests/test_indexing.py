@@ -7,17 +7,15 @@ import numpy as np
 import pytest
 
 import search.indexing as indexing
-from search import Engine, Filter, add, build, remove
+from search import Engine, Filter, build, remove
 from search.errors import (
-    DocumentNotFound,
-    IndexBusy,
     IndexDamaged,
     IndexIncompatible,
     IndexMissing,
     InvalidInput,
     SourceError,
 )
-from search.store import EmbeddedStore, writer_lock
+from search.store import EmbeddedStore
 from search.store.embedded import current_generation
 
 
@@ -46,18 +44,6 @@ def test_build_and_search_with_exact_spans(tmp_path: Path, corpus: Path, fake) -
     assert set(manifest["files"]) == {"store.sqlite", "vectors.faiss"}
 
 
-def test_every_mode_returns_sentence_spans_inside_the_passage(tmp_path: Path, corpus: Path, fake) -> None:
-    build([corpus], tmp_path / "idx", model=fake)
-    engine = _engine(tmp_path / "idx", fake)
-    for mode in ("dense", "lexical", "hybrid"):
-        hits = engine.search("gas transit contract", k=5, mode=mode)
-        assert hits and hits[0].doc_id == "notes/energy.txt", mode
-        for h in hits:
-            assert h.start <= h.sentence_start < h.sentence_end <= h.end
-            assert h.sentence in h.text
-        assert "transit" in hits[0].sentence
-
-
 def test_k_is_clamped_and_never_returns_missing_rows(tmp_path: Path, corpus: Path, fake) -> None:
     build([corpus], tmp_path / "idx", model=fake)
     engine = _engine(tmp_path / "idx", fake)
@@ -80,60 +66,6 @@ def test_per_doc_limits_passages_from_one_document(tmp_path: Path, fake) -> None
     hits = engine.search("pipeline gas", k=5, per_doc=1)
     assert sorted(h.doc_id for h in hits) == ["long.txt", "short.txt"]
     assert len(engine.search("pipeline gas", k=5, per_doc=None)) == 5
-
-
-def test_filters_apply_before_top_k(tmp_path: Path, corpus: Path, fake) -> None:
-    build([corpus], tmp_path / "idx", model=fake)
-    engine = _engine(tmp_path / "idx", fake)
-    year_only = engine.search("shipping", k=5, where=Filter.build(since="2017-03-01", until="2017-03-31"))
-    assert {h.doc_id for h in year_only} == {"k-2"}  # dated "2017": overlaps the range
-    assert not engine.search("shipping", k=5, where=Filter.build(since="2018-06-01"))
-    tagged = engine.search("islands", k=5, where=Filter.build(where=["tags=Germany"]))
-    assert {h.doc_id for h in tagged} == {"k-1"}
-    either = engine.search("islands", k=5, where=Filter.build(where=["tags=Arctic|Germany"]), per_doc=1)
-    assert {h.doc_id for h in either} == {"k-1", "k-2"}
-    with pytest.raises(InvalidInput):
-        Filter.build(since="last year")
-    with pytest.raises(InvalidInput):
-        Filter.build(where=["novalue"])
-
-
-def test_add_update_remove_keep_counts_true(tmp_path: Path, corpus: Path, fake) -> None:
-    idx = tmp_path / "idx"
-    build([corpus], idx, model=fake)
-    before = EmbeddedStore.open(idx).manifest["counts"]
-
-    again = add([corpus], idx, model=fake)
-    assert again.unchanged == 4 and not again.published
-    assert EmbeddedStore.open(idx).manifest["counts"] == before
-
-    new = tmp_path / "new"
-    new.mkdir()
-    (new / "baltic.txt").write_text("Kaliningrad transit\nTransit to the Kaliningrad exclave by rail.")
-    assert add([new], idx, model=fake, source="corpus").added == 1
-    engine = _engine(idx, fake)
-    assert engine.search("Kaliningrad exclave", k=1)[0].doc_id == "baltic.txt"
-
-    (new / "baltic.txt").write_text("Kaliningrad transit\nVisa-free travel to Schengen states.")
-    assert add([new], idx, model=fake, source="corpus").updated == 1
-    engine = _engine(idx, fake)
-    assert engine.document("baltic.txt").text.endswith("Schengen states.")
-    for mode in ("dense", "lexical"):
-        texts = [h.text for h in engine.search("Kaliningrad exclave rail", k=20, mode=mode, per_doc=None)]
-        assert not any("rail" in t for t in texts), mode
-
-    report = remove(["baltic.txt", "nope"], idx)
-    assert report.removed == 1 and report.missing == ["nope"]
-    engine = _engine(idx, fake)
-    assert engine.manifest["counts"] == before
-    for mode in ("dense", "lexical", "hybrid"):
-        assert "baltic.txt" not in {h.doc_id for h in engine.search("Schengen", k=20, mode=mode, per_doc=None)}
-    with pytest.raises(DocumentNotFound):
-        engine.document("baltic.txt")
-    with pytest.raises(DocumentNotFound):
-        remove(["nope"], idx)
-    ids = engine.store.vectors.ids()
-    assert sorted(ids.tolist()) == sorted(_all_passages(engine.store))
 
 
 class ExplodingEmbedder:
@@ -166,13 +98,6 @@ def test_interrupted_build_keeps_old_index_and_resumes(tmp_path: Path, corpus: P
     assert report.resumed == 2 and report.embedded == report.passages - 2
     assert EmbeddedStore.open(idx).manifest["counts"]["documents"] == 4
     assert not (idx / ".build").exists()
-
-
-def test_second_writer_is_refused(tmp_path: Path, corpus: Path, fake) -> None:
-    idx = tmp_path / "idx"
-    with writer_lock(idx):
-        with pytest.raises(IndexBusy, match="being changed"):
-            build([corpus], idx, model=fake)
 
 
 def test_open_refuses_missing_mismatched_and_damaged(tmp_path: Path, corpus: Path, fake) -> None:
