@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,24 +203,51 @@ def _embed(
         report.resumed = done
     progress.stage("embedding", total=len(texts), done=done)
     started = time.perf_counter()
-    for number, lo, size in todo:
-        vecs, svecs = embedder.embed_passages(
-            texts[lo : lo + size], spans[lo : lo + size], batch_size=batch_size, progress=progress.advance
-        )
-        vectors[lo : lo + size] = vecs
-        sentence_vectors[lo : lo + size] = svecs
-        tmp = folder / f"part-{number:06d}.tmp.npz"
-        with open(tmp, "wb") as fh:
-            np.savez(
-                fh,
-                vectors=vecs,
-                sentences=np.concatenate(svecs) if svecs else np.zeros((0, dim), np.float32),
-                counts=np.array([len(x) for x in svecs], dtype=np.int64),
-            )
-        os.replace(tmp, folder / f"part-{number:06d}.npz")
-        report.embedded += size
+    remaining = {number: size for number, _, size in todo}
+    for index, vecs, svecs in _stream(embedder, texts, spans, todo, batch_size, progress.advance):
+        vectors[index] = vecs
+        for i, sv in zip(index, svecs):
+            sentence_vectors[i] = sv
+        for number in index // PART_SIZE:
+            remaining[int(number)] -= 1
+            if remaining[int(number)] == 0:
+                _save_part(folder, int(number), vectors, sentence_vectors, len(texts), dim)
+                report.embedded += min(PART_SIZE, len(texts) - int(number) * PART_SIZE)
     report.embed_seconds = time.perf_counter() - started
     return vectors, sentence_vectors
+
+
+def _stream(embedder: Embedder, texts: list[str], spans: list, todo: list[tuple[int, int, int]], batch_size: int,
+            advance: Callable[[int], None]):
+    """``(indices, vectors, sentence vectors)`` for the passages of the parts still to do, as they are
+    embedded (``advance`` hears of every finished batch). An embedder with ``embed_stream`` (Ray) gets
+    them all at once, so one pool of model replicas serves the whole build; others one part at a time."""
+    indices = np.concatenate([np.arange(lo, lo + size) for _, lo, size in todo]) if todo else np.zeros(0, np.int64)
+    stream = getattr(embedder, "embed_stream", None)
+    if stream is not None:
+        for local, vecs, svecs in stream([texts[i] for i in indices], [spans[i] for i in indices], batch_size):
+            advance(len(local))
+            yield indices[local], vecs, svecs
+        return
+    for _, lo, size in todo:
+        vecs, svecs = embedder.embed_passages(
+            texts[lo : lo + size], spans[lo : lo + size], batch_size=batch_size, progress=advance
+        )
+        yield np.arange(lo, lo + size), vecs, svecs
+
+
+def _save_part(folder: Path, number: int, vectors: np.ndarray, sentence_vectors: list, total: int, dim: int) -> None:
+    lo, hi = number * PART_SIZE, min(total, (number + 1) * PART_SIZE)
+    svecs = sentence_vectors[lo:hi]
+    tmp = folder / f"part-{number:06d}.tmp.npz"
+    with open(tmp, "wb") as fh:
+        np.savez(
+            fh,
+            vectors=vectors[lo:hi],
+            sentences=np.concatenate(svecs) if svecs else np.zeros((0, dim), np.float32),
+            counts=np.array([len(x) for x in svecs], dtype=np.int64),
+        )
+    os.replace(tmp, folder / f"part-{number:06d}.npz")
 
 
 def _read_part(path: Path, size: int, dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
