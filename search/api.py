@@ -66,7 +66,14 @@ class IndexHolder:
         self.check_seconds = check_seconds
         self._lock = threading.Lock()
         self._checked = time.monotonic()
-        self.engine = Engine.open(index, model)
+        self.engine = self._prepared(Engine.open(index, model))
+
+    @staticmethod
+    def _prepared(engine: Engine) -> Engine:
+        preload = getattr(engine.store, "preload", None)
+        if preload is not None:
+            preload()  # a server answers many queries: keep sentence vectors in memory
+        return engine
 
     def current(self) -> Engine:
         now = time.monotonic()
@@ -83,7 +90,7 @@ class IndexHolder:
             if not force and not self.engine.store.is_stale():
                 return False
             old = self.engine
-            self.engine = Engine(open_store(self.index), old._embedder, old.reranker)
+            self.engine = self._prepared(Engine(open_store(self.index), old._embedder, old.reranker))
         return True
 
     def close(self) -> None:

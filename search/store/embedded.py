@@ -331,6 +331,22 @@ def quantize(vectors: np.ndarray) -> list[tuple[float, bytes]]:
     return [(float(s) / 127.0, row.tobytes()) for s, row in zip(scales, q)]
 
 
+def group_sentences(rows: Sequence[tuple]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """``(passage, start, end, scale, int8 blob)`` rows, sorted by passage, as per-passage
+    ``(spans, vectors)`` — decoded in one pass, not row by row."""
+    if not rows:
+        return {}
+    passages = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    spans = np.array([(r[1], r[2]) for r in rows], dtype=np.int64)
+    scales = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
+    vectors = np.frombuffer(b"".join(bytes(r[4]) for r in rows), dtype=np.int8).reshape(len(rows), -1)
+    vectors = vectors.astype(np.float32) * scales[:, None]
+    cuts = np.flatnonzero(np.diff(passages)) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [len(rows)]])
+    return {int(passages[a]): (spans[a:b], vectors[a:b]) for a, b in zip(starts, ends)}
+
+
 def dequantize(rows: Sequence[tuple[float, bytes]]) -> np.ndarray:
     if not rows:
         return np.zeros((0, 0), dtype=np.float32)
@@ -363,6 +379,7 @@ class EmbeddedStore:
             self._all.append(conn)
             self._pool.put(conn)
         self._stemmer = Stemmer(FTS_TOKENIZE)
+        self._memory: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -566,23 +583,42 @@ class EmbeddedStore:
                 out[r[0]] = PassageRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]))
         return out
 
+    def preload(self, max_sentences: int = 5_000_000) -> bool:
+        """Keep every sentence vector in memory (int8, ~0.4 KB each), so best-sentence lookups cost no
+        database reads; for long-running servers. Skipped above ``max_sentences``. True if loaded."""
+        if self._memory is not None:
+            return True
+        count = self._rows("SELECT count(*) FROM sentences")[0][0]
+        if count > max_sentences:
+            return False
+        rows = self._rows("SELECT passage, start, end, scale, vector FROM sentences ORDER BY passage, start")
+        passages = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        spans = np.array([(r[1], r[2]) for r in rows], dtype=np.int64).reshape(-1, 2)
+        scales = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
+        codes = np.frombuffer(b"".join(bytes(r[4]) for r in rows), dtype=np.int8).reshape(len(rows), -1)
+        self._memory = (passages, spans, scales, codes)
+        return True
+
     def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Per passage id: its sentence spans (n × 2, document offsets) and unit vectors (n × dim)."""
-        grouped: dict[int, list[tuple]] = {}
+        if self._memory is not None:
+            passages, spans, scales, codes = self._memory
+            out = {}
+            for pid in ids:
+                a, b = np.searchsorted(passages, [pid, pid + 1])
+                if b > a:
+                    out[int(pid)] = (spans[a:b], codes[a:b].astype(np.float32) * scales[a:b, None])
+            return out
         ids = [int(i) for i in ids]
-        for lo in range(0, len(ids), 500):
-            part = ids[lo : lo + 500]
-            for row in self._rows(
+        rows: list[tuple] = []
+        for lo in range(0, len(ids), 900):
+            part = ids[lo : lo + 900]
+            rows.extend(self._rows(
                 "SELECT passage, start, end, scale, vector FROM sentences "
                 f"WHERE passage IN ({','.join('?' * len(part))}) ORDER BY passage, start",
                 part,
-            ):
-                grouped.setdefault(row[0], []).append(row[1:])
-        out = {}
-        for pid, rows in grouped.items():
-            spans = np.array([(r[0], r[1]) for r in rows], dtype=np.int64)
-            out[pid] = (spans, dequantize([(r[2], r[3]) for r in rows]))
-        return out
+            ))
+        return group_sentences(rows)
 
     def document(self, doc_id: str) -> Document:
         rows = self._rows(

@@ -34,7 +34,7 @@ from ..chunking import Passage
 from ..documents import Document
 from ..errors import DocumentNotFound, IndexBusy, IndexIncompatible, IndexMissing, InvalidInput
 from .base import FORMAT_VERSION, Filter, PassageRecord, date_range
-from .embedded import COMMON_TERM_FRACTION, TITLE_WEIGHT, dequantize, quantize
+from .embedded import COMMON_TERM_FRACTION, TITLE_WEIGHT, group_sentences, quantize
 from .lexical import COSTLY_POSTINGS, query_words
 
 TS_CONFIG = "english"
@@ -367,18 +367,11 @@ class PostgresStore:
     def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         if not ids:
             return {}
-        grouped: dict[int, list[tuple]] = {}
-        for row in self._rows(
+        return group_sentences(self._rows(
             "SELECT passage, start_at, end_at, scale, vector FROM fp_sentences WHERE passage = ANY(%s) "
             "ORDER BY passage, start_at",
             [list(map(int, ids))],
-        ):
-            grouped.setdefault(row[0], []).append(row[1:])
-        return {
-            pid: (np.array([(r[0], r[1]) for r in rows], dtype=np.int64),
-                  dequantize([(r[2], bytes(r[3])) for r in rows]))
-            for pid, rows in grouped.items()
-        }
+        ))
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
         ids = [int(i) for i in ids]
