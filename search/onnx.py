@@ -10,6 +10,7 @@ others keep using PyTorch.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -62,7 +63,9 @@ def export(model, model_dir: Path) -> Path | None:
     with _LOCK:
         if target.exists():
             return target
-        transformer = model[0].auto_model.eval()
+        # Tracing leaves marks on the module it runs (afterwards its padded batches pool differently), so
+        # trace a copy: the model this process keeps embedding with must stay exactly as loaded.
+        transformer = copy.deepcopy(model[0].auto_model).eval()
 
         class LastHidden(torch.nn.Module):
             def __init__(self, inner):

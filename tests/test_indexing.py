@@ -162,3 +162,20 @@ def test_ann_index_keeps_deletes_filters_and_exact_fallback(tmp_path: Path, fake
     store = EmbeddedStore.open(idx)
     assert store.vectors.is_ann and store.passage_count == store.vectors.ntotal
     assert sorted(store.vectors.ids().tolist()) == sorted(store.passages(store.vectors.ids().tolist()))
+
+
+def test_exporting_the_query_encoder_leaves_the_model_as_loaded(tmp_path: Path, monkeypatch) -> None:
+    """The ONNX export traces the model; the process's own model must embed the same afterwards."""
+    from search.embedding import SentenceTransformerEmbedder
+
+    monkeypatch.setenv("FPSEARCH_CACHE", str(tmp_path / "cache"))
+    embedder = SentenceTransformerEmbedder("minilm")
+    texts = ["The Kuril Islands dispute has kept Russia and Japan from a peace treaty since 1945.",
+             "Short one.", "Talks on joint economic activity on the islands continued. " * 6]
+    spans = [[(0, 10)]] * len(texts)
+    before, _ = embedder.embed_passages(texts, spans)
+    query = embedder.embed(["Kuril Islands position"])  # exports to the fresh cache, then runs ONNX
+    assert list((tmp_path / "cache").rglob("model.onnx")), "the query encoder was not exported"
+    after, _ = embedder.embed_passages(texts, spans)
+    assert np.allclose(before, after, atol=1e-6)
+    assert np.allclose(query, embedder.model.encode(["Kuril Islands position"], normalize_embeddings=True), atol=1e-5)
