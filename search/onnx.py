@@ -110,6 +110,8 @@ class OnnxEncoder:
         self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer
         self.max_length = max_length
+        # exports made elsewhere (BERT-style) may also take token_type_ids: one segment, all zeros
+        self._segments = any(i.name == "token_type_ids" for i in self.session.get_inputs())
 
     def embed(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=True)
@@ -120,7 +122,10 @@ class OnnxEncoder:
             seq = e.ids if len(e.ids) <= width else e.ids[: width - 1] + e.ids[-1:]  # keep the final [SEP]
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1
-        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if self._segments:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        hidden = self.session.run(None, feed)[0]
         summed = (hidden * mask[..., None]).sum(axis=1)
         vecs = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
