@@ -291,3 +291,38 @@ def test_non_utf8_bytes_in_the_url_path(server: str) -> None:
                 data += chunk
         status = int(data.split(b" ", 2)[1])
         assert 200 <= status < 500, (raw, data[:300])
+
+
+def test_queries_keep_answering_while_add_runs(real_index: Path, tmp_path: Path) -> None:
+    """A server answers every query from one consistent generation while a writer adds documents, then
+    serves the new generation."""
+    import shutil
+    import threading
+
+    from search import add
+
+    idx = tmp_path / "idx"
+    shutil.copytree(real_index, idx)
+    new = tmp_path / "new"
+    new.mkdir()
+    for n in range(40):
+        (new / f"arctic-{n}.txt").write_text(f"Arctic {n}\nThe Northern Sea Route {n} links Europe and Asia. " * 20)
+    with TestClient(create_app(idx, settings=ApiSettings(reload_check_seconds=0.0))) as c:
+        before = c.get("/health").json()
+        writer = threading.Thread(target=add, args=([new], idx))
+        writer.start()
+        answers = []
+        while writer.is_alive() or len(answers) < 5:
+            r = c.get("/search", params={"q": "Kuril Islands position", "k": 5})
+            assert r.status_code == 200, r.text
+            hits = r.json()["hits"]
+            assert len(hits) == 5
+            for h in hits[:2]:  # every span a hit names is there to quote, in whichever generation answered
+                doc = c.get(f"/documents/{h['doc_id']}").json()
+                assert doc["text"][h["start"] : h["end"]] == h["text"]
+            answers.append(r)
+        writer.join()
+        after = c.get("/health").json()
+        assert after["documents"] == before["documents"] + 40
+        top = c.get("/search", params={"q": "Northern Sea Route links Europe and Asia", "k": 3}).json()["hits"]
+        assert top[0]["doc_id"].startswith("arctic-")
