@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import seed_sample
 
 from search import build
@@ -75,6 +74,6 @@ def test_two_node_build_equals_local_build(ray_cluster, tmp_path: Path) -> None:
 
 
 def _nodes(address: str, env: dict) -> list[dict]:
-    code = ("import json, ray; ray.init(address=%r, logging_level='ERROR'); print(json.dumps(ray.nodes()))" % address)
+    code = f"import json, ray; ray.init(address={address!r}, logging_level='ERROR'); print(json.dumps(ray.nodes()))"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     return json.loads(out.stdout.strip().splitlines()[-1])
