@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import queue
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
@@ -182,3 +183,37 @@ class Target(Protocol):
 
     def check(self, full: bool = True) -> tuple[list[str], list[str]]:
         """``(facts, problems)`` in plain words."""
+
+
+C = TypeVar("C")
+
+
+class ConnectionPool(Generic[C]):
+    """A fixed set of open database connections, each lent to one thread at a time (both stores' readers)."""
+
+    def __init__(self, connections: Sequence[C]) -> None:
+        self._all = list(connections)
+        self._free: queue.SimpleQueue[C] = queue.SimpleQueue()
+        for conn in self._all:
+            self._free.put(conn)
+
+    @contextmanager
+    def lend(self) -> Iterator[C]:
+        conn = self._free.get()
+        try:
+            yield conn
+        finally:
+            self._free.put(conn)
+
+    def rows(self, sql: str, args: Any = ()) -> list[tuple]:
+        with self.lend() as conn:
+            return conn.execute(sql, args).fetchall()
+
+    def __iter__(self) -> Iterator[C]:
+        return iter(self._all)
+
+    def close(self) -> None:
+        for conn in self._all:
+            conn.close()
+        self._all.clear()
+

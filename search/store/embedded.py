@@ -23,7 +23,6 @@ import fcntl
 import hashlib
 import json
 import os
-import queue
 import re
 import shutil
 import sqlite3
@@ -39,7 +38,7 @@ import numpy as np
 from ..chunking import Passage
 from ..documents import Document
 from ..errors import DocumentNotFound, IndexBusy, IndexDamaged, IndexIncompatible, IndexMissing
-from .base import FORMAT_VERSION, Filter, PassageRecord, date_range
+from .base import FORMAT_VERSION, ConnectionPool, Filter, PassageRecord, date_range
 from .lexical import Stemmer, fts_query, query_words, select_words
 from .vectors import VectorIndex
 
@@ -368,16 +367,13 @@ class EmbeddedStore:
         self.gen = gen
         self.manifest = manifest
         self.vectors = vectors
-        self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
-        self._all: list[sqlite3.Connection] = []
         uri = f"file:{(gen / DB).as_posix()}?mode=ro&immutable=1"
         # Connections are opened now, while the generation surely exists: a writer retires old
         # generations, and an open file stays readable after its name is gone.
-        for _ in range(readers):
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        connections = [sqlite3.connect(uri, uri=True, check_same_thread=False) for _ in range(readers)]
+        for conn in connections:
             conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, passages_fts, 'row')")
-            self._all.append(conn)
-            self._pool.put(conn)
+        self._pool = ConnectionPool(connections)
         self._stemmer = Stemmer(FTS_TOKENIZE)
         self._memory: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -424,7 +420,7 @@ class EmbeddedStore:
         store = cls(root, gen, manifest, vectors)
         counts = manifest.get("counts", {})
         try:
-            db_passages = store._rows("SELECT count(*) FROM passages")[0][0]
+            db_passages = store._pool.rows("SELECT count(*) FROM passages")[0][0]
         except sqlite3.DatabaseError as exc:
             raise IndexDamaged(f"{gen / DB} is not a readable SQLite database ({exc}); rebuild the index") from exc
         if not (vectors.ntotal == db_passages == counts.get("passages")):
@@ -434,22 +430,8 @@ class EmbeddedStore:
             )
         return store
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        conn = self._pool.get()
-        try:
-            yield conn
-        finally:
-            self._pool.put(conn)
-
-    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
-        with self._db() as conn:
-            return conn.execute(sql, args).fetchall()
-
     def close(self) -> None:
-        for conn in self._all:
-            conn.close()
-        self._all.clear()
+        self._pool.close()
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -507,7 +489,7 @@ class EmbeddedStore:
     def filtered_ids(self, where: Filter) -> np.ndarray:
         """Passage ids whose document passes ``where``."""
         sql, args = self._filter_sql(where)
-        rows = self._rows(f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc WHERE {sql}", args)
+        rows = self._pool.rows(f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc WHERE {sql}", args)
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def search_dense(
@@ -526,7 +508,7 @@ class EmbeddedStore:
         terms = sorted({t for ts in stems for t in ts})
         if not terms:
             return []
-        df = dict(self._rows(f"SELECT term, doc FROM temp.vocab WHERE term IN ({','.join('?' * len(terms))})", terms))
+        df = dict(self._pool.rows(f"SELECT term, doc FROM temp.vocab WHERE term IN ({','.join('?' * len(terms))})", terms))
         return select_words(words, stems, df, self.passage_count, COMMON_TERM_FRACTION)
 
     def search_lexical(self, query: str, k: int, where: Filter | None = None) -> list[tuple[int, float]]:
@@ -549,7 +531,7 @@ class EmbeddedStore:
             )
             args.extend(fargs)
         args.append(k)
-        rows = self._rows(sql.format(extra=extra), args)
+        rows = self._pool.rows(sql.format(extra=extra), args)
         return [(int(r[0]), float(r[1])) for r in rows]
 
     def passage_docs(self, ids: Sequence[int]) -> dict[int, str]:
@@ -559,7 +541,7 @@ class EmbeddedStore:
         for lo in range(0, len(ids), 900):
             part = ids[lo : lo + 900]
             out.update(
-                self._rows(
+                self._pool.rows(
                     "SELECT p.id, d.doc_id FROM passages p JOIN documents d ON d.id = p.doc "
                     f"WHERE p.id IN ({','.join('?' * len(part))})",
                     part,
@@ -573,7 +555,7 @@ class EmbeddedStore:
         ids = [int(i) for i in ids]
         for lo in range(0, len(ids), 500):
             part = ids[lo : lo + 500]
-            rows = self._rows(
+            rows = self._pool.rows(
                 "SELECT p.id, d.doc_id, d.title, d.date, d.source, p.start, p.end, "
                 "substr(d.text, p.start + 1, p.end - p.start), d.metadata "
                 f"FROM passages p JOIN documents d ON d.id = p.doc WHERE p.id IN ({','.join('?' * len(part))})",
@@ -588,10 +570,10 @@ class EmbeddedStore:
         database reads; for long-running servers. Skipped above ``max_sentences``. True if loaded."""
         if self._memory is not None:
             return True
-        count = self._rows("SELECT count(*) FROM sentences")[0][0]
+        count = self._pool.rows("SELECT count(*) FROM sentences")[0][0]
         if count > max_sentences:
             return False
-        rows = self._rows("SELECT passage, start, end, scale, vector FROM sentences ORDER BY passage, start")
+        rows = self._pool.rows("SELECT passage, start, end, scale, vector FROM sentences ORDER BY passage, start")
         passages = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         spans = np.array([(r[1], r[2]) for r in rows], dtype=np.int64).reshape(-1, 2)
         scales = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
@@ -613,7 +595,7 @@ class EmbeddedStore:
         rows: list[tuple] = []
         for lo in range(0, len(ids), 900):
             part = ids[lo : lo + 900]
-            rows.extend(self._rows(
+            rows.extend(self._pool.rows(
                 "SELECT passage, start, end, scale, vector FROM sentences "
                 f"WHERE passage IN ({','.join('?' * len(part))}) ORDER BY passage, start",
                 part,
@@ -621,7 +603,7 @@ class EmbeddedStore:
         return group_sentences(rows)
 
     def document(self, doc_id: str) -> Document:
-        rows = self._rows(
+        rows = self._pool.rows(
             "SELECT doc_id, text, title, date, source, metadata, hash FROM documents WHERE doc_id = ?", (doc_id,)
         )
         if not rows:
@@ -630,24 +612,24 @@ class EmbeddedStore:
 
     def document_passages(self, doc_id: str) -> list[tuple[int, int, int]]:
         """``(passage id, start, end)`` of one document's passages, in order."""
-        return self._rows(
+        return self._pool.rows(
             "SELECT p.id, p.start, p.end FROM passages p JOIN documents d ON d.id = p.doc "
             "WHERE d.doc_id = ? ORDER BY p.ordinal",
             (doc_id,),
         )
 
     def document_hashes(self) -> dict[str, str]:
-        return dict(self._rows("SELECT doc_id, hash FROM documents"))
+        return dict(self._pool.rows("SELECT doc_id, hash FROM documents"))
 
     def iter_documents(self) -> Iterator[Document]:
-        with self._db() as conn:
+        with self._pool.lend() as conn:
             for row in conn.execute(
                 "SELECT doc_id, text, title, date, source, metadata, hash FROM documents ORDER BY id"
             ):
                 yield _document(row)
 
     def sources(self) -> dict[str, int]:
-        return dict(self._rows("SELECT source, count(*) FROM documents GROUP BY source"))
+        return dict(self._pool.rows("SELECT source, count(*) FROM documents GROUP BY source"))
 
     def file_sizes(self) -> dict[str, int]:
         return {name: (self.gen / name).stat().st_size for name in (MANIFEST, DB, VECTORS)}

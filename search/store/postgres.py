@@ -21,7 +21,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import queue
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +32,7 @@ import numpy as np
 from ..chunking import Passage
 from ..documents import Document
 from ..errors import DocumentNotFound, IndexBusy, IndexIncompatible, IndexMissing, InvalidInput
-from .base import FORMAT_VERSION, Filter, PassageRecord, date_range
+from .base import FORMAT_VERSION, ConnectionPool, Filter, PassageRecord, date_range
 from .embedded import COMMON_TERM_FRACTION, TITLE_WEIGHT, group_sentences, quantize
 from .lexical import COSTLY_POSTINGS, query_words
 
@@ -150,13 +149,8 @@ class PostgresStore:
     def __init__(self, url: str, readers: int = 4) -> None:
         self.url = url
         self.location = mask(url)
-        self._pool: queue.SimpleQueue = queue.SimpleQueue()
-        self._all = []
-        for _ in range(readers):
-            conn = _connect(url)
-            self._all.append(conn)
-            self._pool.put(conn)
-        with self._db() as conn:
+        self._pool = ConnectionPool([_connect(url) for _ in range(readers)])
+        with self._pool.lend() as conn:
             version = _schema_version(conn)
             if version == 0:
                 raise IndexMissing(
@@ -172,7 +166,7 @@ class PostgresStore:
             raise IndexMissing(f"no index in {self.location}; build one with `fpsearch index PATH --index ...`")
         self.manifest: dict[str, Any] = row[0]
         self.dimension = int(self.manifest["model"]["dimension"])
-        for conn in self._all:
+        for conn in self._pool:
             conn.execute("SET hnsw.ef_search = 100")
             conn.execute("SET hnsw.iterative_scan = strict_order")
 
@@ -190,22 +184,8 @@ class PostgresStore:
             )
         return store
 
-    @contextmanager
-    def _db(self):
-        conn = self._pool.get()
-        try:
-            yield conn
-        finally:
-            self._pool.put(conn)
-
-    def _rows(self, sql: str, args: Sequence[Any] | dict = ()) -> list[tuple]:
-        with self._db() as conn:
-            return conn.execute(sql, args).fetchall()
-
     def close(self) -> None:
-        for conn in self._all:
-            conn.close()
-        self._all.clear()
+        self._pool.close()
 
     # -- what is served ------------------------------------------------------------------------
 
@@ -214,7 +194,7 @@ class PostgresStore:
         return f"change-{self.manifest.get('change', 0)}"
 
     def is_stale(self) -> bool:
-        row = self._rows("SELECT value FROM fp_meta WHERE key = 'manifest'")
+        row = self._pool.rows("SELECT value FROM fp_meta WHERE key = 'manifest'")
         return bool(row) and row[0][0].get("change") != self.manifest.get("change")
 
     @property
@@ -226,11 +206,11 @@ class PostgresStore:
         return int(self.manifest["counts"]["documents"])
 
     def describe(self) -> dict[str, Any]:
-        sizes = dict(self._rows(
+        sizes = dict(self._pool.rows(
             "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
             "WHERE c.relname IN ('fp_documents', 'fp_passages', 'fp_sentences', 'fp_lexemes')"
         ))
-        replica = self._rows("SELECT pg_is_in_recovery()")[0][0]
+        replica = self._pool.rows("SELECT pg_is_in_recovery()")[0][0]
         return {"index": self.location, "generation": self.version, "replica": replica, "sizes": sizes}
 
     # -- searching -----------------------------------------------------------------------------
@@ -264,7 +244,7 @@ class PostgresStore:
         fsql, fargs = self._filter_sql(where)
         join = "" if fsql == "TRUE" else "JOIN fp_documents d ON d.id = p.doc"
         out = []
-        with self._db() as conn:
+        with self._pool.lend() as conn:
             for vec in np.atleast_2d(vectors):
                 v = np.asarray(vec, dtype=np.float32)
                 with conn.transaction():
@@ -296,7 +276,7 @@ class PostgresStore:
         if not words or k < 1:
             return []
         fsql, fargs = self._filter_sql(where)
-        with self._db() as conn:
+        with self._pool.lend() as conn:
             stems = self._lexemes(conn, words)
             terms = sorted({t for ts in stems for t in ts})
             if not terms:
@@ -348,7 +328,7 @@ class PostgresStore:
     def passage_docs(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
             return {}
-        return dict(self._rows(
+        return dict(self._pool.rows(
             "SELECT p.id, d.doc_id FROM fp_passages p JOIN fp_documents d ON d.id = p.doc WHERE p.id = ANY(%s)",
             [list(map(int, ids))],
         ))
@@ -356,7 +336,7 @@ class PostgresStore:
     def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]:
         if not ids:
             return {}
-        rows = self._rows(
+        rows = self._pool.rows(
             "SELECT p.id, d.doc_id, d.title, d.date, d.source, p.start_at, p.end_at, "
             "substr(d.text, p.start_at + 1, p.end_at - p.start_at), d.metadata "
             "FROM fp_passages p JOIN fp_documents d ON d.id = p.doc WHERE p.id = ANY(%s)",
@@ -367,7 +347,7 @@ class PostgresStore:
     def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         if not ids:
             return {}
-        return group_sentences(self._rows(
+        return group_sentences(self._pool.rows(
             "SELECT passage, start_at, end_at, scale, vector FROM fp_sentences WHERE passage = ANY(%s) "
             "ORDER BY passage, start_at",
             [list(map(int, ids))],
@@ -377,11 +357,11 @@ class PostgresStore:
         ids = [int(i) for i in ids]
         if not ids:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        found = dict(self._rows("SELECT id, embedding FROM fp_passages WHERE id = ANY(%s)", [ids]))
+        found = dict(self._pool.rows("SELECT id, embedding FROM fp_passages WHERE id = ANY(%s)", [ids]))
         return np.stack([_array(found[i]) for i in ids])
 
     def document(self, doc_id: str) -> Document:
-        rows = self._rows(
+        rows = self._pool.rows(
             "SELECT doc_id, text, title, date, source, metadata, hash FROM fp_documents WHERE doc_id = %s", [doc_id]
         )
         if not rows:
@@ -390,17 +370,17 @@ class PostgresStore:
         return Document(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
 
     def document_passages(self, doc_id: str) -> list[tuple[int, int, int]]:
-        return [tuple(r) for r in self._rows(
+        return [tuple(r) for r in self._pool.rows(
             "SELECT p.id, p.start_at, p.end_at FROM fp_passages p JOIN fp_documents d ON d.id = p.doc "
             "WHERE d.doc_id = %s ORDER BY p.ordinal",
             [doc_id],
         )]
 
     def document_hashes(self) -> dict[str, str]:
-        return dict(self._rows("SELECT doc_id, hash FROM fp_documents"))
+        return dict(self._pool.rows("SELECT doc_id, hash FROM fp_documents"))
 
     def iter_documents(self) -> Iterator[Document]:
-        for r in self._rows("SELECT doc_id, text, title, date, source, metadata, hash FROM fp_documents ORDER BY id"):
+        for r in self._pool.rows("SELECT doc_id, text, title, date, source, metadata, hash FROM fp_documents ORDER BY id"):
             yield Document(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
 
 
@@ -593,7 +573,7 @@ class PostgresTarget:
             return facts, [str(exc)]
         try:
             counts = store.manifest["counts"]
-            docs, passages, orphans, bad, sentences = store._rows(
+            docs, passages, orphans, bad, sentences = store._pool.rows(
                 "SELECT (SELECT count(*) FROM fp_documents), (SELECT count(*) FROM fp_passages), "
                 "(SELECT count(*) FROM fp_sentences s LEFT JOIN fp_passages p ON p.id = s.passage WHERE p.id IS NULL), "
                 "(SELECT count(*) FROM fp_passages p JOIN fp_documents d ON d.id = p.doc "
@@ -609,7 +589,7 @@ class PostgresTarget:
             if bad:
                 problems.append(f"{bad} passages point outside their document")
             if full:
-                wrong = store._rows(
+                wrong = store._pool.rows(
                     "SELECT count(*) FROM (SELECT lexeme, count(*) AS n FROM fp_passages p "
                     "JOIN fp_documents d ON d.id = p.doc, unnest(tsvector_to_array(p.tsv || d.tsv_title)) AS lexeme "
                     "GROUP BY lexeme) c FULL JOIN fp_lexemes l USING (lexeme) WHERE c.n IS DISTINCT FROM l.df"
