@@ -147,6 +147,8 @@ class Store(Protocol):
 
     def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]: ...
 
+    def best_sentence_cosines(self, ids: Sequence[int], query: np.ndarray) -> dict[int, float]: ...
+
     def document(self, doc_id: str) -> Document: ...
 
     def document_passages(self, doc_id: str) -> list[tuple[int, int, int]]: ...
@@ -186,6 +188,11 @@ class Target(Protocol):
 
 
 C = TypeVar("C")
+
+
+def sentence_maxima(sentences: dict[int, tuple[np.ndarray, np.ndarray]], query: np.ndarray) -> dict[int, float]:
+    """Per passage: the best cosine of its sentence vectors with ``query``."""
+    return {pid: float((vecs @ query).max()) for pid, (_, vecs) in sentences.items() if vecs.size}
 
 
 class ConnectionPool(Generic[C]):

@@ -38,7 +38,7 @@ import numpy as np
 from ..chunking import Passage
 from ..documents import Document
 from ..errors import DocumentNotFound, IndexBusy, IndexDamaged, IndexIncompatible, IndexMissing
-from .base import FORMAT_VERSION, ConnectionPool, Filter, PassageRecord, date_range
+from .base import FORMAT_VERSION, ConnectionPool, Filter, PassageRecord, date_range, sentence_maxima
 from .lexical import Stemmer, fts_query, query_words, select_words
 from .vectors import VectorIndex
 
@@ -53,6 +53,8 @@ TITLE_WEIGHT = 0.5
 # Query words found in more than this share of passages are left out of the lexical search (see
 # lexical.select_words): measured on the dev set to cost nothing in quality while cutting the time.
 COMMON_TERM_FRACTION = 0.4
+# Terms whose passage counts a store remembers (a few MB at most).
+DF_CACHE = 200_000
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -353,6 +355,62 @@ def dequantize(rows: Sequence[tuple[float, bytes]]) -> np.ndarray:
     return q * np.array([scale for scale, _ in rows], dtype=np.float32)[:, None]
 
 
+class Preloaded:
+    """What ``EmbeddedStore.preload`` keeps in memory: sentence spans and int8 vectors (sorted by
+    passage, with each passage's first row), and each passage's document."""
+
+    def __init__(self, passages: np.ndarray, spans: np.ndarray, scales: np.ndarray, codes: np.ndarray,
+                 passage_ids: np.ndarray, doc_ids: np.ndarray) -> None:
+        self.passages, self.spans, self.scales, self.codes = passages, spans, scales, codes
+        self.passage_ids, self.doc_ids = passage_ids, doc_ids
+
+    @classmethod
+    def read(cls, pool: ConnectionPool) -> Preloaded:
+        rows = pool.rows("SELECT passage, start, end, scale, vector FROM sentences ORDER BY passage, start")
+        passages = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        spans = np.array([(r[1], r[2]) for r in rows], dtype=np.int64).reshape(-1, 2)
+        scales = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
+        codes = np.frombuffer(b"".join(bytes(r[4]) for r in rows), dtype=np.int8).reshape(len(rows), -1)
+        owners = pool.rows("SELECT p.id, d.doc_id FROM passages p JOIN documents d ON d.id = p.doc ORDER BY p.id")
+        passage_ids = np.fromiter((r[0] for r in owners), dtype=np.int64, count=len(owners))
+        doc_ids = np.array([r[1] for r in owners], dtype=object)
+        return cls(passages, spans, scales, codes, passage_ids, doc_ids)
+
+    def _ranges(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ids = np.asarray(ids, dtype=np.int64)
+        return ids, np.searchsorted(self.passages, ids), np.searchsorted(self.passages, ids + 1)
+
+    def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        ids, lo, hi = self._ranges(ids)
+        return {
+            int(pid): (self.spans[a:b], self.codes[a:b].astype(np.float32) * self.scales[a:b, None])
+            for pid, a, b in zip(ids, lo, hi)
+            if b > a
+        }
+
+    def best_cosines(self, ids: Sequence[int], query: np.ndarray) -> dict[int, float]:
+        """All candidates' sentences scored in one product, then the best per passage."""
+        ids, lo, hi = self._ranges(ids)
+        held = hi > lo
+        ids, lo, hi = ids[held], lo[held], hi[held]
+        if not len(ids):
+            return {}
+        counts = hi - lo
+        starts = np.cumsum(counts) - counts  # where each passage's sentences begin in ``rows``
+        rows = np.arange(counts.sum()) + np.repeat(lo - starts, counts)
+        scores = (self.codes[rows].astype(np.float32) @ np.asarray(query, dtype=np.float32)) * self.scales[rows]
+        best = np.maximum.reduceat(scores, starts)
+        return {int(pid): float(v) for pid, v in zip(ids, best)}
+
+    def docs_of(self, ids: Sequence[int]) -> dict[int, str]:
+        ids = np.asarray(ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.passage_ids, ids), max(len(self.passage_ids) - 1, 0))
+        if not len(self.passage_ids):
+            return {}
+        found = self.passage_ids[at] == ids
+        return {int(pid): self.doc_ids[i] for pid, i, ok in zip(ids, at, found) if ok}
+
+
 def _document(row: Sequence[Any]) -> Document:
     return Document(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6])
 
@@ -375,7 +433,8 @@ class EmbeddedStore:
             conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, passages_fts, 'row')")
         self._pool = ConnectionPool(connections)
         self._stemmer = Stemmer(FTS_TOKENIZE)
-        self._memory: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._memory: Preloaded | None = None
+        self._df: dict[str, int] = {}
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -508,8 +567,23 @@ class EmbeddedStore:
         terms = sorted({t for ts in stems for t in ts})
         if not terms:
             return []
-        df = dict(self._pool.rows(f"SELECT term, doc FROM temp.vocab WHERE term IN ({','.join('?' * len(terms))})", terms))
-        return select_words(words, stems, df, self.passage_count, COMMON_TERM_FRACTION)
+        return select_words(words, stems, self._document_frequencies(terms), self.passage_count, COMMON_TERM_FRACTION)
+
+    def _document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many passages hold each term (0 if none). Remembered: a generation never changes, and
+        the fts5vocab lookup costs more than a millisecond per query."""
+        out = {t: self._df.get(t) for t in terms}
+        missing = [t for t, n in out.items() if n is None]
+        if missing:
+            found = dict(self._pool.rows(
+                f"SELECT term, doc FROM temp.vocab WHERE term IN ({','.join('?' * len(missing))})", missing
+            ))
+            fresh = {t: int(found.get(t, 0)) for t in missing}
+            if len(self._df) > DF_CACHE:
+                self._df = {}
+            self._df.update(fresh)
+            out.update(fresh)
+        return out
 
     def search_lexical(self, query: str, k: int, where: Filter | None = None) -> list[tuple[int, float]]:
         """Top ``k`` ``(passage id, BM25)`` for ``query`` (higher is better), via FTS5."""
@@ -534,21 +608,6 @@ class EmbeddedStore:
         rows = self._pool.rows(sql.format(extra=extra), args)
         return [(int(r[0]), float(r[1])) for r in rows]
 
-    def passage_docs(self, ids: Sequence[int]) -> dict[int, str]:
-        """``{passage id: doc id}`` for these passages (a cheap lookup, for grouping candidates)."""
-        out: dict[int, str] = {}
-        ids = [int(i) for i in ids]
-        for lo in range(0, len(ids), 900):
-            part = ids[lo : lo + 900]
-            out.update(
-                self._pool.rows(
-                    "SELECT p.id, d.doc_id FROM passages p JOIN documents d ON d.id = p.doc "
-                    f"WHERE p.id IN ({','.join('?' * len(part))})",
-                    part,
-                )
-            )
-        return out
-
     def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]:
         """The stored passages with these ids (ids not in the index are left out)."""
         out: dict[int, PassageRecord] = {}
@@ -566,31 +625,47 @@ class EmbeddedStore:
         return out
 
     def preload(self, max_sentences: int = 5_000_000) -> bool:
-        """Keep every sentence vector in memory (int8, ~0.4 KB each), so best-sentence lookups cost no
-        database reads; for long-running servers. Skipped above ``max_sentences``. True if loaded."""
+        """For long-running servers: keep every sentence vector (int8, ~0.4 KB each) and which document
+        each passage belongs to in memory, and give the vector index its int8 first pass, so that a
+        query reads the database only for its FTS5 search and its final hits. Skipped above
+        ``max_sentences``. True if loaded."""
         if self._memory is not None:
             return True
         count = self._pool.rows("SELECT count(*) FROM sentences")[0][0]
         if count > max_sentences:
             return False
-        rows = self._pool.rows("SELECT passage, start, end, scale, vector FROM sentences ORDER BY passage, start")
-        passages = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        spans = np.array([(r[1], r[2]) for r in rows], dtype=np.int64).reshape(-1, 2)
-        scales = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
-        codes = np.frombuffer(b"".join(bytes(r[4]) for r in rows), dtype=np.int8).reshape(len(rows), -1)
-        self._memory = (passages, spans, scales, codes)
+        self.vectors.accelerate()
+        self._memory = Preloaded.read(self._pool)
         return True
+
+    def passage_docs(self, ids: Sequence[int]) -> dict[int, str]:
+        """``{passage id: doc id}`` for these passages (a cheap lookup, for grouping candidates)."""
+        if self._memory is not None:
+            return self._memory.docs_of(ids)
+        out: dict[int, str] = {}
+        ids = [int(i) for i in ids]
+        for lo in range(0, len(ids), 900):
+            part = ids[lo : lo + 900]
+            out.update(
+                self._pool.rows(
+                    "SELECT p.id, d.doc_id FROM passages p JOIN documents d ON d.id = p.doc "
+                    f"WHERE p.id IN ({','.join('?' * len(part))})",
+                    part,
+                )
+            )
+        return out
+
+    def best_sentence_cosines(self, ids: Sequence[int], query: np.ndarray) -> dict[int, float]:
+        """Per passage id: the cosine of its best-matching sentence with ``query`` (a unit vector);
+        passages without sentence vectors are left out."""
+        if self._memory is not None:
+            return self._memory.best_cosines(ids, query)
+        return sentence_maxima(self.sentences(ids), query)
 
     def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Per passage id: its sentence spans (n × 2, document offsets) and unit vectors (n × dim)."""
         if self._memory is not None:
-            passages, spans, scales, codes = self._memory
-            out = {}
-            for pid in ids:
-                a, b = np.searchsorted(passages, [pid, pid + 1])
-                if b > a:
-                    out[int(pid)] = (spans[a:b], codes[a:b].astype(np.float32) * scales[a:b, None])
-            return out
+            return self._memory.sentences(ids)
         ids = [int(i) for i in ids]
         rows: list[tuple] = []
         for lo in range(0, len(ids), 900):

