@@ -45,6 +45,8 @@ class ApiSettings:
     max_embed_inputs: int = 256
     max_add_documents: int = 100
     reload_check_seconds: float = 1.0
+    # Result lists remembered per index version (a repeated query is answered without searching).
+    result_cache: int = 1024
 
     @classmethod
     def from_env(cls, **overrides: Any) -> ApiSettings:
@@ -60,16 +62,17 @@ class ApiSettings:
 class IndexHolder:
     """The live engine, swapped for a new one when the index moves to a new version."""
 
-    def __init__(self, index: Path | str, model: str | None, check_seconds: float) -> None:
+    def __init__(self, index: Path | str, model: str | None, check_seconds: float, results: int = 0) -> None:
         self.index = index
         self.model = model
         self.check_seconds = check_seconds
+        self.results = results
         self._lock = threading.Lock()
         self._checked = time.monotonic()
         self.engine = self._prepared(Engine.open(index, model))
 
-    @staticmethod
-    def _prepared(engine: Engine) -> Engine:
+    def _prepared(self, engine: Engine) -> Engine:
+        engine.result_cache = self.results
         preload = getattr(engine.store, "preload", None)
         if preload is not None:
             preload()  # a server answers many queries: keep sentence vectors in memory
@@ -333,7 +336,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        holder = IndexHolder(root, config.model_name(model), settings.reload_check_seconds)
+        holder = IndexHolder(root, config.model_name(model), settings.reload_check_seconds, settings.result_cache)
         if rerank:
             holder.engine.reranker = Engine.open(root, rerank=rerank).reranker
         app.state.holder = holder

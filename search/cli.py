@@ -490,6 +490,8 @@ def serve(
     max_query_chars: Annotated[Optional[int], typer.Option(help="Longest query [1000 characters].")] = None,
     max_batch: Annotated[Optional[int], typer.Option(help="Most queries in one POST /search [32].")] = None,
     max_body_bytes: Annotated[Optional[int], typer.Option(help="Largest request body [1000000 bytes].")] = None,
+    result_cache: Annotated[Optional[int], typer.Option(
+        help="Result lists remembered per index version, so a repeated query is not searched again; 0 turns it off [1024].")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Run the HTTP API and the search page (FastAPI + uvicorn)."""
@@ -505,8 +507,10 @@ def serve(
     open_store(root).close()  # a missing or damaged index: say so now, not in a worker
     if workers < 1:
         raise InvalidInput("--workers must be at least 1")
+    if result_cache is not None and result_cache < 0:
+        raise InvalidInput("--result-cache must be 0 (off) or more")
     limits = {"max_k": max_k, "max_query_chars": max_query_chars, "max_batch": max_batch,
-              "max_body_bytes": max_body_bytes}
+              "max_body_bytes": max_body_bytes, "result_cache": result_cache}
     settings = ApiSettings.from_env(**limits)
     if not _is_loopback(host) and not os.environ.get("FPSEARCH_TOKEN"):
         _err(f"warning: {host} is not a loopback address and FPSEARCH_TOKEN is not set: anyone who can "

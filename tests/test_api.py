@@ -237,6 +237,8 @@ def test_server_picks_up_a_new_generation(real_index: Path, tmp_path: Path) -> N
     settings = ApiSettings(reload_check_seconds=0.0)
     with TestClient(create_app(idx, settings=settings)) as c:
         before = c.get("/health").json()
+        query = {"q": "Northern Sea Route between Europe and Asia", "k": 3}
+        assert c.get("/search", params=query).json()["hits"][0]["doc_id"] != "arctic.txt"  # now remembered
         new = tmp_path / "new"
         new.mkdir()
         (new / "arctic.txt").write_text("Arctic\nThe Northern Sea Route links Europe and Asia.")
@@ -245,6 +247,8 @@ def test_server_picks_up_a_new_generation(real_index: Path, tmp_path: Path) -> N
         assert after["generation"] != before["generation"]
         assert after["documents"] == before["documents"] + 1
         assert c.get("/documents/arctic.txt").status_code == 200
+        # the remembered result belonged to the old version: the same query now finds the new text
+        assert c.get("/search", params=query).json()["hits"][0]["doc_id"] == "arctic.txt"
 
 
 @pytest.mark.parametrize(
