@@ -103,10 +103,12 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def http_sequential(base: str, path: str, params: list[dict]) -> list[float]:
+    """One client, one request at a time. The warm-up uses queries of its own, so every measured
+    request is the server's first sight of its query (no remembered embedding or result)."""
     out = []
     with httpx.Client(base_url=base, timeout=60) as client:
-        for p in params[:3]:
-            client.get(path, params=p)  # warm up
+        for n in range(3):
+            client.get(path, params={**params[0], "q": f"warm up {n}", "query": f"warm up {n}"})
         for p in params:
             started = time.perf_counter()
             r = client.get(path, params=p)
@@ -142,6 +144,45 @@ async def http_load(base: str, path: str, params: list[dict], connections: int, 
             "requests_per_second": round(len(latencies) / elapsed, 1), **summary(latencies)}
 
 
+_WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk_load(base: str, path: str, params: list[dict], connections: int, seconds: float) -> dict:
+    """The same load through wrk (C, one thread): the generator costs the server's 2 cores next to
+    nothing, where the Python client takes a share of them. Requests go through ``params`` in order."""
+    from urllib.parse import urlencode
+
+    targets = [path + "?" + urlencode(p, doseq=True) for p in params]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write("local targets = {" + ",".join(json.dumps(t) for t in targets) + "}\n")
+        fh.write("local n = 0\nrequest = function()\n  n = n + 1\n"
+                 "  return wrk.format('GET', targets[((n - 1) % #targets) + 1])\nend\n")
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", fh.name, base],
+            capture_output=True, text=True, timeout=seconds + 60, check=True,
+        ).stdout
+    finally:
+        os.unlink(fh.name)
+    pcts = {int(m[1]): float(m[2]) * _WRK_UNITS[m[3]] for m in re.finditer(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    done = re.search(r"(\d+) requests in ([\d.]+)(ms|s)", out)
+    requests, elapsed = int(done[1]), float(done[2]) * _WRK_UNITS[done[3]] / 1000
+    errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors += sum(int(x) for x in socket.groups()) if socket else 0
+    return {"requests": requests, "errors": errors, "seconds": round(elapsed, 1), "generator": "wrk",
+            "requests_per_second": round(requests / elapsed, 1), "p50": round(pcts[50], 1),
+            "p95": None, "p99": round(pcts[99], 1), "distinct_queries": len({json.dumps(p) for p in params})}
+
+
+def run_load(base: str, path: str, params: list[dict], connections: int, seconds: float) -> dict:
+    """wrk when it is installed (``apt install wrk``), else the asyncio httpx client."""
+    if shutil.which("wrk"):
+        return wrk_load(base, path, params, connections, seconds)
+    row = asyncio.run(http_load(base, path, params, connections, seconds))
+    return {**row, "generator": "httpx", "distinct_queries": len({json.dumps(p) for p in params})}
+
+
 def load_queries(corpus: Path, n: int, seed: int) -> list[str]:
     """The dev queries, then document titles as further realistic queries (distinct, seeded)."""
     queries = [json.loads(line)["text"] for line in DEV_QUERIES.read_text().splitlines() if line.strip()]
@@ -171,6 +212,52 @@ def sample_corpus(corpus: Path, docs: int | None, out: Path) -> Path:
     return out
 
 
+def measure_indexing(args, corpus: Path, raw, index: Path, txt_dir: Path) -> dict:
+    """Raw encode of fpsearch's passages (the ceiling), then ``fpsearch index`` end to end, then
+    txtai's ``Embeddings.index`` of the same passages (same model folder, hybrid, content stored)."""
+    from search import IndexSettings, build
+    from search.chunking import Chunker
+    from search.documents import load_documents
+    from search.embedding import SentenceTransformerEmbedder
+    from search.models import resolve_model
+
+    embedder = SentenceTransformerEmbedder("minilm")
+    settings = IndexSettings()
+    chunker = Chunker(embedder.counter, max_tokens=settings.max_tokens, overlap=settings.overlap)
+    docs = list(load_documents([corpus]))
+    passages = [p.text for d in docs for p in chunker.chunk(d)]
+    print(f"{len(docs):,} documents, {len(passages):,} passages", flush=True)
+    started = time.perf_counter()
+    raw.encode(passages, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+    raw_s = time.perf_counter() - started
+    print(f"raw encode: {len(passages) / raw_s:.1f} passages/s", flush=True)
+
+    shutil.rmtree(index, ignore_errors=True)
+    started = time.perf_counter()
+    report = build([corpus], index)
+    ours_s = time.perf_counter() - started
+    print(f"fpsearch index: {report.passages / ours_s:.1f} passages/s end to end", flush=True)
+    out = {
+        "passages": len(passages),
+        "raw_encode_per_s": round(len(passages) / raw_s, 1),
+        "fpsearch_per_s": round(report.passages / ours_s, 1),
+        "fpsearch_over_raw": round((report.passages / ours_s) / (len(passages) / raw_s), 3),
+    }
+    if not args.skip_txtai:
+        from txtai import Embeddings
+
+        shutil.rmtree(txt_dir, ignore_errors=True)
+        txt = Embeddings(path=str(resolve_model("minilm")[1]()), content=True, hybrid=True)
+        started = time.perf_counter()
+        txt.index([(i, t, None) for i, t in enumerate(passages)])
+        txt_s = time.perf_counter() - started
+        txt.save(str(txt_dir))
+        out["txtai_per_s"] = round(len(passages) / txt_s, 1)
+        out["fpsearch_over_txtai"] = round((report.passages / ours_s) / (len(passages) / txt_s), 3)
+        print(f"txtai index: {len(passages) / txt_s:.1f} passages/s", flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="first 150 documents, 60 queries, 10 s of load")
@@ -181,6 +268,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="fpsearch serve --workers")
     parser.add_argument("--skip-txtai", action="store_true")
     parser.add_argument("--keep", type=Path, default=None, help="keep the built indexes in this folder")
+    parser.add_argument("--reuse", type=Path, default=None,
+                        help="a --keep folder from an earlier run: skip indexing, measure queries on its indexes")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--write", type=Path, default=None, help="update this Markdown file's bench table")
     args = parser.parse_args()
@@ -191,13 +280,10 @@ def main() -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from search import Engine, IndexSettings, build
-    from search.chunking import Chunker
-    from search.documents import load_documents
-    from search.embedding import SentenceTransformerEmbedder
+    from search import Engine
     from search.models import resolve_model
 
-    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="fpsearch-bench-"))
+    work = Path(args.reuse or args.keep) if (args.reuse or args.keep) else Path(tempfile.mkdtemp(prefix="fpsearch-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     corpus = sample_corpus(args.corpus, 150 if args.quick else None, work / "sample.jsonl")
     model_dir = str(resolve_model("minilm")[1]())
@@ -206,48 +292,37 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                    f"torch {torch.__version__}, faiss {faiss.__version__}",
         "corpus": corpus.name,
-        "command": "python scripts/bench.py" + (" --quick" if args.quick else ""),
+        "command": "python scripts/bench.py" + (" --quick" if args.quick else "") + (" --reuse DIR" if args.reuse else ""),
     }
-    queries = load_queries(args.corpus, args.queries, 0)
+    # Distinct query sets, so that no measured request finds its query remembered by the server:
+    # ``queries`` for the floor, the library, HTTP hybrid and the recurring load; one set each for
+    # HTTP dense and lexical; the rest for the load of queries the server has never seen.
+    pool = load_queries(args.corpus, 10**6, 0)
+    queries = pool[: args.queries]
+    http_sets = {"hybrid": queries, "dense": pool[args.queries : 2 * args.queries],
+                 "lexical": pool[2 * args.queries : 3 * args.queries]}
+    unseen = pool[3 * args.queries :]
 
     # -- 1. indexing ---------------------------------------------------------------------------
-    embedder = SentenceTransformerEmbedder("minilm")
-    settings = IndexSettings()
-    chunker = Chunker(embedder.counter, max_tokens=settings.max_tokens, overlap=settings.overlap)
-    docs = list(load_documents([corpus]))
-    passages = [p.text for d in docs for p in chunker.chunk(d)]
-    print(f"{len(docs):,} documents, {len(passages):,} passages, {len(queries)} queries", flush=True)
     raw = SentenceTransformer(model_dir, device="cpu")
-    started = time.perf_counter()
-    raw.encode(passages, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
-    raw_s = time.perf_counter() - started
-    print(f"raw encode: {len(passages) / raw_s:.1f} passages/s", flush=True)
-
     index = work / "fpsearch-index"
-    shutil.rmtree(index, ignore_errors=True)
-    started = time.perf_counter()
-    report = build([corpus], index)
-    ours_s = time.perf_counter() - started
-    print(f"fpsearch index: {report.passages / ours_s:.1f} passages/s end to end", flush=True)
-    result["indexing"] = {
-        "passages": len(passages),
-        "raw_encode_per_s": round(len(passages) / raw_s, 1),
-        "fpsearch_per_s": round(report.passages / ours_s, 1),
-        "fpsearch_over_raw": round((report.passages / ours_s) / (len(passages) / raw_s), 3),
-    }
     txt_dir = work / "txtai-index"
-    if not args.skip_txtai:
-        from txtai import Embeddings
+    if args.reuse:
+        result["indexing"] = {"passages": Engine.open(index).store.passage_count, "reused": str(args.reuse)}
+        if not args.skip_txtai:
+            from txtai import Embeddings
 
-        shutil.rmtree(txt_dir, ignore_errors=True)
-        txt = Embeddings(path=model_dir, content=True, hybrid=True)
-        started = time.perf_counter()
-        txt.index([(i, t, None) for i, t in enumerate(passages)])
-        txt_s = time.perf_counter() - started
-        txt.save(str(txt_dir))
-        result["indexing"]["txtai_per_s"] = round(len(passages) / txt_s, 1)
-        result["indexing"]["fpsearch_over_txtai"] = round((report.passages / ours_s) / (len(passages) / txt_s), 3)
-        print(f"txtai index: {len(passages) / txt_s:.1f} passages/s", flush=True)
+            txt = Embeddings()
+            txt.load(str(txt_dir))
+    else:
+        result["indexing"] = measure_indexing(args, corpus, raw, index, txt_dir)
+        if not args.skip_txtai:
+            from txtai import Embeddings
+
+            txt = Embeddings()
+            txt.load(str(txt_dir))
+    print(f"{result['indexing']['passages']:,} passages, {len(queries)} queries "
+          f"(+{3 * args.queries - len(queries)} for HTTP, {len(unseen):,} unseen for load)", flush=True)
 
     # -- 2. library latency --------------------------------------------------------------------
     torch.set_num_threads(1)
@@ -263,7 +338,9 @@ def main() -> None:
 
     timed(floor, queries[:5])
     lib = {"floor (torch 1 thread + exact FAISS)": summary(timed(floor, queries))}
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    from search.store.vectors import SEARCH_THREADS
+
+    faiss.omp_set_num_threads(SEARCH_THREADS)
     for mode in ("dense", "lexical", "hybrid"):
         engine._cache.clear()
         engine.search(queries[0], k=10, mode=mode)
@@ -289,12 +366,16 @@ def main() -> None:
     try:
         wait_ready(base + "/health", server)
         for mode in ("dense", "lexical", "hybrid"):
-            params = [{"q": q, "k": 10, "mode": mode} for q in queries]
+            params = [{"q": q, "k": 10, "mode": mode} for q in http_sets[mode]]
             http[f"fpsearch {mode}"] = summary(http_sequential(base, "/search", params))
-        load_params = [{"q": q, "k": 10, "mode": "hybrid"} for q in queries]
-        http["fpsearch hybrid, load"] = asyncio.run(
-            http_load(base, "/search", load_params, args.connections, args.seconds)
-        )
+        # first queries it has never seen (each embedded and searched), then the 200 it has just
+        # answered again and again (remembered embeddings and results)
+        unseen_params = [{"q": q, "k": 10, "mode": "hybrid"} for q in unseen]
+        http["fpsearch hybrid, load, unseen queries"] = run_load(
+            base, "/search", unseen_params, args.connections, args.seconds)
+        recurring = [{"q": q, "k": 10, "mode": "hybrid"} for q in queries]
+        http["fpsearch hybrid, load, recurring queries"] = run_load(
+            base, "/search", recurring, args.connections, args.seconds)
         http["fpsearch server peak RSS MB"] = vm_hwm_mb(server.pid)
     finally:
         stop(server)
@@ -312,8 +393,11 @@ def main() -> None:
             for name, extra in (("dense", {"weights": 1.0}), ("hybrid", {})):
                 params = [{"query": q, "limit": 10, **extra} for q in queries]
                 http[f"txtai {name}"] = summary(http_sequential(tbase, "/search", params))
+            params = [{"query": q, "limit": 10} for q in unseen]
+            http["txtai hybrid, load, unseen queries"] = run_load(tbase, "/search", params, args.connections, args.seconds)
             params = [{"query": q, "limit": 10} for q in queries]
-            http["txtai hybrid, load"] = asyncio.run(http_load(tbase, "/search", params, args.connections, args.seconds))
+            http["txtai hybrid, load, recurring queries"] = run_load(
+                tbase, "/search", params, args.connections, args.seconds)
             http["txtai server peak RSS MB"] = vm_hwm_mb(tserver.pid)
         finally:
             stop(tserver)
@@ -325,16 +409,19 @@ def main() -> None:
     result["checks"] = {
         "http_hybrid_p50_over_floor": round(http["fpsearch hybrid"]["p50"] / floor_p50, 2),
         "http_hybrid_p99_over_floor": round(http["fpsearch hybrid"]["p99"] / floor_p50, 2),
-        "load_requests_per_second": http["fpsearch hybrid, load"]["requests_per_second"],
-        "load_errors": http["fpsearch hybrid, load"]["errors"],
-        "indexing_over_raw_encode": result["indexing"]["fpsearch_over_raw"],
+        "load_rps_unseen_queries": http["fpsearch hybrid, load, unseen queries"]["requests_per_second"],
+        "load_rps_recurring_queries": http["fpsearch hybrid, load, recurring queries"]["requests_per_second"],
+        "load_errors": sum(r["errors"] for n, r in http.items() if n.startswith("fpsearch") and "load" in n),
     }
+    if "fpsearch_over_raw" in result["indexing"]:
+        result["checks"]["indexing_over_raw_encode"] = result["indexing"]["fpsearch_over_raw"]
     if not args.skip_txtai:
         result["checks"].update({
             "txtai_http_hybrid_p50_over_fpsearch": round(http["txtai hybrid"]["p50"] / http["fpsearch hybrid"]["p50"], 2),
-            "fpsearch_load_rps_over_txtai": round(
-                http["fpsearch hybrid, load"]["requests_per_second"]
-                / max(http["txtai hybrid, load"]["requests_per_second"], 0.01), 2),
+            **{f"fpsearch_load_rps_over_txtai, {kind}": round(
+                http[f"fpsearch hybrid, load, {kind}"]["requests_per_second"]
+                / max(http[f"txtai hybrid, load, {kind}"]["requests_per_second"], 0.01), 2)
+               for kind in ("unseen queries", "recurring queries")},
         })
     print(json.dumps(result["checks"]), flush=True)
     if args.json:
@@ -348,10 +435,14 @@ def main() -> None:
 def write_markdown(path: Path, r: dict) -> None:
     ix = r["indexing"]
     lines = [START, "", f"_`{r['command']}` on {r['date']}: {r['machine']}; corpus `{r['corpus']}`, "
-             f"{ix['passages']:,} passages._", "",
-             "| indexing | passages/s | ratio |", "|---|---|---|",
-             f"| raw `SentenceTransformer.encode` (ceiling) | {ix['raw_encode_per_s']} | 1.00 |",
-             f"| `fpsearch index` end to end | {ix['fpsearch_per_s']} | {ix['fpsearch_over_raw']:.2f} of raw |"]
+             f"{ix['passages']:,} passages._", ""]
+    if "raw_encode_per_s" not in ix:
+        lines += ["Indexing was not measured in this run: it searched the indexes an earlier full run built "
+                  "(`--reuse`)."]
+    else:
+        lines += ["| indexing | passages/s | ratio |", "|---|---|---|",
+                  f"| raw `SentenceTransformer.encode` (ceiling) | {ix['raw_encode_per_s']} | 1.00 |",
+                  f"| `fpsearch index` end to end | {ix['fpsearch_per_s']} | {ix['fpsearch_over_raw']:.2f} of raw |"]
     if "txtai_per_s" in ix:
         lines.append(f"| txtai `Embeddings.index` (hybrid) | {ix['txtai_per_s']} | "
                      f"fpsearch is {ix['fpsearch_over_txtai']:.2f}× txtai |")
@@ -361,10 +452,12 @@ def write_markdown(path: Path, r: dict) -> None:
     for name, row in r["http_ms"].items():
         if isinstance(row, dict) and "requests_per_second" not in row:
             lines.append(f"| HTTP, one client: {name} | {row['p50']} | {row['p95']} | {row['p99']} |")
-    lines += ["", "| load: hybrid, 32 connections | requests/s | errors | p50 ms | p99 ms |", "|---|---|---|---|---|"]
+    lines += ["", "| load: hybrid, 32 connections | requests/s | requests | errors | p50 ms | p99 ms | generator |",
+              "|---|---|---|---|---|---|---|"]
     for name, row in r["http_ms"].items():
         if isinstance(row, dict) and "requests_per_second" in row:
-            lines.append(f"| {name} | {row['requests_per_second']} | {row['errors']} | {row['p50']} | {row['p99']} |")
+            lines.append(f"| {name} | {row['requests_per_second']} | {row['requests']:,} | {row['errors']} | "
+                         f"{row['p50']} | {row['p99']} | {row.get('generator', 'httpx')} |")
     mem = [f"{k}: {v}" for k, v in r["http_ms"].items() if k.endswith("MB")]
     lines += ["", "Peak server memory (VmHWM): " + "; ".join(mem) + ".", "",
               "Checks: `" + json.dumps(r["checks"]) + "`", "", END]
