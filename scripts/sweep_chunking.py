@@ -5,7 +5,11 @@ Embedding all 24,605 Kremlin passages takes ~25 minutes on 2 cores, so settings 
 were pooled from BM25, dense and grep runs: hard negatives). Absolute figures are higher than on the
 full corpus; the ranking of settings is what this script is for.
 
-    python scripts/sweep_chunking.py --out /tmp/sweep [--configs 200:1:0 254:1:1 ...]
+    python scripts/sweep_chunking.py --out /tmp/sweep [--model mpnet] [--configs 200:1:0 254:1:1 ...]
+
+Each row: nDCG@10 and friends for dense and hybrid, and evidence-span hit@1/5/10 (overall and @5 per
+query type). An index already in ``--out`` is measured as it is (a build that was interrupted is
+resumed by running ``fpsearch index`` on it, or this script, again).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from pathlib import Path
 
 from search import Engine, IndexSettings, build
 from search.evaluation import evaluate, load_qrels, load_queries
+from search.evidence import evidence_hits, load_evidence
+from search.store import index_exists
 
 DEV = Path("../shared/eval/kremlin-dev")
 CORPUS = Path("../shared/corpus/kremlin_en.jsonl.gz")
@@ -47,19 +53,27 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     corpus = subset(args.out)
     queries, qrels = load_queries(DEV / "queries.jsonl"), load_qrels(DEV / "qrels" / "test.tsv")
+    evidence = load_evidence(DEV / "evidence.jsonl")
+    types = {q: v["type"] for q, v in json.loads((DEV / "method" / "pools.json").read_text()).items()}
     rows = []
     for spec in args.configs:
         max_tokens, overlap, title = (int(x) for x in spec.split(":"))
         index = args.out / f"{args.model}-{max_tokens}-{overlap}-{title}"
         settings = IndexSettings(max_tokens=max_tokens, overlap=overlap, embed_title=bool(title))
-        started = time.perf_counter()
-        report = build([corpus], index, model=args.model, settings=settings)
-        built = time.perf_counter() - started
+        row: dict = {"config": spec, "model": args.model}
+        if index_exists(index):  # built by an earlier run (or resumed to the end): measure only
+            row["reused"] = True
+        else:
+            started = time.perf_counter()
+            build([corpus], index, model=args.model, settings=settings)
+            row["build_s"] = round(time.perf_counter() - started, 1)
         engine = Engine.open(index)
-        row = {"config": spec, "passages": report.passages, "build_s": round(built, 1)}
+        row["passages"] = engine.store.passage_count
         for mode in ("dense", "hybrid"):
-            m = evaluate(engine, queries, qrels, mode=mode).metrics
-            row[mode] = m
+            row[mode] = evaluate(engine, queries, qrels, mode=mode).metrics
+        hits = evidence_hits(engine, queries, evidence)
+        row["evidence_hit"] = hits.hit_at
+        row["evidence_hit@5_by_type"] = {t: v[5] for t, v in hits.by_group(types).items()}
         rows.append(row)
         print(json.dumps(row), flush=True)
     (args.out / "results.json").write_text(json.dumps(rows, indent=2))
