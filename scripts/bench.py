@@ -9,9 +9,15 @@ Measures, with every figure next to its baseline from the same process:
    (bundled all-MiniLM-L6-v2, hybrid, content stored);
 2. query latency p50/p95/p99, k=10: the floor (one PyTorch query embedding on 1 thread + exact FAISS over
    the same vectors), the fpsearch library per mode, txtai's library (dense and hybrid), then HTTP
-   ``/search`` of ``fpsearch serve`` and of txtai's API from one sequential client;
-3. load: 32 connections for 30 s of hybrid queries against each server (requests/s, errors, p50/p99);
+   ``/search`` of ``fpsearch serve`` (a fresh server per mode, so no query is remembered) and of
+   txtai's API from one sequential client;
+3. load: 32 connections for 30 s of hybrid queries against each server, twice: queries the server has
+   never seen (thousands of distinct titles: every request embeds and searches), then the 200
+   latency queries again and again (what fpsearch remembers: embeddings and result lists). wrk is the
+   load generator when installed (``apt install wrk``), else an asyncio httpx client;
 4. peak resident memory (VmHWM) of each server process.
+
+``--reuse DIR`` searches the indexes kept by an earlier ``--keep DIR`` run and skips part 1.
 
 The full run uses the whole Kremlin corpus (about an hour on 2 cores, most of it three embedding
 passes); ``--quick`` uses its first 150 documents. Loopback only; every load is bounded in count and time.
@@ -294,14 +300,10 @@ def main() -> None:
         "corpus": corpus.name,
         "command": "python scripts/bench.py" + (" --quick" if args.quick else "") + (" --reuse DIR" if args.reuse else ""),
     }
-    # Distinct query sets, so that no measured request finds its query remembered by the server:
-    # ``queries`` for the floor, the library, HTTP hybrid and the recurring load; one set each for
-    # HTTP dense and lexical; the rest for the load of queries the server has never seen.
+    # ``queries`` (the dev queries, then titles) for every latency figure and the recurring load;
+    # the other titles for the load of queries a server has never seen.
     pool = load_queries(args.corpus, 10**6, 0)
-    queries = pool[: args.queries]
-    http_sets = {"hybrid": queries, "dense": pool[args.queries : 2 * args.queries],
-                 "lexical": pool[2 * args.queries : 3 * args.queries]}
-    unseen = pool[3 * args.queries :]
+    queries, unseen = pool[: args.queries], pool[args.queries :]
 
     # -- 1. indexing ---------------------------------------------------------------------------
     raw = SentenceTransformer(model_dir, device="cpu")
@@ -321,8 +323,8 @@ def main() -> None:
 
             txt = Embeddings()
             txt.load(str(txt_dir))
-    print(f"{result['indexing']['passages']:,} passages, {len(queries)} queries "
-          f"(+{3 * args.queries - len(queries)} for HTTP, {len(unseen):,} unseen for load)", flush=True)
+    print(f"{result['indexing']['passages']:,} passages, {len(queries)} queries, "
+          f"{len(unseen):,} more for the unseen-query load", flush=True)
 
     # -- 2. library latency --------------------------------------------------------------------
     torch.set_num_threads(1)
@@ -356,29 +358,36 @@ def main() -> None:
 
     # -- 3. HTTP: sequential, then load; 4. memory -----------------------------------------------
     http: dict = {}
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", str(index), "--port", str(port),
-         "--workers", str(args.workers), "--log-level", "warning"],
-        env={**os.environ}, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base + "/health", server)
-        for mode in ("dense", "lexical", "hybrid"):
-            params = [{"q": q, "k": 10, "mode": mode} for q in http_sets[mode]]
+
+    def serve() -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "search", "serve", "--index", str(index), "--port", str(port),
+             "--workers", str(args.workers), "--log-level", "warning"],
+            env={**os.environ}, stderr=subprocess.DEVNULL,
+        )
+        wait_ready(f"http://127.0.0.1:{port}/health", proc)
+        return proc, f"http://127.0.0.1:{port}"
+
+    # A fresh server per mode, each sent the same queries it has never seen, so every measured
+    # request embeds and searches; the hybrid server then takes the loads.
+    for mode in ("dense", "lexical", "hybrid"):
+        server, base = serve()
+        try:
+            params = [{"q": q, "k": 10, "mode": mode} for q in queries]
             http[f"fpsearch {mode}"] = summary(http_sequential(base, "/search", params))
-        # first queries it has never seen (each embedded and searched), then the 200 it has just
-        # answered again and again (remembered embeddings and results)
-        unseen_params = [{"q": q, "k": 10, "mode": "hybrid"} for q in unseen]
-        http["fpsearch hybrid, load, unseen queries"] = run_load(
-            base, "/search", unseen_params, args.connections, args.seconds)
-        recurring = [{"q": q, "k": 10, "mode": "hybrid"} for q in queries]
-        http["fpsearch hybrid, load, recurring queries"] = run_load(
-            base, "/search", recurring, args.connections, args.seconds)
-        http["fpsearch server peak RSS MB"] = vm_hwm_mb(server.pid)
-    finally:
-        stop(server)
+            if mode != "hybrid":
+                continue
+            # first queries it has never seen (each embedded and searched), then the ones it has
+            # just answered, again and again (remembered embeddings and results)
+            unseen_params = [{"q": q, "k": 10, "mode": "hybrid"} for q in unseen]
+            http["fpsearch hybrid, load, unseen queries"] = run_load(
+                base, "/search", unseen_params, args.connections, args.seconds)
+            http["fpsearch hybrid, load, recurring queries"] = run_load(
+                base, "/search", params, args.connections, args.seconds)
+            http["fpsearch server peak RSS MB"] = vm_hwm_mb(server.pid)
+        finally:
+            stop(server)
     if not args.skip_txtai:
         config = work / "txtai.yml"
         config.write_text(f"path: {txt_dir}\nembeddings:\n")
