@@ -4,7 +4,8 @@ Small indexes are exact (``IndexIDMap2`` over ``IndexFlatIP``). From ``ANN_THRES
 index is an inverted file (``IndexIVFFlat``, ``nlist ≈ 4·√n`` lists, trained on a seeded sample) that
 searches ``nprobe`` lists per query; ``exact=True`` searches every list, which is exact. Deletes work in
 both (IVF keeps a hash-table direct map for ``remove_ids`` and ``reconstruct``). See BENCHMARKS.md for
-the recall and speed that chose the defaults (``scripts/bench_ann.py``).
+the recall and speed that chose the defaults (``scripts/bench_ann.py``). A server calls ``accelerate()``:
+a flat index then answers unfiltered searches with an int8 first pass and a float32 second one.
 """
 
 from __future__ import annotations
