@@ -88,6 +88,7 @@ def test_bad_input_gives_one_line_and_nonzero_exit(real_index: Path, tmp_path: P
     _one_line_error(run("doc", "x", "--index", str(real_index), "--start", "5", "--end", "2"), 5, "no document")
     _one_line_error(run("info", "--index", str(tmp_path / "nothing")), 3, "no index at")
     _one_line_error(run("query", "x", "--index", str(real_index), "--model", "mpnet-nope"), 3, "built with model")
+    _one_line_error(run("serve", "--index", str(real_index), "--result-cache", "-1"), 2, "--result-cache")
 
 
 def test_first_query_builds_the_default_index(tmp_path: Path, monkeypatch) -> None:
