@@ -437,7 +437,7 @@ def main() -> None:
         args.json.write_text(json.dumps(result, indent=2))
     if args.write:
         write_markdown(args.write, result)
-    if not args.keep:
+    if not (args.keep or args.reuse):  # a temporary folder of our own, never one we were given
         shutil.rmtree(work, ignore_errors=True)
 
 
