@@ -80,11 +80,21 @@ def free_port() -> int:
 
 
 def vm_hwm_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+    """VmHWM of a process and its children (uvicorn's workers are children of the supervisor)."""
+    total = 0.0
+    pids = [pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return round(total, 1)
 
 
 def wait_ready(url: str, proc: subprocess.Popen, seconds: float = 300) -> None:

@@ -20,25 +20,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import CORPUS, free_port, http_load, http_sequential, load_queries, stop, summary, wait_ready  # noqa: E402
-
-
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM of a process and its children (uvicorn's workers are children of the supervisor)."""
-    total = 0.0
-    pids = [pid]
-    try:
-        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        pass
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:
-            continue
-    return round(total, 1)
+from bench import (  # noqa: E402
+    CORPUS,
+    free_port,
+    http_load,
+    http_sequential,
+    load_queries,
+    stop,
+    summary,
+    vm_hwm_mb,
+    wait_ready,
+)
 
 
 def main() -> None:
@@ -66,7 +58,7 @@ def main() -> None:
             http_sequential(base, "/search", params[:20])  # every worker warm
             one = summary(http_sequential(base, "/search", params))
             load = asyncio.run(http_load(base, "/search", params, args.connections, args.seconds))
-            rows.append({"workers": workers, "one_client": one, "load": load, "peak_rss_mb": peak_rss_mb(server.pid)})
+            rows.append({"workers": workers, "one_client": one, "load": load, "peak_rss_mb": vm_hwm_mb(server.pid)})
         finally:
             stop(server)
         print(json.dumps(rows[-1]), flush=True)

@@ -48,6 +48,10 @@ class ApiSettings:
     # Result lists remembered per index version (a repeated query is answered without searching).
     result_cache: int = 1024
 
+    def __post_init__(self) -> None:
+        if self.result_cache < 0:
+            raise InvalidInput("--result-cache (FPSEARCH_RESULT_CACHE) must be 0 (off) or more")
+
     @classmethod
     def from_env(cls, **overrides: Any) -> ApiSettings:
         values: dict[str, Any] = {}
@@ -69,10 +73,10 @@ class IndexHolder:
         self.results = results
         self._lock = threading.Lock()
         self._checked = time.monotonic()
-        self.engine = self._prepared(Engine.open(index, model))
+        self.engine = self._prepared(Engine.open(index, model, results=results))
 
-    def _prepared(self, engine: Engine) -> Engine:
-        engine.result_cache = self.results
+    @staticmethod
+    def _prepared(engine: Engine) -> Engine:
         preload = getattr(engine.store, "preload", None)
         if preload is not None:
             preload()  # a server answers many queries: keep sentence vectors in memory
@@ -93,7 +97,7 @@ class IndexHolder:
             if not force and not self.engine.store.is_stale():
                 return False
             old = self.engine
-            self.engine = self._prepared(Engine(open_store(self.index), old._embedder, old.reranker))
+            self.engine = self._prepared(Engine(open_store(self.index), old._embedder, old.reranker, self.results))
         return True
 
     def close(self) -> None:

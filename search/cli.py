@@ -507,8 +507,6 @@ def serve(
     open_store(root).close()  # a missing or damaged index: say so now, not in a worker
     if workers < 1:
         raise InvalidInput("--workers must be at least 1")
-    if result_cache is not None and result_cache < 0:
-        raise InvalidInput("--result-cache must be 0 (off) or more")
     limits = {"max_k": max_k, "max_query_chars": max_query_chars, "max_batch": max_batch,
               "max_body_bytes": max_body_bytes, "result_cache": result_cache}
     settings = ApiSettings.from_env(**limits)

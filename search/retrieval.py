@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -247,6 +247,42 @@ class CrossEncoderReranker:
         return [float(s) for s in np.asarray(scores).reshape(len(passages), -1)[:, -1]]
 
 
+class Remembered:
+    """The last ``size`` values by key (least recently used go first); thread-safe. Size 0 keeps none."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def through(self, keys: Sequence[Any], compute: Callable[[list[Any]], Sequence[Any]]) -> list[Any]:
+        """The value of each key: remembered ones from memory, the rest from one ``compute(missing keys)``
+        call (then remembered)."""
+        if not self.size:
+            return list(compute(list(keys))) if keys else []
+        with self._lock:
+            out = [self._items.get(key) for key in keys]
+            for key, value in zip(keys, out):
+                if value is not None:
+                    self._items.move_to_end(key)
+        missing = [i for i, value in enumerate(out) if value is None]
+        if missing:
+            fresh = compute([keys[i] for i in missing])
+            with self._lock:
+                for i, value in zip(missing, fresh):
+                    out[i] = self._items[keys[i]] = value
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return out
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class Engine:
     """Search over one index. Thread-safe; load once and share."""
 
@@ -259,24 +295,24 @@ class Engine:
         self.store = store
         self._embedder = embedder
         self.reranker = reranker
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_lock = threading.Lock()
-        self.result_cache = results
-        self._results: OrderedDict[tuple[str, SearchOptions], list[Hit]] = OrderedDict()
+        self._cache = Remembered(QUERY_CACHE)  # query text → vector
+        self._results = Remembered(results)  # (query text, options) → hits
 
     @classmethod
     def open(
-        cls, index: Path | str | Target, model: str | Embedder | None = None, rerank: str | None = None
+        cls, index: Path | str | Target, model: str | Embedder | None = None, rerank: str | None = None,
+        results: int = 0,
     ) -> Engine:
         """Open the index at ``index``. ``model`` defaults to the one the index was built with; a
         different one is refused, since its vectors would not be comparable. ``rerank`` names a
-        sentence-transformers cross-encoder (folder or hub name) that reorders the top candidates."""
+        sentence-transformers cross-encoder (folder or hub name) that reorders the top candidates;
+        ``results`` is how many result lists to remember (see ``__init__``)."""
         reranker = CrossEncoderReranker(rerank) if rerank else None
         if isinstance(model, str):
             store = open_store(index, model=canonical_name(model))
-            return cls(store, SentenceTransformerEmbedder(model), reranker)
+            return cls(store, SentenceTransformerEmbedder(model), reranker, results)
         store = open_store(index)
-        return cls(store, model, reranker)
+        return cls(store, model, reranker, results)
 
     @property
     def embedder(self) -> Embedder:
@@ -294,24 +330,9 @@ class Engine:
         Recent queries are remembered (``QUERY_CACHE`` of them), so a repeated query costs no model call.
         """
         texts = list(texts)
-        out: list[np.ndarray | None] = []
-        with self._cache_lock:
-            for t in texts:
-                v = self._cache.get(t)
-                if v is not None:
-                    self._cache.move_to_end(t)
-                out.append(v)
-        missing = [i for i, v in enumerate(out) if v is None]
-        if missing:
-            fresh = self.embedder.embed([texts[i] for i in missing])
-            with self._cache_lock:
-                for i, v in zip(missing, fresh):
-                    out[i] = v
-                    self._cache[texts[i]] = v
-                while len(self._cache) > QUERY_CACHE:
-                    self._cache.popitem(last=False)
         if not texts:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        out = self._cache.through(texts, lambda missing: list(self.embedder.embed(missing)))
         return np.stack(out).astype(np.float32, copy=False)
 
     def search(self, query: str, k: int = 10, **options: Any) -> list[Hit]:
@@ -322,24 +343,9 @@ class Engine:
         """Ranked hits for each query, embedding all queries in one batch."""
         opts = SearchOptions(k=k, **options).check()
         queries = [check_query(q) for q in queries]
-        if not self.result_cache:
-            return self._search_many(queries, opts)
-        found: list[list[Hit] | None] = []
-        with self._cache_lock:
-            for q in queries:
-                hits = self._results.get((q, opts))
-                if hits is not None:
-                    self._results.move_to_end((q, opts))
-                found.append(hits)
-        missing = [i for i, hits in enumerate(found) if hits is None]
-        if missing:
-            fresh = self._search_many([queries[i] for i in missing], opts)
-            with self._cache_lock:
-                for i, hits in zip(missing, fresh):
-                    found[i] = hits
-                    self._results[(queries[i], opts)] = hits
-                while len(self._results) > self.result_cache:
-                    self._results.popitem(last=False)
+        found = self._results.through(
+            [(q, opts) for q in queries], lambda missing: self._search_many([q for q, _ in missing], opts)
+        )
         return [list(hits) for hits in found]
 
     def _search_many(self, queries: list[str], opts: SearchOptions) -> list[list[Hit]]:

@@ -335,17 +335,8 @@ def quantize(vectors: np.ndarray) -> list[tuple[float, bytes]]:
 def group_sentences(rows: Sequence[tuple]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """``(passage, start, end, scale, int8 blob)`` rows, sorted by passage, as per-passage
     ``(spans, vectors)`` — decoded in one pass, not row by row."""
-    if not rows:
-        return {}
-    passages = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    spans = np.array([(r[1], r[2]) for r in rows], dtype=np.int64)
-    scales = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
-    vectors = np.frombuffer(b"".join(bytes(r[4]) for r in rows), dtype=np.int8).reshape(len(rows), -1)
-    vectors = vectors.astype(np.float32) * scales[:, None]
-    cuts = np.flatnonzero(np.diff(passages)) + 1
-    starts = np.concatenate([[0], cuts])
-    ends = np.concatenate([cuts, [len(rows)]])
-    return {int(passages[a]): (spans[a:b], vectors[a:b]) for a, b in zip(starts, ends)}
+    table = SentenceTable.decode(rows)
+    return table.sentences(np.unique(table.passages))
 
 
 def dequantize(rows: Sequence[tuple[float, bytes]]) -> np.ndarray:
@@ -355,32 +346,28 @@ def dequantize(rows: Sequence[tuple[float, bytes]]) -> np.ndarray:
     return q * np.array([scale for scale, _ in rows], dtype=np.float32)[:, None]
 
 
-class Preloaded:
-    """What ``EmbeddedStore.preload`` keeps in memory: sentence spans and int8 vectors (sorted by
-    passage, with each passage's first row), and each passage's document."""
+class SentenceTable:
+    """Sentence rows decoded into arrays sorted by passage: spans, int8 vectors and their scales."""
 
-    def __init__(self, passages: np.ndarray, spans: np.ndarray, scales: np.ndarray, codes: np.ndarray,
-                 passage_ids: np.ndarray, doc_ids: np.ndarray) -> None:
+    def __init__(self, passages: np.ndarray, spans: np.ndarray, scales: np.ndarray, codes: np.ndarray) -> None:
         self.passages, self.spans, self.scales, self.codes = passages, spans, scales, codes
-        self.passage_ids, self.doc_ids = passage_ids, doc_ids
 
     @classmethod
-    def read(cls, pool: ConnectionPool) -> Preloaded:
-        rows = pool.rows("SELECT passage, start, end, scale, vector FROM sentences ORDER BY passage, start")
+    def decode(cls, rows: Sequence[tuple]) -> SentenceTable:
+        """From ``(passage, start, end, scale, int8 blob)`` rows sorted by passage."""
         passages = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         spans = np.array([(r[1], r[2]) for r in rows], dtype=np.int64).reshape(-1, 2)
         scales = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
-        codes = np.frombuffer(b"".join(bytes(r[4]) for r in rows), dtype=np.int8).reshape(len(rows), -1)
-        owners = pool.rows("SELECT p.id, d.doc_id FROM passages p JOIN documents d ON d.id = p.doc ORDER BY p.id")
-        passage_ids = np.fromiter((r[0] for r in owners), dtype=np.int64, count=len(owners))
-        doc_ids = np.array([r[1] for r in owners], dtype=object)
-        return cls(passages, spans, scales, codes, passage_ids, doc_ids)
+        blob = b"".join(bytes(r[4]) for r in rows)
+        codes = np.frombuffer(blob, dtype=np.int8).reshape(len(rows), -1) if rows else np.zeros((0, 0), np.int8)
+        return cls(passages, spans, scales, codes)
 
     def _ranges(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ids = np.asarray(ids, dtype=np.int64)
         return ids, np.searchsorted(self.passages, ids), np.searchsorted(self.passages, ids + 1)
 
     def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per passage id: its sentence spans and float32 unit vectors (passages without any left out)."""
         ids, lo, hi = self._ranges(ids)
         return {
             int(pid): (self.spans[a:b], self.codes[a:b].astype(np.float32) * self.scales[a:b, None])
@@ -402,11 +389,28 @@ class Preloaded:
         best = np.maximum.reduceat(scores, starts)
         return {int(pid): float(v) for pid, v in zip(ids, best)}
 
+
+class Preloaded:
+    """What ``EmbeddedStore.preload`` keeps in memory: every sentence, and each passage's document."""
+
+    def __init__(self, sentences: SentenceTable, passage_ids: np.ndarray, doc_ids: np.ndarray) -> None:
+        self.sentences = sentences
+        self.passage_ids, self.doc_ids = passage_ids, doc_ids
+
+    @classmethod
+    def read(cls, pool: ConnectionPool) -> Preloaded:
+        table = SentenceTable.decode(
+            pool.rows("SELECT passage, start, end, scale, vector FROM sentences ORDER BY passage, start")
+        )
+        owners = pool.rows("SELECT p.id, d.doc_id FROM passages p JOIN documents d ON d.id = p.doc ORDER BY p.id")
+        passage_ids = np.fromiter((r[0] for r in owners), dtype=np.int64, count=len(owners))
+        return cls(table, passage_ids, np.array([r[1] for r in owners], dtype=object))
+
     def docs_of(self, ids: Sequence[int]) -> dict[int, str]:
-        ids = np.asarray(ids, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.passage_ids, ids), max(len(self.passage_ids) - 1, 0))
         if not len(self.passage_ids):
             return {}
+        ids = np.asarray(ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.passage_ids, ids), len(self.passage_ids) - 1)
         found = self.passage_ids[at] == ids
         return {int(pid): self.doc_ids[i] for pid, i, ok in zip(ids, at, found) if ok}
 
@@ -659,13 +663,13 @@ class EmbeddedStore:
         """Per passage id: the cosine of its best-matching sentence with ``query`` (a unit vector);
         passages without sentence vectors are left out."""
         if self._memory is not None:
-            return self._memory.best_cosines(ids, query)
+            return self._memory.sentences.best_cosines(ids, query)
         return sentence_maxima(self.sentences(ids), query)
 
     def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Per passage id: its sentence spans (n × 2, document offsets) and unit vectors (n × dim)."""
         if self._memory is not None:
-            return self._memory.sentences(ids)
+            return self._memory.sentences.sentences(ids)
         ids = [int(i) for i in ids]
         rows: list[tuple] = []
         for lo in range(0, len(ids), 900):
