@@ -82,3 +82,74 @@ def test_remembered_results_equal_fresh_ones_and_stay_bounded(real_index: Path) 
     # options are part of the key: another k or mode is searched, not served from memory
     assert len(cached.search(QUERIES[0], k=3)) == 3
     assert cached.search(QUERIES[0], k=5, mode="lexical") == plain.search(QUERIES[0], k=5, mode="lexical")
+
+
+def _fts5_whole_query(store, query: str, k: int) -> list[tuple[int, float]]:
+    """FTS5 ranking the whole OR query itself: what the word-by-word sums must equal."""
+    from search.store.embedded import BM25
+    from search.store.lexical import fts_query
+
+    words = store._lexical_words(query)
+    sql = f"SELECT rowid, -{BM25} FROM passages_fts WHERE passages_fts MATCH ? ORDER BY {BM25}, rowid LIMIT ?"
+    return [(int(i), float(s)) for i, s in store._pool.rows(sql, [fts_query(words), k])]
+
+
+LEXICAL_QUERIES = QUERIES + [
+    "Kuril kuril KURIL islands island",  # one word three times, two words with one stem
+    'peace AND "treaty" NEAR(Japan) * title:Putin',  # FTS5 syntax is just text
+    "Shikotan Habomai Etorofu Kunashir zzzzunknownword",
+]
+
+
+def test_word_by_word_bm25_equals_fts5_on_the_whole_query(real_index: Path) -> None:
+    store = Engine.open(real_index).store
+    for q in LEXICAL_QUERIES:
+        want = _fts5_whole_query(store, q, 1000)
+        for _ in range(2):  # asking FTS5 word by word, then from remembered words
+            got = store.search_lexical(q, 1000)
+            assert [i for i, _ in got] == [i for i, _ in want], q
+            assert np.allclose([s for _, s in got], [s for _, s in want], rtol=0, atol=1e-9), q
+    assert len(store._word_scores) > 0
+    assert store.search_lexical(q, 3) == store.search_lexical(q, 1000)[:3]
+    # a filter goes to FTS5 as one query; its hits are the unfiltered ones that pass the filter
+    from search.store import Filter
+
+    q = LEXICAL_QUERIES[0]
+    everything = store.search_lexical(q, 1000)
+    records = store.passages([i for i, _ in everything])
+    since = sorted(r.date for r in records.values() if r.date)[len(records) // 2]
+    filtered = store.search_lexical(q, 1000, Filter(since=since))
+    kept = [(i, s) for i, s in everything if (records[i].date or "") >= since]
+    assert 0 < len(kept) < len(everything)
+    assert [i for i, _ in filtered] == [i for i, _ in kept]
+    assert np.allclose([s for _, s in filtered], [s for _, s in kept], rtol=0, atol=1e-9)
+
+
+def test_word_scores_hold_at_most_their_budget_and_drop_the_oldest() -> None:
+    from search.store.lexical import WordScores
+
+    asked: list[str] = []
+
+    def fetch(word: str) -> list[tuple[int, float]]:
+        asked.append(word)
+        return [(i, 1.0) for i in range(len(word))]
+
+    held = WordScores(budget=6)
+    for w in ("abc", "de", "abc", "fgh"):  # "de" is the least recently used when "fgh" arrives
+        held.get(w, fetch)
+    assert len(held) <= 6 and asked == ["abc", "de", "fgh"]
+    held.get("abc", fetch)
+    held.get("de", fetch)
+    assert asked == ["abc", "de", "fgh", "de"]
+    ids, scores = held.get("toolongforthebudget", fetch)  # served, never held
+    assert len(ids) == 19 and len(held) <= 6
+
+
+def test_top_sums_adds_by_id_and_breaks_ties_by_id() -> None:
+    from search.store.lexical import top_sums
+
+    a = (np.array([5, 1, 9]), np.array([1.0, 2.0, 0.5]))
+    b = (np.array([9, 7]), np.array([1.5, 2.0]))
+    assert top_sums([a, b], 10) == [(1, 2.0), (7, 2.0), (9, 2.0), (5, 1.0)]
+    assert top_sums([a, b], 2) == [(1, 2.0), (7, 2.0)]
+    assert top_sums([], 3) == [] and top_sums([a], 0) == []

@@ -8,6 +8,9 @@ Quotes, ``AND``/``NEAR``, parentheses, ``*`` or column filters in the input are 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 _WORD = re.compile(r"\w+")
 
@@ -37,9 +40,10 @@ def fts_query(text: str | list[str]) -> str | None:
 
 class Stemmer:
     """The index's own FTS5 tokenizer applied to query words, through a private in-memory table, so
-    that query terms can be looked up in the index's vocabulary exactly as FTS5 will match them."""
+    that query terms can be looked up in the index's vocabulary exactly as FTS5 will match them.
+    Remembers the terms of the last ``memory`` distinct words (a query's words mostly recur)."""
 
-    def __init__(self, tokenize: str) -> None:
+    def __init__(self, tokenize: str, memory: int = 100_000) -> None:
         import sqlite3
         import threading
 
@@ -47,16 +51,23 @@ class Stemmer:
         self._conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize = {tokenize!r})")
         self._conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
         self._lock = threading.Lock()
+        self._known: dict[str, list[str]] = {}
+        self._memory = memory
 
     def stems(self, words: list[str]) -> list[list[str]]:
         """The FTS5 terms of each word (usually one; none for a word the tokenizer drops)."""
-        out: list[list[str]] = [[] for _ in words]
         with self._lock:
-            self._conn.execute("DELETE FROM t")
-            self._conn.executemany("INSERT INTO t (rowid, x) VALUES (?, ?)", list(enumerate(words)))
-            for doc, term in self._conn.execute("SELECT doc, term FROM v ORDER BY doc, offset"):
-                out[doc].append(term)
-        return out
+            missing = [w for w in dict.fromkeys(words) if w not in self._known]
+            if missing:
+                found: list[list[str]] = [[] for _ in missing]
+                self._conn.execute("DELETE FROM t")
+                self._conn.executemany("INSERT INTO t (rowid, x) VALUES (?, ?)", list(enumerate(missing)))
+                for doc, term in self._conn.execute("SELECT doc, term FROM v ORDER BY doc, offset"):
+                    found[doc].append(term)
+                if len(self._known) + len(missing) > self._memory:
+                    self._known.clear()
+                self._known.update(zip(missing, found))
+            return [list(self._known[w]) for w in words]
 
 
 # Below this many passages a posting list is cheap to score, however common the word.
@@ -75,3 +86,67 @@ def select_words(words: list[str], stems: list[list[str]], df: dict[str, int], t
         return []
     kept = [w for n, w in present if n <= max(common * total, COSTLY_POSTINGS)]
     return kept or [min(present)[1]]
+
+
+class WordScores:
+    """Each query word's BM25 share of every passage that holds it, remembered word by word.
+
+    FTS5's ``bm25()`` of an OR query is a sum over its phrases: each phrase adds its own IDF (from the
+    number of rows holding it) times its saturated frequency in the row (with the row's length). So the
+    scores of a query equal the sums of its words' scores taken one word at a time, and a server that
+    remembers each word's scored postings asks FTS5 only about words it has not seen yet, instead of
+    rescoring thousands of postings for every query. Bounded by the number of postings held; the least
+    recently used words are dropped first. Safe to share between threads.
+    """
+
+    def __init__(self, budget: int) -> None:
+        import threading
+        from collections import OrderedDict
+
+        self.budget = budget
+        self._words: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def get(self, word: str, fetch: Callable[[str], list[tuple[int, float]]]) -> tuple[np.ndarray, np.ndarray]:
+        """``(passage ids, scores)`` of ``word``; ``fetch(word)`` asks FTS5 when it is not remembered."""
+        with self._lock:
+            found = self._words.get(word)
+            if found is not None:
+                self._words.move_to_end(word)
+                return found
+        rows = fetch(word)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        scores = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+        if len(rows) <= self.budget:
+            with self._lock:
+                if word not in self._words:
+                    self._words[word] = (ids, scores)
+                    self._held += len(rows)
+                while self._held > self.budget:
+                    _, (old, _) = self._words.popitem(last=False)
+                    self._held -= len(old)
+        return ids, scores
+
+    def __len__(self) -> int:
+        return self._held
+
+
+def top_sums(parts: Sequence[tuple[np.ndarray, np.ndarray]], k: int) -> list[tuple[int, float]]:
+    """The ``k`` ids with the highest summed score over ``parts`` (each: ids, scores, ids unique
+    within a part), best first, ties by id."""
+    parts = [p for p in parts if len(p[0])]
+    if not parts or k < 1:
+        return []
+    ids = np.concatenate([p[0] for p in parts])
+    scores = np.concatenate([p[1] for p in parts])
+    if len(parts) > 1:
+        ids, where = np.unique(ids, return_inverse=True)
+        scores = np.bincount(where, weights=scores)
+    if len(scores) > k:
+        # everything tied with the k-th best stays in, so that ties are broken by id, not by chance
+        cut = np.partition(scores, len(scores) - k)[len(scores) - k]
+        keep = scores >= cut
+        ids, scores = ids[keep], scores[keep]
+    order = np.lexsort((ids, -scores))[:k]
+    return [(int(ids[i]), float(scores[i])) for i in order]
