@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,11 @@ def test_bad_embedding_requests(client, body) -> None:
 def test_health_info_docs_and_page(client) -> None:
     health = client.get("/health").json()
     assert health["status"] == "ok" and health["documents"] == 7
+    for _ in range(600):  # the server scores its costly lexical words in the background, then says so
+        if not client.get("/health").json()["warming"]:
+            break
+        time.sleep(0.05)
+    assert client.get("/health").json()["warming"] is False
     info = client.get("/info").json()
     assert info["model"]["dimension"] == 384 and info["limits"]["max_k"] == 50
     assert client.get("/docs").status_code == 200
@@ -237,6 +243,7 @@ def test_server_picks_up_a_new_generation(real_index: Path, tmp_path: Path) -> N
     settings = ApiSettings(reload_check_seconds=0.0)
     with TestClient(create_app(idx, settings=settings)) as c:
         before = c.get("/health").json()
+        old_store = c.app.state.holder.engine.store
         query = {"q": "Northern Sea Route between Europe and Asia", "k": 3}
         assert c.get("/search", params=query).json()["hits"][0]["doc_id"] != "arctic.txt"  # now remembered
         new = tmp_path / "new"
@@ -246,6 +253,7 @@ def test_server_picks_up_a_new_generation(real_index: Path, tmp_path: Path) -> N
         after = c.get("/health").json()
         assert after["generation"] != before["generation"]
         assert after["documents"] == before["documents"] + 1
+        assert not old_store.warming  # the replaced version is no longer prepared
         assert c.get("/documents/arctic.txt").status_code == 200
         # the remembered result belonged to the old version: the same query now finds the new text
         assert c.get("/search", params=query).json()["hits"][0]["doc_id"] == "arctic.txt"

@@ -89,7 +89,7 @@ def _fts5_whole_query(store, query: str, k: int) -> list[tuple[int, float]]:
     from search.store.embedded import BM25
     from search.store.lexical import fts_query
 
-    words = store._lexical_words(query)
+    words = [w for w, _ in store._lexical_words(query)]
     sql = f"SELECT rowid, -{BM25} FROM passages_fts WHERE passages_fts MATCH ? ORDER BY {BM25}, rowid LIMIT ?"
     return [(int(i), float(s)) for i, s in store._pool.rows(sql, [fts_query(words), k])]
 
@@ -130,19 +130,42 @@ def test_word_scores_hold_at_most_their_budget_and_drop_the_oldest() -> None:
 
     asked: list[str] = []
 
-    def fetch(word: str) -> list[tuple[int, float]]:
-        asked.append(word)
-        return [(i, 1.0) for i in range(len(word))]
+    def fetch(word: str):
+        def rows() -> list[tuple[int, float]]:
+            asked.append(word)
+            return [(i, 1.0) for i in range(len(word))]
+
+        return rows
 
     held = WordScores(budget=6)
     for w in ("abc", "de", "abc", "fgh"):  # "de" is the least recently used when "fgh" arrives
-        held.get(w, fetch)
+        held.get((w,), fetch(w))
     assert len(held) <= 6 and asked == ["abc", "de", "fgh"]
-    held.get("abc", fetch)
-    held.get("de", fetch)
+    held.get(("abc",), fetch("abc"))
+    held.get(("de",), fetch("de"))
     assert asked == ["abc", "de", "fgh", "de"]
-    ids, scores = held.get("toolongforthebudget", fetch)  # served, never held
-    assert len(ids) == 19 and len(held) <= 6
+    ids, scores = held.get(("toolongforthebudget",), fetch("toolongforthebudget"))  # served, never held
+    assert len(ids) == 19 and len(held) <= 6 and ("toolongforthebudget",) not in held
+
+
+def test_a_preloading_store_scores_costly_words_ahead_and_answers_the_same(real_index: Path, monkeypatch) -> None:
+    import search.store.embedded as embedded
+
+    monkeypatch.setattr(embedded, "WARM_FROM", 2)
+    store = Engine.open(real_index).store
+    want = {q: _fts5_whole_query(store, q, 1000) for q in LEXICAL_QUERIES}
+    store.preload()
+    store._warmer.join(60)
+    assert not store.warming
+    warmed = len(store._word_scores)
+    assert warmed > 0 and ("kuril",) in store._word_scores and ("island",) in store._word_scores
+    for q in LEXICAL_QUERIES:
+        got = store.search_lexical(q, 1000)
+        assert [i for i, _ in got] == [i for i, _ in want[q]], q
+        assert np.allclose([s for _, s in got], [s for _, s in want[q]], rtol=0, atol=1e-9), q
+    # "islands" and "island" are one FTS5 term: scored once, when warming
+    assert len(store._word_scores) - warmed < sum(len(store._lexical_words(q)) for q in LEXICAL_QUERIES)
+    store.close()  # stops a warmer that may still run, then closes the connections
 
 
 def test_top_sums_adds_by_id_and_breaks_ties_by_id() -> None:

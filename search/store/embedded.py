@@ -27,9 +27,11 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,7 @@ from ..chunking import Passage
 from ..documents import Document
 from ..errors import DocumentNotFound, IndexBusy, IndexDamaged, IndexIncompatible, IndexMissing
 from .base import FORMAT_VERSION, ConnectionPool, Filter, PassageRecord, date_range, sentence_maxima
-from .lexical import Stemmer, WordScores, fts_query, query_words, select_words, top_sums
+from .lexical import COSTLY_POSTINGS, Stemmer, WordScores, fts_query, query_words, select_words, top_sums
 from .vectors import VectorIndex
 
 CURRENT = "CURRENT"
@@ -58,6 +60,8 @@ COMMON_TERM_FRACTION = 0.4
 DF_CACHE = 200_000
 # Scored postings a store remembers for its lexical search (12 bytes each: ~48 MB at most).
 WORD_SCORES = 4_000_000
+# A preloading server scores ahead every word held by at least this many passages (see _warm_lexical).
+WARM_FROM = 50
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -443,6 +447,8 @@ class EmbeddedStore:
         self._memory: Preloaded | None = None
         self._df: dict[str, int] = {}
         self._word_scores = WordScores(WORD_SCORES)
+        self._warmer: threading.Thread | None = None
+        self._closing = threading.Event()
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -497,7 +503,14 @@ class EmbeddedStore:
             )
         return store
 
+    def stop_warming(self) -> None:
+        """Stop scoring words ahead (a server does when a newer generation replaces this one)."""
+        self._closing.set()
+        if self._warmer is not None:
+            self._warmer.join()
+
     def close(self) -> None:
+        self.stop_warming()
         self._pool.close()
 
     # -- reading -----------------------------------------------------------------------------
@@ -567,7 +580,8 @@ class EmbeddedStore:
         allowed = None if where is None or where.empty else self.filtered_ids(where)
         return self.vectors.search(vectors, k, allowed, exact=exact)
 
-    def _lexical_words(self, query: str) -> list[str]:
+    def _lexical_words(self, query: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The query words to match, each with its FTS5 terms."""
         words = list(dict.fromkeys(query_words(query)))
         if not words:
             return []
@@ -575,7 +589,9 @@ class EmbeddedStore:
         terms = sorted({t for ts in stems for t in ts})
         if not terms:
             return []
-        return select_words(words, stems, self._document_frequencies(terms), self.passage_count, COMMON_TERM_FRACTION)
+        terms_of = {w: tuple(ts) for w, ts in zip(words, stems)}
+        kept = select_words(words, stems, self._document_frequencies(terms), self.passage_count, COMMON_TERM_FRACTION)
+        return [(w, terms_of[w]) for w in kept]
 
     def _document_frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many passages hold each term (0 if none). Remembered: a generation never changes, and
@@ -603,18 +619,40 @@ class EmbeddedStore:
         if not words or k < 1:
             return []
         if where is None or where.empty:
-            return top_sums([self._word_scores.get(w, self._word_postings) for w in words], k)
+            return top_sums([self._word_scores.get(ts, partial(self._word_postings, w)) for w, ts in words], k)
         fsql, fargs = self._filter_sql(where)
         rows = self._pool.rows(
             f"SELECT rowid, -{BM25} FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN "
             f"(SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc WHERE {fsql}) ORDER BY {BM25} LIMIT ?",
-            [fts_query(words), *fargs, k],
+            [fts_query([w for w, _ in words]), *fargs, k],
         )
         return [(int(r[0]), float(r[1])) for r in rows]
 
     def _word_postings(self, word: str) -> list[tuple[int, float]]:
         """Every ``(passage id, BM25 share)`` of one query word."""
         return self._pool.rows(f"SELECT rowid, -{BM25} FROM passages_fts WHERE passages_fts MATCH ?", [fts_query([word])])
+
+    def _warm_lexical(self) -> None:
+        """Score ahead of the queries the words that cost most on first use: every term held by
+        ``WARM_FROM`` passages or more (rarer ones take well under a millisecond) and not pruned as
+        common, those with the most postings first, while ``WORD_SCORES`` lasts. Runs beside a
+        starting server (about 4 s of one core for the 25,000-passage Kremlin index)."""
+        cap = max(COMMON_TERM_FRACTION * self.passage_count, COSTLY_POSTINGS)
+        rows = self._pool.rows(
+            "SELECT term, doc FROM temp.vocab WHERE doc >= ? AND doc <= ? ORDER BY doc DESC, term", [WARM_FROM, cap]
+        )
+        held = 0
+        for (term, count), stems in zip(rows, self._stemmer.stems([t for t, _ in rows])):
+            if self._closing.is_set() or held + count > self._word_scores.budget:
+                return
+            if stems == [term]:  # a term that is also a word stemming to itself (nearly all)
+                self._word_scores.get((term,), partial(self._word_postings, term))
+                held += count
+
+    @property
+    def warming(self) -> bool:
+        """Whether the lexical scores are still being prepared (see ``preload``)."""
+        return self._warmer is not None and self._warmer.is_alive()
 
     def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]:
         """The stored passages with these ids (ids not in the index are left out)."""
@@ -632,11 +670,15 @@ class EmbeddedStore:
                 out[r[0]] = PassageRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]))
         return out
 
-    def preload(self, max_sentences: int = 5_000_000) -> bool:
+    def preload(self, max_sentences: int = 5_000_000, warm: bool = True) -> bool:
         """For long-running servers: keep every sentence vector (int8, ~0.4 KB each) and which document
         each passage belongs to in memory, and give the vector index its int8 first pass, so that a
-        query reads the database only for its FTS5 search and its final hits. Skipped above
-        ``max_sentences``. True if loaded."""
+        query reads the database only for its lexical search and its final hits; with ``warm``, also
+        score the costly lexical words ahead of queries, in a background thread (``warming`` says
+        until when). The sentences are skipped above ``max_sentences``. True if they were loaded."""
+        if warm and self._warmer is None:
+            self._warmer = threading.Thread(target=self._warm_lexical, name="fpsearch-warm", daemon=True)
+            self._warmer.start()
         if self._memory is not None:
             return True
         count = self._pool.rows("SELECT count(*) FROM sentences")[0][0]

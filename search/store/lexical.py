@@ -89,14 +89,15 @@ def select_words(words: list[str], stems: list[list[str]], df: dict[str, int], t
 
 
 class WordScores:
-    """Each query word's BM25 share of every passage that holds it, remembered word by word.
+    """Each query term's BM25 share of every passage that holds it, remembered term by term.
 
     FTS5's ``bm25()`` of an OR query is a sum over its phrases: each phrase adds its own IDF (from the
     number of rows holding it) times its saturated frequency in the row (with the row's length). So the
     scores of a query equal the sums of its words' scores taken one word at a time, and a server that
     remembers each word's scored postings asks FTS5 only about words it has not seen yet, instead of
-    rescoring thousands of postings for every query. Bounded by the number of postings held; the least
-    recently used words are dropped first. Safe to share between threads.
+    rescoring thousands of postings for every query. Words are keyed by their FTS5 terms, so "talks"
+    and "talk" share one entry. Bounded by the number of postings held; the least recently used terms
+    are dropped first. Safe to share between threads.
     """
 
     def __init__(self, budget: int) -> None:
@@ -104,29 +105,36 @@ class WordScores:
         from collections import OrderedDict
 
         self.budget = budget
-        self._words: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._terms: OrderedDict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
 
-    def get(self, word: str, fetch: Callable[[str], list[tuple[int, float]]]) -> tuple[np.ndarray, np.ndarray]:
-        """``(passage ids, scores)`` of ``word``; ``fetch(word)`` asks FTS5 when it is not remembered."""
+    def get(
+        self, terms: tuple[str, ...], fetch: Callable[[], list[tuple[int, float]]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(passage ids, scores)`` of the word made of ``terms``; ``fetch()`` asks FTS5 when they
+        are not remembered."""
         with self._lock:
-            found = self._words.get(word)
+            found = self._terms.get(terms)
             if found is not None:
-                self._words.move_to_end(word)
+                self._terms.move_to_end(terms)
                 return found
-        rows = fetch(word)
+        rows = fetch()
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         scores = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
         if len(rows) <= self.budget:
             with self._lock:
-                if word not in self._words:
-                    self._words[word] = (ids, scores)
+                if terms not in self._terms:
+                    self._terms[terms] = (ids, scores)
                     self._held += len(rows)
                 while self._held > self.budget:
-                    _, (old, _) = self._words.popitem(last=False)
+                    _, (old, _) = self._terms.popitem(last=False)
                     self._held -= len(old)
         return ids, scores
+
+    def __contains__(self, terms: tuple[str, ...]) -> bool:
+        with self._lock:
+            return terms in self._terms
 
     def __len__(self) -> int:
         return self._held
