@@ -58,7 +58,7 @@ BM25 = f"bm25(passages_fts, {TITLE_WEIGHT}, 1.0)"
 COMMON_TERM_FRACTION = 0.4
 # Terms whose passage counts a store remembers (a few MB at most).
 DF_CACHE = 200_000
-# Scored postings a store remembers for its lexical search (12 bytes each: ~48 MB at most).
+# Scored postings a store remembers for its lexical search (16 bytes each: ~64 MB at most).
 WORD_SCORES = 4_000_000
 # A preloading server scores ahead every word held by at least this many passages (see _warm_lexical).
 WARM_FROM = 50
