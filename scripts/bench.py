@@ -106,7 +106,8 @@ def wait_ready(url: str, proc: subprocess.Popen, seconds: float = 300) -> float:
             raise RuntimeError(f"server exited with {proc.returncode}")
         try:
             r = httpx.get(url, timeout=2)
-            if not (r.headers.get("content-type", "").startswith("application/json") and r.json().get("warming")):
+            body = r.json() if r.headers.get("content-type", "").startswith("application/json") else None
+            if not (isinstance(body, dict) and body.get("warming")):
                 return round(time.time() - started, 1)
         except httpx.HTTPError:
             pass

@@ -164,7 +164,7 @@ class SearchRequest(BaseModel):
     queries: list[str] | None = None
     k: int = Field(10, ge=1)
     mode: Literal["dense", "lexical", "hybrid"] = "hybrid"
-    per_doc: int | None = Field(2, ge=1)
+    per_doc: int | None = Field(2, ge=0, description="Most passages per document (0 or null: no limit).")
     fusion: Literal["rrf", "weighted"] = "rrf"
     weight: float = Field(0.5, ge=0.0, le=1.0)
     since: str | None = None
@@ -389,7 +389,7 @@ def create_app(
         q: Annotated[str, Query(description="The query text.")],
         k: Annotated[int, Query(ge=1, description="Number of hits.")] = 10,
         mode: Annotated[Literal["dense", "lexical", "hybrid"], Query()] = "hybrid",
-        per_doc: Annotated[int | None, Query(ge=1, description="Most passages per document.")] = 2,
+        per_doc: Annotated[int, Query(ge=0, description="Most passages per document (0: no limit).")] = 2,
         fusion: Annotated[Literal["rrf", "weighted"], Query()] = "rrf",
         weight: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5,
         since: Annotated[str | None, Query(description="YYYY[-MM[-DD]]")] = None,

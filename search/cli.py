@@ -308,7 +308,7 @@ def query(
     filt = _filter(since, until, source, where)
     engine = _open_engine(index, model, rerank)
     hits = engine.search(
-        text, k=k, mode=mode, per_doc=per_doc or None, where=filt, mmr=mmr, exact=exact, fusion=fusion, weight=weight
+        text, k=k, mode=mode, per_doc=per_doc, where=filt, mmr=mmr, exact=exact, fusion=fusion, weight=weight
     )
     if as_json:
         for hit in hits:

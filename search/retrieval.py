@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -80,7 +80,7 @@ class SearchOptions:
 
     k: int = 10
     mode: Mode = "hybrid"
-    per_doc: int | None = 2
+    per_doc: int | None = 2  # most passages from one document; 0 or None: no limit
     where: Filter | None = None
     fusion: Literal["rrf", "weighted"] = "rrf"
     weight: float = 0.5
@@ -95,8 +95,8 @@ class SearchOptions:
             raise InvalidInput(f"k must be a whole number of at least 1, not {self.k!r}")
         if self.mode not in MODES:
             raise InvalidInput(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
-        if self.per_doc is not None and self.per_doc < 1:
-            raise InvalidInput("per-doc must be at least 1 (or unset for no limit)")
+        if self.per_doc is not None and (not isinstance(self.per_doc, int) or self.per_doc < 0):
+            raise InvalidInput(f"per-doc must be a whole number, 0 for no limit, not {self.per_doc!r}")
         if self.fusion not in ("rrf", "weighted"):
             raise InvalidInput(f"fusion must be rrf or weighted, not {self.fusion!r}")
         if not 0.0 <= self.weight <= 1.0:
@@ -107,6 +107,8 @@ class SearchOptions:
             raise InvalidInput("sentence weight must be between 0 and 1")
         if self.depth < 1 or self.rerank_depth < 1:
             raise InvalidInput("depth must be at least 1")
+        if self.per_doc == 0:
+            return replace(self, per_doc=None)  # 0 and None both mean no limit, as in the CLI and HTTP
         return self
 
 

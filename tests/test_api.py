@@ -338,3 +338,13 @@ def test_queries_keep_answering_while_add_runs(real_index: Path, tmp_path: Path)
         assert after["documents"] == before["documents"] + 40
         top = c.get("/search", params={"q": "Northern Sea Route links Europe and Asia", "k": 3}).json()["hits"]
         assert top[0]["doc_id"].startswith("arctic-")
+
+
+def test_per_doc_zero_lifts_the_limit_and_negative_is_refused(client) -> None:
+    unlimited = client.get("/search", params={"q": "Kuril Islands", "k": 10, "per_doc": 0, "mode": "lexical"}).json()
+    docs = [h["doc_id"] for h in unlimited["hits"]]
+    assert max(docs.count(d) for d in docs) > 2  # the seed article alone has many Kuril passages
+    posted = client.post("/search", json={"query": "Kuril Islands", "k": 10, "per_doc": None, "mode": "lexical"})
+    assert [h["doc_id"] for h in posted.json()["hits"]] == docs
+    r = client.get("/search", params={"q": "Kuril", "per_doc": -1})
+    assert r.status_code == 422 and "detail" in r.json()

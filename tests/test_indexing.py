@@ -66,6 +66,10 @@ def test_per_doc_limits_passages_from_one_document(tmp_path: Path, fake) -> None
     hits = engine.search("pipeline gas", k=5, per_doc=1)
     assert sorted(h.doc_id for h in hits) == ["long.txt", "short.txt"]
     assert len(engine.search("pipeline gas", k=5, per_doc=None)) == 5
+    # 0 means no limit in the library too, as in the CLI (--per-doc 0) and HTTP (per_doc=0)
+    assert engine.search("pipeline gas", k=5, per_doc=0) == engine.search("pipeline gas", k=5, per_doc=None)
+    with pytest.raises(InvalidInput, match="per-doc"):
+        engine.search("pipeline gas", k=5, per_doc=-1)
 
 
 class ExplodingEmbedder:
