@@ -126,7 +126,8 @@ LimitsDep = Annotated[ApiSettings, Depends(limits)]
 class HitModel(BaseModel):
     """A ranked passage. ``text == document.text[start:end]``; ``sentence_start``/``sentence_end`` mark
     the sentence closest to the query. ``score``: cosine (dense), BM25 (lexical), reciprocal-rank
-    fusion (hybrid) or reranker logit; ``cosine``: the passage vector against the query vector."""
+    fusion or the weighted fusion of min-max normalised scores (hybrid), or reranker logit;
+    ``cosine``: the passage vector against the query vector."""
 
     rank: int
     doc_id: str

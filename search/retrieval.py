@@ -7,7 +7,8 @@ Scores:
   with the cosine of the passage's best-matching sentence (-1..1, higher is closer);
 - ``lexical``: SQLite FTS5 BM25 (0..∞, higher is better; comparable only within one query);
 - ``hybrid``: reciprocal-rank fusion of the two lists, ``Σ 1 / (60 + rank)`` (comparable only
-  within one query), or a weighted sum of min-max normalised scores with ``fusion="weighted"``;
+  within one query), or with ``fusion="weighted"`` 0.5 × the dense score + 0.5 × the BM25 score, each
+  min-max normalised over the query's candidates (0..1);
 - with a reranker: the cross-encoder's relevance logit.
 
 Every hit also carries ``cosine`` (its passage vector against the query, when the query was embedded)
