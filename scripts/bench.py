@@ -488,8 +488,7 @@ def write_markdown(path: Path, r: dict) -> None:
     if ready is not None:
         lines += [f"An fpsearch server took {ready} s from start to ready (model loaded, sentence vectors "
                   "preloaded, costly lexical words scored ahead: `/health` says `warming: false`).", ""]
-    lines += [
-              "Checks: `" + json.dumps(r["checks"]) + "`", "", END]
+    lines += ["Checks: `" + json.dumps(r["checks"]) + "`", "", END]
     block = "\n".join(lines)
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     if START in text and END in text:

@@ -77,9 +77,7 @@ class IndexHolder:
 
     @staticmethod
     def _prepared(engine: Engine) -> Engine:
-        preload = getattr(engine.store, "preload", None)
-        if preload is not None:
-            preload()  # a server answers many queries: sentence vectors in memory, lexical words scored ahead
+        engine.store.preload()  # a server answers many queries: sentence vectors in memory, lexical words scored ahead
         return engine
 
     def current(self) -> Engine:
@@ -98,9 +96,7 @@ class IndexHolder:
                 return False
             old = self.engine
             self.engine = self._prepared(Engine(open_store(self.index), old._embedder, old.reranker, self.results))
-        stop = getattr(old.store, "stop_warming", None)
-        if stop is not None:
-            stop()  # the old version still answers requests in flight, but is not worth preparing
+        old.store.stop_warming()  # it still answers requests in flight, but is not worth preparing
         return True
 
     def close(self) -> None:
@@ -525,7 +521,7 @@ def create_app(
             "generation": engine.store.version,
             "documents": engine.store.document_count,
             "passages": engine.store.passage_count,
-            "warming": bool(getattr(engine.store, "warming", False)),
+            "warming": engine.store.warming,
         }
 
     @app.get("/info", tags=["service"])

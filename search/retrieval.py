@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import InvalidInput
+from .memo import Remembered
 from .models import canonical_name
 from .store import Filter, PassageRecord, Store, Target, open_store
 from .store.lexical import query_words
@@ -248,42 +248,6 @@ class CrossEncoderReranker:
             return []
         scores = self._model.predict([(query, p) for p in passages], show_progress_bar=False)
         return [float(s) for s in np.asarray(scores).reshape(len(passages), -1)[:, -1]]
-
-
-class Remembered:
-    """The last ``size`` values by key (least recently used go first); thread-safe. Size 0 keeps none."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Any, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def through(self, keys: Sequence[Any], compute: Callable[[list[Any]], Sequence[Any]]) -> list[Any]:
-        """The value of each key: remembered ones from memory, the rest from one ``compute(missing keys)``
-        call (then remembered)."""
-        if not self.size:
-            return list(compute(list(keys))) if keys else []
-        with self._lock:
-            out = [self._items.get(key) for key in keys]
-            for key, value in zip(keys, out):
-                if value is not None:
-                    self._items.move_to_end(key)
-        missing = [i for i, value in enumerate(out) if value is None]
-        if missing:
-            fresh = compute([keys[i] for i in missing])
-            with self._lock:
-                for i, value in zip(missing, fresh):
-                    out[i] = self._items[keys[i]] = value
-                while len(self._items) > self.size:
-                    self._items.popitem(last=False)
-        return out
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 class Engine:

@@ -159,6 +159,19 @@ class Store(Protocol):
 
     def describe(self) -> dict[str, Any]: ...
 
+    def preload(self) -> bool:
+        """Prepare for serving many queries (what a store keeps in memory is its own); True if it did."""
+        ...
+
+    @property
+    def warming(self) -> bool:
+        """Whether ``preload`` still prepares something in the background."""
+        ...
+
+    def stop_warming(self) -> None:
+        """Stop any background preparation (a newer version replaces this one)."""
+        ...
+
     def is_stale(self) -> bool: ...
 
     def close(self) -> None: ...

@@ -40,6 +40,7 @@ import numpy as np
 from ..chunking import Passage
 from ..documents import Document
 from ..errors import DocumentNotFound, IndexBusy, IndexDamaged, IndexIncompatible, IndexMissing
+from ..memo import Remembered
 from .base import FORMAT_VERSION, ConnectionPool, Filter, PassageRecord, date_range, sentence_maxima
 from .lexical import COSTLY_POSTINGS, Stemmer, WordScores, fts_query, query_words, select_words, top_sums
 from .vectors import VectorIndex
@@ -445,7 +446,7 @@ class EmbeddedStore:
         self._pool = ConnectionPool(connections)
         self._stemmer = Stemmer(FTS_TOKENIZE)
         self._memory: Preloaded | None = None
-        self._df: dict[str, int] = {}
+        self._df = Remembered(DF_CACHE)  # term → passages holding it
         self._word_scores = WordScores(WORD_SCORES)
         self._warmer: threading.Thread | None = None
         self._closing = threading.Event()
@@ -596,18 +597,13 @@ class EmbeddedStore:
     def _document_frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many passages hold each term (0 if none). Remembered: a generation never changes, and
         the fts5vocab lookup costs more than a millisecond per query."""
-        out = {t: self._df.get(t) for t in terms}
-        missing = [t for t, n in out.items() if n is None]
-        if missing:
-            found = dict(self._pool.rows(
-                f"SELECT term, doc FROM temp.vocab WHERE term IN ({','.join('?' * len(missing))})", missing
-            ))
-            fresh = {t: int(found.get(t, 0)) for t in missing}
-            if len(self._df) > DF_CACHE:
-                self._df = {}
-            self._df.update(fresh)
-            out.update(fresh)
-        return out
+        return dict(zip(terms, self._df.through(terms, self._count_passages)))
+
+    def _count_passages(self, terms: list[str]) -> list[int]:
+        found = dict(self._pool.rows(
+            f"SELECT term, doc FROM temp.vocab WHERE term IN ({','.join('?' * len(terms))})", terms
+        ))
+        return [int(found.get(t, 0)) for t in terms]
 
     def search_lexical(self, query: str, k: int, where: Filter | None = None) -> list[tuple[int, float]]:
         """Top ``k`` ``(passage id, BM25)`` for ``query`` (higher is better), via FTS5.

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..memo import Remembered
+
 _WORD = re.compile(r"\w+")
 
 # Words so common that matching them only costs time (every passage holds them); from the usual
@@ -51,23 +53,20 @@ class Stemmer:
         self._conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize = {tokenize!r})")
         self._conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
         self._lock = threading.Lock()
-        self._known: dict[str, list[str]] = {}
-        self._memory = memory
+        self._known = Remembered(memory)
 
     def stems(self, words: list[str]) -> list[list[str]]:
         """The FTS5 terms of each word (usually one; none for a word the tokenizer drops)."""
+        return [list(terms) for terms in self._known.through(words, self._tokenize)]
+
+    def _tokenize(self, words: list[str]) -> list[tuple[str, ...]]:
+        out: list[list[str]] = [[] for _ in words]
         with self._lock:
-            missing = [w for w in dict.fromkeys(words) if w not in self._known]
-            if missing:
-                found: list[list[str]] = [[] for _ in missing]
-                self._conn.execute("DELETE FROM t")
-                self._conn.executemany("INSERT INTO t (rowid, x) VALUES (?, ?)", list(enumerate(missing)))
-                for doc, term in self._conn.execute("SELECT doc, term FROM v ORDER BY doc, offset"):
-                    found[doc].append(term)
-                if len(self._known) + len(missing) > self._memory:
-                    self._known.clear()
-                self._known.update(zip(missing, found))
-            return [list(self._known[w]) for w in words]
+            self._conn.execute("DELETE FROM t")
+            self._conn.executemany("INSERT INTO t (rowid, x) VALUES (?, ?)", list(enumerate(words)))
+            for doc, term in self._conn.execute("SELECT doc, term FROM v ORDER BY doc, offset"):
+                out[doc].append(term)
+        return [tuple(terms) for terms in out]
 
 
 # Below this many passages a posting list is cheap to score, however common the word.
@@ -101,43 +100,27 @@ class WordScores:
     """
 
     def __init__(self, budget: int) -> None:
-        import threading
-        from collections import OrderedDict
-
         self.budget = budget
-        self._terms: OrderedDict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._held = 0
-        self._lock = threading.Lock()
+        self._terms = Remembered(budget, weigh=lambda postings: max(1, len(postings[0])))
 
     def get(
         self, terms: tuple[str, ...], fetch: Callable[[], list[tuple[int, float]]]
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(passage ids, scores)`` of the word made of ``terms``; ``fetch()`` asks FTS5 when they
         are not remembered."""
-        with self._lock:
-            found = self._terms.get(terms)
-            if found is not None:
-                self._terms.move_to_end(terms)
-                return found
-        rows = fetch()
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        scores = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
-        if len(rows) <= self.budget:
-            with self._lock:
-                if terms not in self._terms:
-                    self._terms[terms] = (ids, scores)
-                    self._held += len(rows)
-                while self._held > self.budget:
-                    _, (old, _) = self._terms.popitem(last=False)
-                    self._held -= len(old)
-        return ids, scores
+        return self._terms.through([terms], lambda _: [_postings(fetch())])[0]
 
     def __contains__(self, terms: tuple[str, ...]) -> bool:
-        with self._lock:
-            return terms in self._terms
+        return terms in self._terms
 
     def __len__(self) -> int:
-        return self._held
+        return len(self._terms)
+
+
+def _postings(rows: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    scores = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+    return ids, scores
 
 
 def top_sums(parts: Sequence[tuple[np.ndarray, np.ndarray]], k: int) -> list[tuple[int, float]]:

@@ -187,6 +187,18 @@ class PostgresStore:
     def close(self) -> None:
         self._pool.close()
 
+    # -- serving: PostgreSQL keeps its own caches, a server prepares nothing ahead
+
+    def preload(self) -> bool:
+        return False
+
+    @property
+    def warming(self) -> bool:
+        return False
+
+    def stop_warming(self) -> None:
+        pass
+
     # -- what is served ------------------------------------------------------------------------
 
     @property
