@@ -38,6 +38,9 @@ START, END = "<!-- evaluate.py:start -->", "<!-- evaluate.py:end -->"
 # Settings for BEIR-style corpora (a title and a short abstract): the title is part of what is
 # embedded, and a passage may use the model's whole window, as in the MTEB evaluation.
 SCIFACT_SETTINGS = IndexSettings(max_tokens=None, embed_title=True)
+# The two hybrid fusions, the default first (scripts/sweep_fusion.py compares more).
+HYBRIDS = (("hybrid, weighted 0.5 (default)", {"mode": "hybrid", "fusion": "weighted"}),
+           ("hybrid, RRF", {"mode": "hybrid", "fusion": "rrf"}))
 
 
 def ensure(index: Path, corpus: Path, model: str, settings: IndexSettings | None, allow: bool) -> bool:
@@ -60,8 +63,7 @@ def kremlin(index: Path, label: str) -> dict:
     runs = [
         ("dense", {"mode": "dense"}),
         ("lexical (FTS5 BM25)", {"mode": "lexical"}),
-        ("hybrid, RRF (default)", {"mode": "hybrid", "fusion": "rrf"}),
-        ("hybrid, weighted 0.5", {"mode": "hybrid", "fusion": "weighted", "weight": 0.5}),
+        *HYBRIDS,
     ]
     out = {"label": label, "runs": []}
     for name, opts in runs:
@@ -75,8 +77,8 @@ def kremlin(index: Path, label: str) -> dict:
         print(label, name, result.metrics, by_type, flush=True)
     evidence = load_evidence(DEV / "evidence.jsonl")
     out["evidence"] = []
-    for name, fusion in (("hybrid, RRF (default)", "rrf"), ("hybrid, weighted 0.5", "weighted")):
-        ev = evidence_hits(engine, queries, evidence, mode="hybrid", fusion=fusion)
+    for name, opts in HYBRIDS:
+        ev = evidence_hits(engine, queries, evidence, **opts)
         row = {"name": name, "hit_at": ev.hit_at, "by_type": ev.by_group(types), "sentence_overlap": ev.sentence_overlap}
         out["evidence"].append(row)
         print(label, "evidence", row, flush=True)
@@ -91,8 +93,7 @@ def scifact(index: Path, label: str) -> dict:
     for name, opts in (("dense, plain cosine", {"mode": "dense", "sentence_weight": 0.0}),
                        ("dense (default: with best sentence)", {"mode": "dense"}),
                        ("lexical (FTS5 BM25)", {"mode": "lexical"}),
-                       ("hybrid, RRF (default)", {"mode": "hybrid"}),
-                       ("hybrid, weighted 0.5", {"mode": "hybrid", "fusion": "weighted"})):
+                       *HYBRIDS):
         result = evaluate(engine, queries, qrels, **opts)
         out["runs"].append({"name": name, **result.metrics, "ms_per_query": round(result.ms_per_query, 1)})
         print(label, name, result.metrics, flush=True)

@@ -121,8 +121,8 @@ LimitsDep = Annotated[ApiSettings, Depends(limits)]
 
 class HitModel(BaseModel):
     """A ranked passage. ``text == document.text[start:end]``; ``sentence_start``/``sentence_end`` mark
-    the sentence closest to the query. ``score``: cosine (dense), BM25 (lexical), reciprocal-rank
-    fusion or the weighted fusion of min-max normalised scores (hybrid), or reranker logit;
+    the sentence closest to the query. ``score``: cosine (dense), BM25 (lexical), the weighted
+    fusion of both scores, each scaled 0..1 (hybrid; or reciprocal-rank fusion), or reranker logit;
     ``cosine``: the passage vector against the query vector."""
 
     rank: int
@@ -162,7 +162,7 @@ class SearchRequest(BaseModel):
     k: int = Field(10, ge=1)
     mode: Literal["dense", "lexical", "hybrid"] = "hybrid"
     per_doc: int | None = Field(2, ge=0, description="Most passages per document (0 or null: no limit).")
-    fusion: Literal["rrf", "weighted"] = "rrf"
+    fusion: Literal["rrf", "weighted"] = "weighted"
     weight: float = Field(0.5, ge=0.0, le=1.0)
     since: str | None = None
     until: str | None = None
@@ -387,7 +387,7 @@ def create_app(
         k: Annotated[int, Query(ge=1, description="Number of hits.")] = 10,
         mode: Annotated[Literal["dense", "lexical", "hybrid"], Query()] = "hybrid",
         per_doc: Annotated[int, Query(ge=0, description="Most passages per document (0: no limit).")] = 2,
-        fusion: Annotated[Literal["rrf", "weighted"], Query()] = "rrf",
+        fusion: Annotated[Literal["rrf", "weighted"], Query()] = "weighted",
         weight: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5,
         since: Annotated[str | None, Query(description="YYYY[-MM[-DD]]")] = None,
         until: Annotated[str | None, Query(description="YYYY[-MM[-DD]]")] = None,

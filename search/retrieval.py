@@ -6,9 +6,10 @@ Scores:
 - ``dense``: cosine similarity of the query and passage vectors, mixed half and half (by default)
   with the cosine of the passage's best-matching sentence (-1..1, higher is closer);
 - ``lexical``: SQLite FTS5 BM25 (0..∞, higher is better; comparable only within one query);
-- ``hybrid``: reciprocal-rank fusion of the two lists, ``Σ 1 / (60 + rank)`` (comparable only
-  within one query), or with ``fusion="weighted"`` 0.5 × the dense score + 0.5 × the BM25 score, each
-  min-max normalised over the query's candidates (0..1);
+- ``hybrid`` (default ``fusion="weighted"``): 0.5 × the dense score + 0.5 × the BM25 score, each
+  scaled from its list's score at rank ``FUSION_ANCHOR`` (0) to its best (1), below the anchor 0
+  (0..1, comparable only within one query); or with ``fusion="rrf"`` reciprocal-rank fusion,
+  ``Σ 1 / (60 + rank)``;
 - with a reranker: the cross-encoder's relevance logit.
 
 Every hit also carries ``cosine`` (its passage vector against the query, when the query was embedded)
@@ -37,6 +38,12 @@ from .store.lexical import query_words
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
 RRF_K = 60
+# Weighted fusion scales each list from its score at this rank (0) to its best score (1). Anchoring
+# at a fixed rank, not at the list's last candidate, keeps the scale the same however deep the
+# candidate lists go and however small the corpus is: when the lists hold the whole of a small
+# corpus, their minimum is a passage about something else, and min-max would let a passage that
+# only matches one incidental query word win with a poor cosine.
+FUSION_ANCHOR = 20
 QUERY_CACHE = 4096
 # Lexical searches run on these threads beside the vector search (shared by every engine in a process).
 _LEXICAL_POOL: ThreadPoolExecutor | None = None
@@ -83,7 +90,7 @@ class SearchOptions:
     mode: Mode = "hybrid"
     per_doc: int | None = 2  # most passages from one document; 0 or None: no limit
     where: Filter | None = None
-    fusion: Literal["rrf", "weighted"] = "rrf"
+    fusion: Literal["rrf", "weighted"] = "weighted"
     weight: float = 0.5
     depth: int = 100
     mmr: float | None = None
@@ -121,24 +128,29 @@ def check_query(query: str) -> str:
     return query
 
 
-def _minmax(scores: dict[int, float]) -> dict[int, float]:
+def _anchored(scores: dict[int, float], anchor: int = FUSION_ANCHOR) -> dict[int, float]:
+    """Each score scaled from the ``anchor``-th best (or the last, in a shorter list) = 0 to the best
+    = 1, and 0 below the anchor."""
     if not scores:
         return {}
-    lo, hi = min(scores.values()), max(scores.values())
+    ordered = sorted(scores.values(), reverse=True)
+    hi, lo = ordered[0], ordered[min(anchor, len(ordered)) - 1]
     span = hi - lo
-    return {i: (s - lo) / span if span > 0 else 1.0 for i, s in scores.items()}
+    return {i: max(0.0, (s - lo) / span) if span > 0 else 1.0 for i, s in scores.items()}
 
 
 def fuse(
     dense: Sequence[tuple[int, float]],
     lexical: Sequence[tuple[int, float]],
-    method: str = "rrf",
+    method: str = "weighted",
     weight: float = 0.5,
+    anchor: int = FUSION_ANCHOR,
 ) -> list[tuple[int, float]]:
     """Merge two ranked lists of ``(id, score)`` into one, best first.
 
-    ``rrf``: reciprocal-rank fusion, ``Σ 1/(60 + rank)``. ``weighted``: ``weight`` × min-max
-    normalised dense score + (1 − ``weight``) × min-max normalised lexical score.
+    ``weighted``: ``weight`` × the dense score + (1 − ``weight``) × the lexical score, each anchored
+    at ``anchor`` (see ``_anchored``); a candidate missing from a list gets 0 from it. ``rrf``: reciprocal-rank
+    fusion, ``Σ 1/(60 + rank)``.
     """
     fused: dict[int, float] = {}
     if method == "rrf":
@@ -146,7 +158,7 @@ def fuse(
             for rank, (pid, _) in enumerate(ranked, 1):
                 fused[pid] = fused.get(pid, 0.0) + w / (RRF_K + rank)
     else:
-        d, lx = _minmax(dict(dense)), _minmax(dict(lexical))
+        d, lx = _anchored(dict(dense), anchor), _anchored(dict(lexical), anchor)
         for pid in d.keys() | lx.keys():
             fused[pid] = weight * d.get(pid, 0.0) + (1 - weight) * lx.get(pid, 0.0)
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
@@ -177,7 +189,7 @@ def mmr_order(
     min-max normalised score. Returns up to ``limit`` entries with their original scores."""
     if not ranked:
         return []
-    rel = np.array(list(_minmax(dict(ranked)).values()), dtype=np.float32)
+    rel = np.array(list(_anchored(dict(ranked), len(ranked)).values()), dtype=np.float32)
     picked: list[int] = []
     closest = np.full(len(ranked), -np.inf, dtype=np.float32)
     left = np.ones(len(ranked), dtype=bool)

@@ -70,6 +70,20 @@ def test_rrf_and_weighted_fusion() -> None:
     assert weighted[1] == pytest.approx(0.5 * 1.0 + 0.5 * 0.0)
 
 
+def test_weighted_fusion_does_not_depend_on_how_deep_the_lists_go() -> None:
+    """Scores are anchored at a fixed rank, not at the last candidate: fusing the first 40 of each list
+    ranks and scores the top exactly as fusing the first 200 (min-max over the lists would not)."""
+    rng = np.random.default_rng(7)
+    dense = sorted(enumerate(rng.uniform(0.1, 0.7, 300).tolist()), key=lambda x: -x[1])
+    lexical = sorted(enumerate(rng.exponential(3.0, 300).tolist()), key=lambda x: -x[1])
+    deep, shallow = fuse(dense[:200], lexical[:200]), fuse(dense[:40], lexical[:40])
+    assert shallow[:10] == deep[:10]
+    # the 20th dense candidate gets nothing from its dense score, only what BM25 gives it
+    scores, lexical_only = dict(deep), dict(fuse([], lexical[:200]))
+    twentieth = dense[19][0]
+    assert scores[dense[0][0]] >= 0.5 and scores[twentieth] == pytest.approx(lexical_only.get(twentieth, 0.0))
+
+
 def test_mmr_skips_near_duplicates() -> None:
     vecs = np.array([[1, 0], [0.999, 0.0447], [0, 1]], dtype=np.float32)
     ranked = [(10, 0.9), (11, 0.89), (12, 0.5)]
