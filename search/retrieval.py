@@ -129,14 +129,14 @@ def check_query(query: str) -> str:
 
 
 def _anchored(scores: dict[int, float], anchor: int = FUSION_ANCHOR) -> dict[int, float]:
-    """Each score scaled from the ``anchor``-th best (or the last, in a shorter list) = 0 to the best
-    = 1, and 0 below the anchor."""
+    """Each score scaled so that the ``anchor``-th best (or the last, in a shorter list) is 0 and the
+    best is 1; below the anchor it goes negative."""
     if not scores:
         return {}
     ordered = sorted(scores.values(), reverse=True)
     hi, lo = ordered[0], ordered[min(anchor, len(ordered)) - 1]
     span = hi - lo
-    return {i: max(0.0, (s - lo) / span) if span > 0 else 1.0 for i, s in scores.items()}
+    return {i: (s - lo) / span if span > 0 else 1.0 for i, s in scores.items()}
 
 
 def fuse(
@@ -149,19 +149,25 @@ def fuse(
     """Merge two ranked lists of ``(id, score)`` into one, best first.
 
     ``weighted``: ``weight`` × the dense score + (1 − ``weight``) × the lexical score, each anchored
-    at ``anchor`` (see ``_anchored``); a candidate missing from a list gets 0 from it. ``rrf``: reciprocal-rank
-    fusion, ``Σ 1/(60 + rank)``.
+    at ``anchor`` (see ``_anchored``) and counted from 0 up: below the anchor of a list, or missing
+    from it, a candidate gets nothing from that list. Candidates below both anchors (score 0) keep the
+    order of their unclipped sums, a missing score counting as its list's last. ``rrf``:
+    reciprocal-rank fusion, ``Σ 1/(60 + rank)``.
     """
     fused: dict[int, float] = {}
+    below: dict[int, float] = {}
     if method == "rrf":
         for ranked, w in ((dense, 1.0), (lexical, LEXICAL_RRF_WEIGHT)):
             for rank, (pid, _) in enumerate(ranked, 1):
                 fused[pid] = fused.get(pid, 0.0) + w / (RRF_K + rank)
     else:
         d, lx = _anchored(dict(dense), anchor), _anchored(dict(lexical), anchor)
+        d_last, lx_last = min(d.values(), default=0.0), min(lx.values(), default=0.0)
         for pid in d.keys() | lx.keys():
-            fused[pid] = weight * d.get(pid, 0.0) + (1 - weight) * lx.get(pid, 0.0)
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+            ds, ls = d.get(pid, d_last), lx.get(pid, lx_last)
+            fused[pid] = weight * max(ds, 0.0) + (1 - weight) * max(ls, 0.0)
+            below[pid] = weight * ds + (1 - weight) * ls
+    return sorted(fused.items(), key=lambda item: (-item[1], -below.get(item[0], 0.0), item[0]))
 
 
 def group(ranked: Sequence[tuple[int, float]], doc_of: dict[int, str], per_doc: int | None, k: int) -> list[tuple[int, float]]:

@@ -84,6 +84,14 @@ def test_weighted_fusion_does_not_depend_on_how_deep_the_lists_go() -> None:
     assert scores[dense[0][0]] >= 0.5 and scores[twentieth] == pytest.approx(lexical_only.get(twentieth, 0.0))
 
 
+def test_weighted_fusion_keeps_an_order_below_the_anchors() -> None:
+    dense = [(100 - i, 0.9 - i / 100) for i in range(60)]  # ids run against the score order
+    lexical = [(100 - i, 9.0 - i / 10) for i in range(0, 60)]  # the same order
+    fused = fuse(dense, lexical)
+    assert [pid for pid, _ in fused] == [pid for pid, _ in dense]
+    assert fused[-1][1] == 0.0 and fused[0][1] == 1.0
+
+
 def test_mmr_skips_near_duplicates() -> None:
     vecs = np.array([[1, 0], [0.999, 0.0447], [0, 1]], dtype=np.float32)
     ranked = [(10, 0.9), (11, 0.89), (12, 0.5)]
