@@ -326,6 +326,13 @@ def _hits(hits: list[Hit]) -> list[HitModel]:
     return [HitModel(**h.as_dict()) for h in hits]
 
 
+def _json(model: BaseModel) -> Response:
+    """``model`` serialised once, by pydantic's core. Returned as a model, FastAPI would validate it
+    again against the route's ``response_model`` and encode it twice more; the route still declares
+    ``response_model`` for the OpenAPI schema."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
 def create_app(
     index: Path | str | None = None,
     model: str | None = None,
@@ -393,15 +400,15 @@ def create_app(
         until: Annotated[str | None, Query(description="YYYY[-MM[-DD]]")] = None,
         source: Annotated[list[str], Query()] = [],
         where: Annotated[list[str], Query(description="FIELD=VALUE or FIELD=A|B")] = [],
-    ) -> SearchResponse:
+    ) -> Response:
         """Ranked passages for one query, with source spans and the best-matching sentence."""
         where_ = Filter.build(since, until, source, where)
-        return run_search(
+        return _json(run_search(
             engine, [q], k, mode=mode, per_doc=per_doc, fusion=fusion, weight=weight, where=where_
-        )[0]
+        )[0])
 
     @app.post("/search", response_model=SearchResponse | BatchResponse, tags=["search"])
-    def search_post(engine: EngineDep, body: SearchRequest) -> SearchResponse | BatchResponse:
+    def search_post(engine: EngineDep, body: SearchRequest) -> Response:
         """One query (``query``) or a batch (``queries``): the same hits as GET /search."""
         if (body.query is None) == (body.queries is None):
             raise InvalidInput("give either 'query' or 'queries'")
@@ -417,8 +424,8 @@ def create_app(
             weight=body.weight, where=where_,
         )
         if body.query is not None:
-            return results[0]
-        return BatchResponse(took_ms=round((time.perf_counter() - started) * 1000, 2), results=results)
+            return _json(results[0])
+        return _json(BatchResponse(took_ms=round((time.perf_counter() - started) * 1000, 2), results=results))
 
     @app.get("/documents/{doc_id:path}", response_model=DocumentResponse, tags=["documents"])
     def get_document(

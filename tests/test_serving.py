@@ -3,6 +3,7 @@ results) must answer exactly as the plain store does."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import faiss
@@ -43,6 +44,24 @@ def test_int8_first_pass_finds_the_exact_top_k_and_drops_itself_on_change() -> N
     assert all(i in set(allowed.tolist()) for i, _ in index.search(queries[:1], 10, allowed)[0])
     index.add(queries[:1], np.array([99], dtype=np.int64))
     assert index.search(queries[:1], 1)[0][0][0] == 99
+
+
+def test_searches_on_new_threads_keep_to_the_search_threads() -> None:
+    """OpenMP counts threads per calling thread: a server's worker thread would otherwise search with
+    every core and leave an OpenMP thread spinning after each query."""
+    index = VectorIndex(faiss.IndexIDMap2(faiss.IndexFlatIP(16)))
+    index.add(_unit(50, 16, 3), np.arange(50, dtype=np.int64))
+    seen: list[int] = []
+
+    def search_and_look() -> None:
+        faiss.omp_set_num_threads(4)  # what a thread may start with on a bigger machine
+        index.search(_unit(1, 16, 4), 5)
+        seen.append(faiss.omp_get_max_threads())
+
+    worker = threading.Thread(target=search_and_look)
+    worker.start()
+    worker.join()
+    assert seen == [vectors_module.SEARCH_THREADS]
 
 
 def test_small_indexes_are_not_accelerated() -> None:
