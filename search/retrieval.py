@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -79,7 +79,11 @@ class Hit:
         return self.text[self.sentence_start - self.start : self.sentence_end - self.start]
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as a dict (``metadata`` copied one level; ``dataclasses.asdict`` deep-copies every
+        hit's metadata on every request)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["metadata"] = dict(self.metadata)
+        return out
 
 
 @dataclass(frozen=True)
