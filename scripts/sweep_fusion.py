@@ -42,7 +42,7 @@ WHOLE_LIST = 10**9
 
 def remember_candidates(engine: Engine) -> Engine:
     """Let the engine compute each candidate list once: the variants only fuse them again."""
-    dense, lexical = engine.store.search_dense, engine.store.search_lexical
+    dense, lexical = engine.store.search_dense, engine.store.search_lexical_many
     seen: dict = {}
 
     def search_dense(vectors, k, where=None, exact=False):
@@ -51,13 +51,13 @@ def remember_candidates(engine: Engine) -> Engine:
             seen[key] = dense(vectors, k, where, exact)
         return seen[key]
 
-    def search_lexical(query, k, where=None):
-        key = ("l", query, k, repr(where))
+    def search_lexical_many(queries, k, where=None):
+        key = ("l", tuple(queries), k, repr(where))
         if key not in seen:
-            seen[key] = lexical(query, k, where)
+            seen[key] = lexical(queries, k, where)
         return seen[key]
 
-    engine.store.search_dense, engine.store.search_lexical = search_dense, search_lexical
+    engine.store.search_dense, engine.store.search_lexical_many = search_dense, search_lexical_many
     return engine
 
 

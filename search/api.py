@@ -1,12 +1,15 @@
 """The HTTP service: a FastAPI app built by ``create_app``; routes are thin and get the engine injected.
 
 The index and the model are opened in ``lifespan`` and handed to routes with ``Depends(engine)``; tests
-point the app at any index (or override ``engine``). The service notices when another process publishes
-a new index generation (``fpsearch add``/``remove``/``index``) and switches to it between requests.
+point the app at any index (or override ``engine``). Searches go through a ``Batcher`` (``Depends(searcher)``):
+a few threads of its own answer the queries that wait at the same time in one batch. The service notices
+when another process publishes a new index generation (``fpsearch add``/``remove``/``index``) and
+switches to it between requests.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
 import os
@@ -26,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, field_validator
 
 from . import __version__
+from .batching import Batcher
 from .errors import FpsearchError, InvalidInput
 from .models import canonical_name
 from .retrieval import MODES, Engine, Hit
@@ -47,10 +51,18 @@ class ApiSettings:
     reload_check_seconds: float = 1.0
     # Result lists remembered per index version (a repeated query is answered without searching).
     result_cache: int = 1024
+    # Threads that run searches, batching the queries that wait together (0: one per core).
+    search_threads: int = 0
 
     def __post_init__(self) -> None:
         if self.result_cache < 0:
             raise InvalidInput("--result-cache (FPSEARCH_RESULT_CACHE) must be 0 (off) or more")
+        if self.search_threads < 0:
+            raise InvalidInput("--search-threads (FPSEARCH_SEARCH_THREADS) must be 0 (one per core) or more")
+
+    @property
+    def searchers(self) -> int:
+        return self.search_threads or os.cpu_count() or 1
 
     @classmethod
     def from_env(cls, **overrides: Any) -> ApiSettings:
@@ -112,7 +124,13 @@ def limits(request: Request) -> ApiSettings:
     return request.app.state.settings
 
 
+async def searcher(request: Request) -> Batcher:
+    """The batcher that runs this app's searches (a FastAPI dependency; override it in tests)."""
+    return request.app.state.searcher
+
+
 EngineDep = Annotated[Engine, Depends(engine)]
+SearcherDep = Annotated[Batcher, Depends(searcher)]
 LimitsDep = Annotated[ApiSettings, Depends(limits)]
 
 
@@ -352,9 +370,11 @@ def create_app(
             holder.engine.reranker = Engine.open(root, rerank=rerank).reranker
         app.state.holder = holder
         holder.engine.embed(["warm up"])  # load the model before the first request
+        app.state.searcher = Batcher(holder.current, threads=settings.searchers)
         try:
             yield
         finally:
+            app.state.searcher.close()
             holder.close()
 
     app = FastAPI(
@@ -375,12 +395,13 @@ def create_app(
         detail = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
 
-    def run_search(engine: Engine, queries: list[str], k: int, **options: Any) -> list[SearchResponse]:
+    async def run_search(searcher: Batcher, queries: list[str], k: int, **options: Any) -> list[SearchResponse]:
         for q in queries:
             _check_query(q, settings)
         _check_k(k, settings)
         started = time.perf_counter()
-        results = engine.search_many(queries, k=k, **options)
+        futures = [searcher.submit(q, k, **options) for q in queries]
+        results = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
         took = round((time.perf_counter() - started) * 1000, 2)
         return [
             SearchResponse(query=q, k=k, mode=options["mode"], took_ms=took, hits=_hits(h))
@@ -388,8 +409,8 @@ def create_app(
         ]
 
     @app.get("/search", response_model=SearchResponse, tags=["search"])
-    def search_get(
-        engine: EngineDep,
+    async def search_get(
+        searcher: SearcherDep,
         q: Annotated[str, Query(description="The query text.")],
         k: Annotated[int, Query(ge=1, description="Number of hits.")] = 10,
         mode: Annotated[Literal["dense", "lexical", "hybrid"], Query()] = "hybrid",
@@ -403,12 +424,12 @@ def create_app(
     ) -> Response:
         """Ranked passages for one query, with source spans and the best-matching sentence."""
         where_ = Filter.build(since, until, source, where)
-        return _json(run_search(
-            engine, [q], k, mode=mode, per_doc=per_doc, fusion=fusion, weight=weight, where=where_
-        )[0])
+        return _json((await run_search(
+            searcher, [q], k, mode=mode, per_doc=per_doc, fusion=fusion, weight=weight, where=where_
+        ))[0])
 
     @app.post("/search", response_model=SearchResponse | BatchResponse, tags=["search"])
-    def search_post(engine: EngineDep, body: SearchRequest) -> Response:
+    async def search_post(searcher: SearcherDep, body: SearchRequest) -> Response:
         """One query (``query``) or a batch (``queries``): the same hits as GET /search."""
         if (body.query is None) == (body.queries is None):
             raise InvalidInput("give either 'query' or 'queries'")
@@ -419,8 +440,8 @@ def create_app(
             raise InvalidInput(f"{len(queries)} queries; the batch limit is {settings.max_batch}")
         where_ = Filter.build(body.since, body.until, body.source, body.where)
         started = time.perf_counter()
-        results = run_search(
-            engine, queries, body.k, mode=body.mode, per_doc=body.per_doc, fusion=body.fusion,
+        results = await run_search(
+            searcher, queries, body.k, mode=body.mode, per_doc=body.per_doc, fusion=body.fusion,
             weight=body.weight, where=where_,
         )
         if body.query is not None:

@@ -23,6 +23,7 @@ import numpy as np
 from .mpnet import cache_dir
 
 _LOCK = threading.Lock()
+RUN_ROWS = 8  # texts per model run (see ``OnnxEncoder.embed``)
 
 
 def mean_pooling(model_dir: Path) -> bool:
@@ -115,9 +116,19 @@ class OnnxEncoder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        # Texts sorted by length and run a few at a time, so that each run pads little: 16 titles of
+        # mixed length cost 6.7 ms each in one run, 5.9 in runs of 8 (one at a time: 8.1).
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        runs = [self._run([encodings[i] for i in order[lo : lo + RUN_ROWS]]) for lo in range(0, len(order), RUN_ROWS)]
+        vecs = np.concatenate(runs)
+        out = np.empty_like(vecs)
+        out[order] = vecs
+        return out
+
+    def _run(self, encodings: list) -> np.ndarray:
         width = min(self.max_length, max(len(e.ids) for e in encodings))
-        ids = np.zeros((len(texts), width), dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
         for row, e in enumerate(encodings):
             seq = e.ids if len(e.ids) <= width else e.ids[: width - 1] + e.ids[-1:]  # keep the final [SEP]
             ids[row, : len(seq)] = seq

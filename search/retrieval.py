@@ -341,14 +341,20 @@ class Engine:
         if not queries:
             return []
         depth = max(opts.depth, opts.k * 3)
-        lexical = None
+        pending = None
         if opts.mode == "hybrid":
             # The lexical searches run beside the query embedding and the vector search (SQLite, ONNX
             # Runtime and FAISS all release the GIL), so a hybrid query costs about the slower of the two.
-            lexical = [self._pool().submit(self.store.search_lexical, q, depth, opts.where) for q in queries]
-        qvecs = None if opts.mode == "lexical" else self.embed(queries)
+            pending = self._pool().submit(self.store.search_lexical_many, queries, depth, opts.where)
+        qvecs = dense = lexical = None
+        if opts.mode != "lexical":
+            qvecs = self.embed(queries)
+            dense = self.store.search_dense(qvecs, depth, opts.where, opts.exact)  # one pass for all
+        if opts.mode != "dense":
+            lexical = pending.result() if pending else self.store.search_lexical_many(queries, depth, opts.where)
         return [
-            self._one(q, None if qvecs is None else qvecs[i], opts, None if lexical is None else lexical[i])
+            self._one(q, opts, None if qvecs is None else qvecs[i], None if dense is None else dense[i],
+                      None if lexical is None else lexical[i])
             for i, q in enumerate(queries)
         ]
 
@@ -361,26 +367,33 @@ class Engine:
                     _LEXICAL_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fpsearch-lexical")
         return _LEXICAL_POOL
 
-    def _candidates(self, query: str, qvec: np.ndarray | None, opts: SearchOptions, depth: int, pending=None):
+    def _candidates(self, query: str, qvec: np.ndarray | None, opts: SearchOptions, depth: int,
+                    dense_found=None, lexical_found=None):
+        """Fused (or single-mode) candidates to ``depth``; ``*_found``: the lists searched to ``depth``
+        already, for the whole batch."""
         dense = lexical = []
         if opts.mode != "lexical":
-            dense = self.store.search_dense(qvec[None, :], depth, opts.where, opts.exact)[0]
+            dense = dense_found
+            if dense is None:
+                dense = self.store.search_dense(qvec[None, :], depth, opts.where, opts.exact)[0]
             if opts.sentence_weight > 0:
                 dense = self._sentence_rescore(dense, qvec, opts.sentence_weight)
         if opts.mode != "dense":
-            lexical = pending.result() if pending is not None else self.store.search_lexical(query, depth, opts.where)
+            lexical = lexical_found
+            if lexical is None:
+                lexical = self.store.search_lexical(query, depth, opts.where)
         if opts.mode == "dense":
             return dense, len(dense) < depth
         if opts.mode == "lexical":
             return lexical, len(lexical) < depth
         return fuse(dense, lexical, opts.fusion, opts.weight), len(dense) < depth and len(lexical) < depth
 
-    def _one(self, query: str, qvec: np.ndarray | None, opts: SearchOptions, pending=None) -> list[Hit]:
+    def _one(self, query: str, opts: SearchOptions, qvec: np.ndarray | None, dense=None, lexical=None) -> list[Hit]:
         depth = max(opts.depth, opts.k * 3)
         total = self.store.passage_count
         while True:
-            ranked, exhausted = self._candidates(query, qvec, opts, depth, pending)
-            pending = None
+            ranked, exhausted = self._candidates(query, qvec, opts, depth, dense, lexical)
+            dense = lexical = None  # a deeper look searches again
             if opts.mmr is not None and ranked:
                 vecs = self.store.vectors_of([pid for pid, _ in ranked])
                 ranked = mmr_order(ranked, vecs, opts.mmr, len(ranked))

@@ -44,6 +44,27 @@ def test_search_post_single_and_batch_match_get(client) -> None:
     assert all(r["mode"] == "dense" and len(r["hits"]) == 2 for r in results)
 
 
+def test_concurrent_requests_get_the_hits_of_sequential_ones(real_index: Path) -> None:
+    """Requests that arrive together are searched in one batch (``search.batching``); each still gets
+    exactly the hits it would get alone (no remembered results here, so every request searches)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    asks = [{"q": q, "k": 4, "mode": m} for q in ("Kuril Islands position", "peace treaty", "fishing near the islands",
+                                                   "visa-free trips", "Shikotan", "economic zones")
+            for m in ("hybrid", "dense")]
+    with TestClient(create_app(real_index, settings=ApiSettings(result_cache=0, search_threads=1))) as c:
+
+        def hits(params: dict) -> list:
+            r = c.get("/search", params=params)
+            assert r.status_code == 200, r.text
+            return [(h["passage_id"], h["score"], h["sentence_start"]) for h in r.json()["hits"]]
+
+        alone = [hits(p) for p in asks]
+        with ThreadPoolExecutor(len(asks)) as pool:
+            together = list(pool.map(hits, asks))
+    assert together == alone
+
+
 def test_filters_and_modes_over_http(client) -> None:
     for mode in ("dense", "lexical", "hybrid"):
         r = client.get("/search", params={"q": "Kuril", "mode": mode, "since": "2016", "until": "2018-12-31"})

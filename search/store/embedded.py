@@ -583,16 +583,21 @@ class EmbeddedStore:
 
     def _lexical_words(self, query: str) -> list[tuple[str, tuple[str, ...]]]:
         """The query words to match, each with its FTS5 terms."""
-        words = list(dict.fromkeys(query_words(query)))
-        if not words:
-            return []
-        stems = self._stemmer.stems(words)
-        terms = sorted({t for ts in stems for t in ts})
-        if not terms:
-            return []
-        terms_of = {w: tuple(ts) for w, ts in zip(words, stems)}
-        kept = select_words(words, stems, self._document_frequencies(terms), self.passage_count, COMMON_TERM_FRACTION)
-        return [(w, terms_of[w]) for w in kept]
+        return self._lexical_words_many([query])[0]
+
+    def _lexical_words_many(self, queries: Sequence[str]) -> list[list[tuple[str, tuple[str, ...]]]]:
+        """``_lexical_words`` of each query; the words of all of them are stemmed and counted together."""
+        words_of = [list(dict.fromkeys(query_words(q))) for q in queries]
+        distinct = list(dict.fromkeys(w for words in words_of for w in words))
+        terms_of = {w: tuple(ts) for w, ts in zip(distinct, self._stemmer.stems(distinct))} if distinct else {}
+        terms = sorted({t for ts in terms_of.values() for t in ts})
+        df = self._document_frequencies(terms) if terms else {}
+        out = []
+        for words in words_of:
+            stems = [list(terms_of[w]) for w in words]
+            kept = select_words(words, stems, df, self.passage_count, COMMON_TERM_FRACTION)
+            out.append([(w, terms_of[w]) for w in kept])
+        return out
 
     def _document_frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many passages hold each term (0 if none). Remembered: a generation never changes, and
@@ -611,18 +616,28 @@ class EmbeddedStore:
         Without a filter, each word's scores come from a one-word FTS5 query, remembered, and are added
         up (``WordScores``: the same figures FTS5 gives the whole OR query); with one, FTS5 ranks the
         filtered rows itself."""
-        words = self._lexical_words(query)
-        if not words or k < 1:
-            return []
-        if where is None or where.empty:
-            return top_sums([self._word_scores.get(ts, partial(self._word_postings, w)) for w, ts in words], k)
-        fsql, fargs = self._filter_sql(where)
-        rows = self._pool.rows(
-            f"SELECT rowid, -{BM25} FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN "
-            f"(SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc WHERE {fsql}) ORDER BY {BM25} LIMIT ?",
-            [fts_query([w for w, _ in words]), *fargs, k],
-        )
-        return [(int(r[0]), float(r[1])) for r in rows]
+        return self.search_lexical_many([query], k, where)[0]
+
+    def search_lexical_many(
+        self, queries: Sequence[str], k: int, where: Filter | None = None
+    ) -> list[list[tuple[int, float]]]:
+        """``search_lexical`` of each query (one stemming and one vocabulary lookup for all of them)."""
+        out: list[list[tuple[int, float]]] = []
+        for words in self._lexical_words_many(queries):
+            if not words or k < 1:
+                out.append([])
+            elif where is None or where.empty:
+                out.append(top_sums([self._word_scores.get(ts, partial(self._word_postings, w)) for w, ts in words], k))
+            else:
+                fsql, fargs = self._filter_sql(where)
+                rows = self._pool.rows(
+                    f"SELECT rowid, -{BM25} FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN "
+                    f"(SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc WHERE {fsql}) "
+                    f"ORDER BY {BM25} LIMIT ?",
+                    [fts_query([w for w, _ in words]), *fargs, k],
+                )
+                out.append([(int(r[0]), float(r[1])) for r in rows])
+        return out
 
     def _word_postings(self, word: str) -> list[tuple[int, float]]:
         """Every ``(passage id, BM25 share)`` of one query word."""

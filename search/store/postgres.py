@@ -282,6 +282,11 @@ class PostgresStore:
             out[int(n) - 1] = list(lexemes or [])
         return out
 
+    def search_lexical_many(
+        self, queries: Sequence[str], k: int, where: Filter | None = None
+    ) -> list[list[tuple[int, float]]]:
+        return [self.search_lexical(q, k, where) for q in queries]
+
     def search_lexical(self, query: str, k: int, where: Filter | None = None) -> list[tuple[int, float]]:
         """Top ``k`` ``(passage id, BM25)``: tsvector matches ranked with FTS5's BM25 formula."""
         words = list(dict.fromkeys(query_words(query)))
