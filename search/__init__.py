@@ -43,6 +43,7 @@ _EXPORTS = {
     "Engine": "retrieval",
     "Hit": "retrieval",
     "SearchOptions": "retrieval",
+    "Batcher": "batching",
     "EmbeddedStore": "store",
     "Filter": "store",
     "Store": "store",
@@ -65,6 +66,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from .batching import Batcher
     from .chunking import Chunker, Passage, split_sentences
     from .documents import Document, LoadReport, load_documents
     from .embedding import Embedder, SentenceTransformerEmbedder
