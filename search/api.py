@@ -163,7 +163,8 @@ class SearchResponse(BaseModel):
     query: str
     k: int
     mode: str
-    took_ms: float
+    took_ms: float = Field(description="Milliseconds from handing the query to the search threads to its hits "
+                           "(waiting for a thread included).")
     hits: list[HitModel]
 
 

@@ -351,7 +351,7 @@ class Engine:
             qvecs = self.embed(queries)
             dense = self.store.search_dense(qvecs, depth, opts.where, opts.exact)  # one pass for all
         if opts.mode != "dense":
-            lexical = pending.result() if pending else self.store.search_lexical_many(queries, depth, opts.where)
+            lexical = pending.result() if pending is not None else self.store.search_lexical_many(queries, depth, opts.where)
         return [
             self._one(q, opts, None if qvecs is None else qvecs[i], None if dense is None else dense[i],
                       None if lexical is None else lexical[i])

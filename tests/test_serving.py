@@ -144,6 +144,22 @@ def test_word_by_word_bm25_equals_fts5_on_the_whole_query(real_index: Path) -> N
     assert np.allclose([s for _, s in filtered], [s for _, s in kept], rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("preload", [False, True])
+def test_lexical_search_of_many_queries_equals_one_at_a_time(real_index: Path, preload: bool) -> None:
+    """A batch's words are stemmed and counted together; each query still gets its own hits."""
+    from search.store import Filter
+
+    fresh = Engine.open(real_index).store
+    if preload:
+        fresh.preload(warm=False)
+    single = Engine.open(real_index).store
+    queries = LEXICAL_QUERIES + ["", "the of and", LEXICAL_QUERIES[0]]
+    assert fresh.search_lexical_many(queries, 50) == [single.search_lexical(q, 50) for q in queries]
+    where = Filter(since="2016")
+    assert fresh.search_lexical_many(queries, 20, where) == [single.search_lexical(q, 20, where) for q in queries]
+    assert fresh.search_lexical_many([], 10) == []
+
+
 def test_word_scores_hold_at_most_their_budget_and_drop_the_oldest() -> None:
     from search.store.lexical import WordScores
 
