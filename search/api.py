@@ -52,17 +52,17 @@ class ApiSettings:
     # Result lists remembered per index version (a repeated query is answered without searching).
     result_cache: int = 1024
     # Threads that run searches, batching the queries that wait together (0: one per core).
-    search_threads: int = 0
+    batch_threads: int = 0
 
     def __post_init__(self) -> None:
         if self.result_cache < 0:
             raise InvalidInput("--result-cache (FPSEARCH_RESULT_CACHE) must be 0 (off) or more")
-        if self.search_threads < 0:
-            raise InvalidInput("--search-threads (FPSEARCH_SEARCH_THREADS) must be 0 (one per core) or more")
+        if self.batch_threads < 0:
+            raise InvalidInput("--batch-threads (FPSEARCH_BATCH_THREADS) must be 0 (one per core) or more")
 
     @property
     def searchers(self) -> int:
-        return self.search_threads or os.cpu_count() or 1
+        return self.batch_threads or os.cpu_count() or 1
 
     @classmethod
     def from_env(cls, **overrides: Any) -> ApiSettings:
@@ -70,7 +70,11 @@ class ApiSettings:
         for f in fields(cls):
             raw = os.environ.get(f"FPSEARCH_{f.name.upper()}")
             if raw is not None:
-                values[f.name] = type(f.default)(raw)
+                try:
+                    values[f.name] = type(f.default)(raw)
+                except ValueError:
+                    kind = "a whole number" if isinstance(f.default, int) else "a number"
+                    raise InvalidInput(f"FPSEARCH_{f.name.upper()} must be {kind}, not {raw!r}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -492,7 +492,7 @@ def serve(
     max_body_bytes: Annotated[Optional[int], typer.Option(help="Largest request body [1000000 bytes].")] = None,
     result_cache: Annotated[Optional[int], typer.Option(
         help="Result lists remembered per index version, so a repeated query is not searched again; 0 turns it off [1024].")] = None,
-    search_threads: Annotated[Optional[int], typer.Option(
+    batch_threads: Annotated[Optional[int], typer.Option(
         help="Threads that run searches, each answering the queries that wait together in one batch; 0: one per core [0].")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
@@ -510,7 +510,7 @@ def serve(
     if workers < 1:
         raise InvalidInput("--workers must be at least 1")
     limits = {"max_k": max_k, "max_query_chars": max_query_chars, "max_batch": max_batch,
-              "max_body_bytes": max_body_bytes, "result_cache": result_cache, "search_threads": search_threads}
+              "max_body_bytes": max_body_bytes, "result_cache": result_cache, "batch_threads": batch_threads}
     settings = ApiSettings.from_env(**limits)
     if not _is_loopback(host) and not os.environ.get("FPSEARCH_TOKEN"):
         _err(f"warning: {host} is not a loopback address and FPSEARCH_TOKEN is not set: anyone who can "

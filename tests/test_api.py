@@ -52,7 +52,7 @@ def test_concurrent_requests_get_the_hits_of_sequential_ones(real_index: Path) -
     asks = [{"q": q, "k": 4, "mode": m} for q in ("Kuril Islands position", "peace treaty", "fishing near the islands",
                                                    "visa-free trips", "Shikotan", "economic zones")
             for m in ("hybrid", "dense")]
-    with TestClient(create_app(real_index, settings=ApiSettings(result_cache=0, search_threads=1))) as c:
+    with TestClient(create_app(real_index, settings=ApiSettings(result_cache=0, batch_threads=1))) as c:
 
         def hits(params: dict) -> list:
             r = c.get("/search", params=params)

@@ -89,6 +89,22 @@ def test_bad_input_gives_one_line_and_nonzero_exit(real_index: Path, tmp_path: P
     _one_line_error(run("info", "--index", str(tmp_path / "nothing")), 3, "no index at")
     _one_line_error(run("query", "x", "--index", str(real_index), "--model", "mpnet-nope"), 3, "built with model")
     _one_line_error(run("serve", "--index", str(real_index), "--result-cache", "-1"), 2, "--result-cache")
+    _one_line_error(run("serve", "--index", str(real_index), "--batch-threads", "-1"), 2, "--batch-threads")
+
+
+@pytest.mark.parametrize("name, value", [("FPSEARCH_MAX_K", "many"), ("FPSEARCH_BATCH_THREADS", "two"),
+                                         ("FPSEARCH_SEARCH_THREADS", "abc"), ("FPSEARCH_SEARCH_THREADS", "0")])
+def test_bad_settings_in_the_environment_give_one_line(real_index: Path, name: str, value: str) -> None:
+    import os
+
+    # a fresh process: FPSEARCH_SEARCH_THREADS is read when the vector module is first imported
+    done = subprocess.run(
+        [sys.executable, "-m", "search", "serve", "--index", str(real_index), "--port", "1"],
+        env={**os.environ, name: value}, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"fpsearch: {name} must be"), done.stderr
 
 
 def test_first_query_builds_the_default_index(tmp_path: Path, monkeypatch) -> None:

@@ -18,17 +18,26 @@ from typing import Any
 import faiss
 import numpy as np
 
-from ..errors import IndexDamaged
+from ..errors import IndexDamaged, InvalidInput
 
 ANN_THRESHOLD = 100_000
 DEFAULT_NPROBE = 64
 TRAIN_SAMPLE = 100_000
 # With a filter that leaves few passages, scoring those directly beats probing lists (and is exact).
 DIRECT_FILTER_LIMIT = 50_000
+
+
+def _threads_setting(name: str, default: int) -> int:
+    raw = os.environ.get(name, str(default))
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise InvalidInput(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
 # Threads per query search. One: queries run side by side (a server, batches), and FAISS's OpenMP threads
 # spin when other work holds the cores — measured 5 ms with one thread against 32 ms with two for one
 # query over 24,605 vectors on a busy 2-core machine.
-SEARCH_THREADS = int(os.environ.get("FPSEARCH_SEARCH_THREADS", "1"))
+SEARCH_THREADS = _threads_setting("FPSEARCH_SEARCH_THREADS", 1)
 faiss.omp_set_num_threads(SEARCH_THREADS)
 # A flat index this large gets an int8 copy for the first pass once ``accelerate()`` is called: a
 # scan reads a quarter of the bytes, and the candidates are then scored again in float32.
