@@ -60,10 +60,6 @@ class ApiSettings:
         if self.batch_threads < 0:
             raise InvalidInput("--batch-threads (FPSEARCH_BATCH_THREADS) must be 0 (one per core) or more")
 
-    @property
-    def searchers(self) -> int:
-        return self.batch_threads or os.cpu_count() or 1
-
     @classmethod
     def from_env(cls, **overrides: Any) -> ApiSettings:
         values: dict[str, Any] = {}
@@ -375,7 +371,7 @@ def create_app(
             holder.engine.reranker = Engine.open(root, rerank=rerank).reranker
         app.state.holder = holder
         holder.engine.embed(["warm up"])  # load the model before the first request
-        app.state.searcher = Batcher(holder.current, threads=settings.searchers)
+        app.state.searcher = Batcher(holder.current, threads=settings.batch_threads)
         try:
             yield
         finally:

@@ -11,6 +11,7 @@ cores busy with fewer GIL hand-offs than one thread per request.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -32,13 +33,14 @@ class _Waiting:
 
 
 class Batcher:
-    """Answers ``submit(query, k=…, **options)`` from ``threads`` worker threads, batching queries
-    that wait at the same time. ``engine`` gives the engine to search with (asked once per batch, so a
-    server can swap in a new index version between batches)."""
+    """Answers ``submit(query, k=…, **options)`` from ``threads`` worker threads (0: one per core),
+    batching queries that wait at the same time. ``engine`` gives the engine to search with (asked once
+    per batch, so a server can swap in a new index version between batches)."""
 
-    def __init__(self, engine: Callable[[], Engine], threads: int = 2, max_batch: int = MAX_BATCH) -> None:
-        if threads < 1 or max_batch < 1:
-            raise ValueError("a batcher needs at least one thread and a batch of at least one")
+    def __init__(self, engine: Callable[[], Engine], threads: int = 0, max_batch: int = MAX_BATCH) -> None:
+        if threads < 0 or max_batch < 1:
+            raise ValueError("a batcher needs a thread count of 0 (one per core) or more and a batch of at least one")
+        threads = threads or os.cpu_count() or 1
         self._engine = engine
         self.max_batch = max_batch
         self._waiting: deque[_Waiting] = deque()

@@ -623,13 +623,14 @@ class EmbeddedStore:
     ) -> list[list[tuple[int, float]]]:
         """``search_lexical`` of each query (one stemming and one vocabulary lookup for all of them)."""
         out: list[list[tuple[int, float]]] = []
+        filtered = where is not None and not where.empty
+        fsql, fargs = self._filter_sql(where) if filtered else ("", [])
         for words in self._lexical_words_many(queries):
             if not words or k < 1:
                 out.append([])
-            elif where is None or where.empty:
+            elif not filtered:
                 out.append(top_sums([self._word_scores.get(ts, partial(self._word_postings, w)) for w, ts in words], k))
             else:
-                fsql, fargs = self._filter_sql(where)
                 rows = self._pool.rows(
                     f"SELECT rowid, -{BM25} FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN "
                     f"(SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc WHERE {fsql}) "
