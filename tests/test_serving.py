@@ -46,6 +46,24 @@ def test_int8_first_pass_finds_the_exact_top_k_and_drops_itself_on_change() -> N
     assert index.search(queries[:1], 1)[0][0][0] == 99
 
 
+def test_a_batch_ranks_and_scores_as_one_query_at_a_time_does() -> None:
+    """A batch takes its first pass by one matrix product, a single query by the int8 scan: the same
+    hits, the same scores to the last bit, ties (here duplicate vectors) in the same order."""
+    vecs = _unit(6000, 64, 5)
+    vecs[3000:3010] = vecs[10]  # ten copies of one vector
+    index = VectorIndex(faiss.IndexIDMap2(faiss.IndexFlatIP(64)))
+    index.add(vecs, np.arange(6000, dtype=np.int64))
+    assert index.accelerate()
+    queries = np.vstack([vecs[10:11], _unit(15, 64, 6)])
+    assert len(queries) >= vectors_module.BLAS_FROM
+    batch = index.search(queries, 30)
+    assert batch == [index.search(q[None, :], 30)[0] for q in queries]
+    assert [i for i, _ in batch[0][:11]] == [10, *range(3000, 3010)]
+    exact = faiss.IndexFlatIP(64)
+    exact.add(vecs)
+    assert [[i for i, _ in hits] for hits in batch][1:] == exact.search(queries[1:], 30)[1].tolist()
+
+
 def test_searches_on_new_threads_keep_to_the_search_threads() -> None:
     """OpenMP counts threads per calling thread: a server's worker thread would otherwise search with
     every core and leave an OpenMP thread spinning after each query."""

@@ -44,6 +44,11 @@ faiss.omp_set_num_threads(SEARCH_THREADS)
 ACCELERATE_FROM = 5_000
 # How many more candidates than asked the int8 pass hands to the exact rescoring.
 COARSE_EXTRA = 64
+# A batch of at least this many queries gets its first pass from the float vectors by one matrix
+# product (numpy's BLAS) instead of the int8 scan, one query at a time: over 24,605 vectors, a batch
+# of 16 costs 1.1 ms a query against 1.8 (rescoring included), 10: 1.6 against 1.7, 4: 2.8 against
+# 1.8. (FAISS's own flat search multiplies only from ~330 queries of 384 dimensions.)
+BLAS_FROM = 10
 
 
 def nlist_for(n: int) -> int:
@@ -238,11 +243,19 @@ class VectorIndex:
 
     def _two_pass(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         coarse, ids, vecs = self._coarse
-        _, rows = coarse.search(queries, min(k + COARSE_EXTRA, len(ids)))
+        want = min(k + COARSE_EXTRA, len(ids))
+        if len(queries) >= BLAS_FROM:
+            # one product reads the float vectors once for the whole batch: its best ``want`` per query,
+            # in no order (they are put in one below)
+            rows = np.argpartition(queries @ vecs.T, -want, axis=1)[:, -want:]
+        else:
+            rows = coarse.search(queries, want)[1]
         out = []
         for q, row in zip(queries, rows):
-            row = row[row >= 0]
-            scores = vecs[row] @ q
+            # The candidates in one order whichever pass found them, each scored by itself (a matrix
+            # product's last bits can depend on a row's place in it), so that equal sets score equally.
+            row = np.sort(row[row >= 0])
+            scores = (vecs[row] * q).sum(axis=1)
             top = np.argsort(-scores, kind="stable")[:k]
             out.append([(int(ids[row[i]]), float(scores[i])) for i in top])
         return out
