@@ -164,7 +164,7 @@ def fuse(
             for rank, (pid, _) in enumerate(ranked, 1):
                 fused[pid] = fused.get(pid, 0.0) + w / (RRF_K + rank)
         return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-    # In arrays: the same float64 arithmetic as one candidate at a time, 5× faster for 2 × 100 candidates.
+    # In arrays: the same float64 arithmetic as one candidate at a time (195 → 110 µs for 2 × 100 candidates).
     ids, d, lx = _aligned(dense, lexical, anchor)
     fused = weight * np.maximum(d, 0.0) + (1 - weight) * np.maximum(lx, 0.0)
     below = weight * d + (1 - weight) * lx
