@@ -132,17 +132,6 @@ def check_query(query: str) -> str:
     return query
 
 
-def _anchored(scores: dict[int, float], anchor: int = FUSION_ANCHOR) -> dict[int, float]:
-    """Each score scaled so that the ``anchor``-th best (or the last, in a shorter list) is 0 and the
-    best is 1; below the anchor it goes negative."""
-    if not scores:
-        return {}
-    ordered = sorted(scores.values(), reverse=True)
-    hi, lo = ordered[0], ordered[min(anchor, len(ordered)) - 1]
-    span = hi - lo
-    return {i: (s - lo) / span if span > 0 else 1.0 for i, s in scores.items()}
-
-
 def fuse(
     dense: Sequence[tuple[int, float]],
     lexical: Sequence[tuple[int, float]],
@@ -176,7 +165,7 @@ def _aligned(
     dense: Sequence[tuple[int, float]], lexical: Sequence[tuple[int, float]], anchor: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every candidate id of either list, and its anchored score in each (a list's last where missing)."""
-    (d_ids, d), (lx_ids, lx) = _anchored_array(dense, anchor), _anchored_array(lexical, anchor)
+    (d_ids, d), (lx_ids, lx) = _anchored(dense, anchor), _anchored(lexical, anchor)
     ids, where = np.unique(np.concatenate([d_ids, lx_ids]), return_inverse=True)
     columns = []
     for scores, at in ((d, where[: len(d)]), (lx, where[len(d) :])):
@@ -186,8 +175,9 @@ def _aligned(
     return ids, columns[0], columns[1]
 
 
-def _anchored_array(ranked: Sequence[tuple[int, float]], anchor: int) -> tuple[np.ndarray, np.ndarray]:
-    """``_anchored`` of a ranked list, as ``(ids, scores)`` arrays."""
+def _anchored(ranked: Sequence[tuple[int, float]], anchor: int = FUSION_ANCHOR) -> tuple[np.ndarray, np.ndarray]:
+    """A ranked list as ``(ids, scores)`` arrays, each score scaled so that the ``anchor``-th best (or
+    the last, in a shorter list) is 0 and the best is 1; below the anchor it goes negative."""
     ids = np.fromiter((pid for pid, _ in ranked), dtype=np.int64, count=len(ranked))
     scores = np.fromiter((s for _, s in ranked), dtype=np.float64, count=len(ranked))
     if not len(scores):
@@ -222,7 +212,7 @@ def mmr_order(
     min-max normalised score. Returns up to ``limit`` entries with their original scores."""
     if not ranked:
         return []
-    rel = np.array(list(_anchored(dict(ranked), len(ranked)).values()), dtype=np.float32)
+    rel = _anchored(ranked, len(ranked))[1].astype(np.float32)
     picked: list[int] = []
     closest = np.full(len(ranked), -np.inf, dtype=np.float32)
     left = np.ones(len(ranked), dtype=bool)
