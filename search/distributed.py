@@ -79,6 +79,9 @@ class RayEmbedder:
     def embed(self, texts: Sequence[str], batch_size: int = 32, progress: Callable[[int], None] | None = None) -> np.ndarray:
         return self.local.embed(texts, batch_size, progress)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.local.embed_queries(texts)
+
     def _connect(self):
         import ray
 

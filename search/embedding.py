@@ -51,6 +51,10 @@ class Embedder(Protocol):
         progress: Callable[[int], None] | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for queries, to search passages embedded by ``embed_passages`` with."""
+        ...
+
 
 def pool_spans(
     tokens: np.ndarray, offsets: np.ndarray, mask: np.ndarray, spans: Sequence[tuple[int, int]]
@@ -118,7 +122,10 @@ class SentenceTransformerEmbedder:
     several commands in one process loads the weights once.
     """
 
-    def __init__(self, model: str = "minilm", device: str | None = None, runtime: str | None = None) -> None:
+    def __init__(
+        self, model: str = "minilm", device: str | None = None, runtime: str | None = None,
+        query_precision: str | None = None,
+    ) -> None:
         self.ref = model
         self.name, self._location = resolve_model(model)
         self._device = device or "cpu"
@@ -126,8 +133,13 @@ class SentenceTransformerEmbedder:
         self.runtime = runtime or os.environ.get("FPSEARCH_RUNTIME", "auto")
         if self.runtime not in ("auto", "onnx", "torch"):
             raise InvalidInput(f"runtime must be auto, onnx or torch, not {self.runtime!r}")
+        self.query_precision = query_precision or os.environ.get("FPSEARCH_QUERY_PRECISION", "int8")
+        if self.query_precision not in ("int8", "float32"):
+            raise InvalidInput(f"query precision must be int8 or float32, not {self.query_precision!r}")
         self._onnx = None
         self._onnx_tried = False
+        self._int8 = None
+        self._int8_tried = False
 
     @property
     def model(self):
@@ -280,6 +292,32 @@ class SentenceTransformerEmbedder:
         if path is None:
             return None
         return onnx_runtime.OnnxEncoder(path, light["tokenizer"], light["window"])
+
+    def _query_encoder(self):
+        """The static int8 encoder where ``query_precision`` asks for it and it can be made, else the float one."""
+        encoder = self._onnx_encoder()
+        if encoder is None or self.query_precision != "int8":
+            return encoder
+        if not self._int8_tried:
+            with _LOAD_LOCK:
+                if not self._int8_tried:
+                    from . import onnx as onnx_runtime
+
+                    path = onnx_runtime.quantized(encoder.path, encoder.tokenizer, encoder.max_length)
+                    if path is not None:
+                        self._int8 = onnx_runtime.OnnxEncoder(path, encoder.tokenizer, encoder.max_length)
+                    self._int8_tried = True
+        return self._int8 or encoder
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors: through the int8 query encoder (``query_precision``, env
+        ``FPSEARCH_QUERY_PRECISION``; cosine ≥ 0.99 to float32), else as ``embed``."""
+        texts = list(texts)
+        if texts and len(texts) <= 64:
+            encoder = self._query_encoder()
+            if encoder is not None:
+                return encoder.embed(texts)
+        return self.embed(texts)
 
     def embed(
         self, texts: Sequence[str], batch_size: int = 32, progress: Callable[[int], None] | None = None

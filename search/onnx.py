@@ -6,6 +6,11 @@ made from the model folder on first use (``torch.onnx``, needs the ``onnx`` pack
 ``$FPSEARCH_CACHE/onnx/`` and reused; its vectors equal PyTorch's to float rounding (cosine ≥ 0.99999).
 Only models that mean-pool their token vectors (all-MiniLM-L6-v2, all-mpnet-base-v2) are exported;
 others keep using PyTorch.
+
+Queries then run a static int8 copy of that export (``quantized``): its matrix products take 8-bit
+weights and activations, with activation scales fixed once from the short texts in ``calibration.txt``,
+so a text's vector never depends on what else is in its batch. The attention products and the
+feed-forward down projections stay float32 (their inputs have outliers that 8 bits clip).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import os
 import threading
 import warnings
@@ -23,6 +29,7 @@ import numpy as np
 from .mpnet import cache_dir
 
 _LOCK = threading.Lock()
+CALIBRATION = Path(__file__).with_name("calibration.txt")
 RUN_ROWS = 8  # texts per model run (see ``OnnxEncoder.embed``)
 
 
@@ -53,17 +60,13 @@ def cached(model_dir: Path) -> Path | None:
 
 def export(model, model_dir: Path) -> Path | None:
     """The cached ONNX file for this model folder, exported now if needed; None if it cannot be."""
-    target = _target(model_dir)
-    if target.exists():
-        return target
     try:
         import onnx  # noqa: F401  (torch.onnx needs it)
         import torch
     except ImportError:
-        return None
-    with _LOCK:
-        if target.exists():
-            return target
+        return _target(model_dir) if _target(model_dir).exists() else None
+
+    def trace(tmp: Path) -> None:
         # Tracing leaves marks on the module it runs (afterwards its padded batches pool differently), so
         # trace a copy: the model this process keeps embedding with must stay exactly as loaded.
         transformer = copy.deepcopy(model[0].auto_model).eval()
@@ -77,24 +80,102 @@ def export(model, model_dir: Path) -> Path | None:
                 return self.inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
         enc = model.tokenizer(["a query", "another query here"], padding=True, return_tensors="pt")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notes about shapes; the graph is checked by tests
+            torch.onnx.export(
+                LastHidden(transformer), (enc["input_ids"], enc["attention_mask"]), str(tmp),
+                input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
+                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "last_hidden_state")},
+                opset_version=17, dynamo=False,
+            )
+
+    return _made_once(_target(model_dir), trace)
+
+
+def quantized(float_file: Path, tokenizer, max_length: int) -> Path | None:
+    """The static int8 copy of an exported model (made next to it now if needed); None if it cannot be."""
+    texts = [line.strip() for line in CALIBRATION.read_text(encoding="utf-8").splitlines() if line.strip()]
+    key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:12]
+    target = float_file.with_name(f"{float_file.stem}-int8-{key}.onnx")
+    try:
+        import onnx
+        from onnxruntime import quantization as q
+    except ImportError:
+        return target if target.exists() else None
+
+    def quantize(tmp: Path) -> None:
+        graph = onnx.load(str(float_file)).graph
+        # each text alone (no padding in the ranges), then runs of four joined for longer inputs
+        samples = texts + [" ".join(texts[i : i + 4]) for i in range(0, len(texts), 4)]
+        feeds = iter(_feeds(graph, tokenizer.encode_batch(samples, add_special_tokens=True), max_length))
+
+        class Reader(q.CalibrationDataReader):
+            def get_next(self):
+                return next(feeds, None)
+
+        root = logging.getLogger()
+        root.addFilter(_quantizer_notes)  # it advises "pre-processing" on the root logger
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # tracer notes about shapes; the graph is checked by tests
-                torch.onnx.export(
-                    LastHidden(transformer), (enc["input_ids"], enc["attention_mask"]), str(tmp),
-                    input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
-                    dynamic_axes={
-                        n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "last_hidden_state")
-                    },
-                    opset_version=17, dynamo=False,
-                )
+            q.quantize_static(
+                str(float_file), str(tmp), Reader(), quant_format=q.QuantFormat.QOperator,
+                op_types_to_quantize=["MatMul"], per_channel=True, activation_type=q.QuantType.QUInt8,
+                weight_type=q.QuantType.QInt8, calibrate_method=q.CalibrationMethod.MinMax,
+                nodes_to_exclude=_float_products(graph),
+            )
+        finally:
+            root.removeFilter(_quantizer_notes)
+
+    return _made_once(target, quantize)
+
+
+def _made_once(target: Path, write) -> Path | None:
+    """``target``, first written by ``write(tmp)`` if it does not exist; None if writing fails. One writer
+    at a time in a process, and the file appears whole or not at all (a temporary name, then a rename)."""
+    if target.exists():
+        return target
+    with _LOCK:
+        if target.exists():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.stem}.tmp{os.getpid()}{target.suffix}")
+        try:
+            write(tmp)
         except Exception:
             tmp.unlink(missing_ok=True)
             return None
         os.replace(tmp, target)
     return target
+
+
+def _float_products(graph) -> list[str]:
+    """The matrix products kept float32: those without a weight (attention: activation x activation)
+    and those whose weight has more rows than columns (the feed-forward down projections)."""
+    weights = {w.name: list(w.dims) for w in graph.initializer}
+    keep = []
+    for node in graph.node:
+        dims = [weights[i] for i in node.input if i in weights]
+        if node.op_type == "MatMul" and (not dims or any(len(d) == 2 and d[0] > d[1] for d in dims)):
+            keep.append(node.name)
+    return keep
+
+
+def _feeds(graph, encodings: list, max_length: int):
+    """One model input per encoded text, as ``OnnxEncoder`` feeds it (no padding)."""
+    segments = any(i.name == "token_type_ids" for i in graph.input)
+    for e in encodings:
+        ids = np.array([_clip(e.ids, max_length)], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        if segments:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        yield feed
+
+
+def _clip(ids: list[int], width: int) -> list[int]:
+    return ids if len(ids) <= width else ids[: width - 1] + ids[-1:]  # keep the final [SEP]
+
+
+def _quantizer_notes(record: logging.LogRecord) -> bool:
+    return "quantization" not in record.pathname
 
 
 class OnnxEncoder:
@@ -108,6 +189,7 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.path = Path(onnx_file)
         self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer
         self.max_length = max_length
@@ -130,7 +212,7 @@ class OnnxEncoder:
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
         for row, e in enumerate(encodings):
-            seq = e.ids if len(e.ids) <= width else e.ids[: width - 1] + e.ids[-1:]  # keep the final [SEP]
+            seq = _clip(e.ids, width)
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1
         feed = {"input_ids": ids, "attention_mask": mask}

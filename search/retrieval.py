@@ -334,7 +334,7 @@ class Engine:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
-        out = self._cache.through(texts, lambda missing: list(self.embedder.embed(missing)))
+        out = self._cache.through(texts, lambda missing: list(self.embedder.embed_queries(missing)))
         return np.stack(out).astype(np.float32, copy=False)
 
     def search(self, query: str, k: int = 10, **options: Any) -> list[Hit]:

@@ -75,6 +75,9 @@ class FakeEmbedder:
             progress(len(texts))
         return out.astype(np.float32)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)
+
     def embed_passages(self, texts, spans, batch_size: int = 32, progress: Callable | None = None):
         vecs = self.embed(texts)
         parts = []
