@@ -94,7 +94,10 @@ def export(model, model_dir: Path) -> Path | None:
 
 def quantized(float_file: Path, tokenizer, max_length: int) -> Path | None:
     """The static int8 copy of an exported model (made next to it now if needed); None if it cannot be."""
-    texts = [line.strip() for line in CALIBRATION.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        texts = [line.strip() for line in CALIBRATION.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError:
+        return None
     key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:12]
     target = float_file.with_name(f"{float_file.stem}-int8-{key}.onnx")
     try:
