@@ -86,8 +86,8 @@ def main() -> None:
     base = engine.embedder
     light = base._light()
     fp32 = base._onnx_encoder()
-    ours = SentenceTransformerEmbedder(base.ref, query_precision="int8")._query_encoder()
-    if fp32 is None or light is None or ours is fp32 or ours is None:
+    ours = SentenceTransformerEmbedder(base.ref)._onnx_encoder("int8")
+    if fp32 is None or light is None or ours is None:
         sys.exit("the ONNX query encoders are not available (need onnx and onnxruntime)")
     encoders = [("PyTorch float32", None), ("ONNX float32", fp32), ("ONNX static int8 (default)", ours)]
     if args.int8 is not None:

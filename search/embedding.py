@@ -136,10 +136,7 @@ class SentenceTransformerEmbedder:
         self.query_precision = query_precision or os.environ.get("FPSEARCH_QUERY_PRECISION", "int8")
         if self.query_precision not in ("int8", "float32"):
             raise InvalidInput(f"query precision must be int8 or float32, not {self.query_precision!r}")
-        self._onnx = None
-        self._onnx_tried = False
-        self._int8 = None
-        self._int8_tried = False
+        self._encoders: dict[str, object] = {}  # ONNX Runtime encoders by precision (None: not available)
 
     @property
     def model(self):
@@ -265,18 +262,18 @@ class SentenceTransformerEmbedder:
                 progress(len(idx))
         return out, parts
 
-    def _onnx_encoder(self):
-        """The ONNX Runtime encoder for short texts, or None where it cannot be had (then PyTorch)."""
+    def _onnx_encoder(self, precision: str = "float32"):
+        """An ONNX Runtime encoder for short texts — the float32 export or its static int8 copy — or None
+        where it cannot be had (then PyTorch)."""
         if self.runtime == "torch" or self._device != "cpu":
             return None
-        if not self._onnx_tried:
+        if precision not in self._encoders:
             with _LOAD_LOCK:
-                if not self._onnx_tried:
-                    self._onnx = self._make_onnx()
-                    self._onnx_tried = True
-        return self._onnx
+                if precision not in self._encoders:
+                    self._encoders[precision] = self._make_onnx(precision)
+        return self._encoders[precision]
 
-    def _make_onnx(self):
+    def _make_onnx(self, precision: str):
         from . import onnx as onnx_runtime
 
         folder = self._folder()
@@ -289,33 +286,19 @@ class SentenceTransformerEmbedder:
             return None
         # Once exported, queries need neither PyTorch nor transformers: a CLI query starts in a second.
         path = onnx_runtime.cached(folder) or onnx_runtime.export(self.model, folder)
+        if path is not None and precision == "int8":
+            path = onnx_runtime.quantized(path, light["tokenizer"], light["window"])
         if path is None:
             return None
         return onnx_runtime.OnnxEncoder(path, light["tokenizer"], light["window"])
 
-    def _query_encoder(self):
-        """The static int8 encoder where ``query_precision`` asks for it and it can be made, else the float one."""
-        encoder = self._onnx_encoder()
-        if encoder is None or self.query_precision != "int8":
-            return encoder
-        if not self._int8_tried:
-            with _LOAD_LOCK:
-                if not self._int8_tried:
-                    from . import onnx as onnx_runtime
-
-                    path = onnx_runtime.quantized(encoder.path, encoder.tokenizer, encoder.max_length)
-                    if path is not None:
-                        self._int8 = onnx_runtime.OnnxEncoder(path, encoder.tokenizer, encoder.max_length)
-                    self._int8_tried = True
-        return self._int8 or encoder
-
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Query vectors: through the int8 query encoder (``query_precision``, env
-        ``FPSEARCH_QUERY_PRECISION``; cosine ≥ 0.99 to float32), else as ``embed``."""
+        """Query vectors: from the static int8 copy of the ONNX export where ``query_precision`` (env
+        ``FPSEARCH_QUERY_PRECISION``) is int8 and it can be made (cosine ≥ 0.99 to float32), else as ``embed``."""
         texts = list(texts)
-        if texts and len(texts) <= 64:
-            encoder = self._query_encoder()
-            if encoder is not None:
+        if texts and self.query_precision == "int8":
+            encoder = self._onnx_encoder("int8")
+            if encoder is not None:  # for any number of texts: a vector must not depend on its batch
                 return encoder.embed(texts)
         return self.embed(texts)
 

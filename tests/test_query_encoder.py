@@ -24,13 +24,15 @@ QUERIES = [
 def test_queries_go_through_a_static_int8_copy_that_answers_as_one_query_at_a_time(real_index: Path) -> None:
     int8 = SentenceTransformerEmbedder("minilm", query_precision="int8")
     float32 = SentenceTransformerEmbedder("minilm", query_precision="float32")
-    encoder = int8._query_encoder()
+    encoder = int8._onnx_encoder("int8")
     assert encoder.path.name.startswith("model-int8-") and encoder.path.parent == int8._onnx_encoder().path.parent
     batch = int8.embed_queries(QUERIES)
     # fixed activation scales: a query's vector does not depend on its batch mates or their order
     assert np.array_equal(batch, np.vstack([int8.embed_queries([q]) for q in QUERIES]))
     assert np.array_equal(batch[::-1], int8.embed_queries(QUERIES[::-1]))
     assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+    many = [f"{q} ({n})" for n in range(14) for q in QUERIES[:5]]  # more than a short batch (64)
+    assert np.array_equal(int8.embed_queries(many), np.vstack([int8.embed_queries(many[i : i + 7]) for i in range(0, 70, 7)]))
     reference = float32.embed_queries(QUERIES)
     assert np.array_equal(reference, float32.embed(QUERIES))
     cosines = (batch * reference).sum(axis=1)
@@ -57,5 +59,5 @@ def test_a_model_that_cannot_be_quantized_leaves_nothing_and_queries_stay_float3
 
     monkeypatch.setattr(onnx_runtime, "quantized", lambda *args: None)
     fallback = SentenceTransformerEmbedder("minilm", query_precision="int8")
-    assert fallback._query_encoder() is fallback._onnx_encoder()
+    assert fallback._onnx_encoder("int8") is None and fallback._onnx_encoder() is not None
     assert np.array_equal(fallback.embed_queries(QUERIES), fallback.embed(QUERIES))
