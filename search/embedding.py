@@ -111,7 +111,7 @@ class _HFCounter:
         return [(int(s), int(e)) for s, e in enc["offset_mapping"] if e > s]
 
 
-_LOADED: dict[tuple[str, str], object] = {}
+_LOADED: dict[tuple, object] = {}  # models by (name, device), ONNX sessions by (file, window)
 _LOAD_LOCK = threading.RLock()
 
 
@@ -290,7 +290,10 @@ class SentenceTransformerEmbedder:
             path = onnx_runtime.quantized(path, light["tokenizer"], light["window"])
         if path is None:
             return None
-        return onnx_runtime.OnnxEncoder(path, light["tokenizer"], light["window"])
+        key = (str(path), light["window"])  # one session per file in a process, like the weights
+        if key not in _LOADED:
+            _LOADED[key] = onnx_runtime.OnnxEncoder(path, light["tokenizer"], light["window"])
+        return _LOADED[key]
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Query vectors: from the static int8 copy of the ONNX export where ``query_precision`` (env

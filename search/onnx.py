@@ -64,7 +64,7 @@ def export(model, model_dir: Path) -> Path | None:
         import onnx  # noqa: F401  (torch.onnx needs it)
         import torch
     except ImportError:
-        return _target(model_dir) if _target(model_dir).exists() else None
+        return cached(model_dir)
 
     def trace(tmp: Path) -> None:
         # Tracing leaves marks on the module it runs (afterwards its padded batches pool differently), so
