@@ -26,7 +26,8 @@ def test_kill_dash_nine_then_resume(tmp_path: Path) -> None:
     deadline = time.time() + 240
     parts: list[Path] = []
     while time.time() < deadline and proc.poll() is None:
-        parts = list(idx.glob(".build/*/part-*.npz"))
+        # finished parts only: a part being written is part-NNNNNN.tmp.npz until it is renamed
+        parts = [p for p in idx.glob(".build/*/part-*.npz") if ".tmp" not in p.name]
         if len(parts) >= 2:
             break
         time.sleep(0.2)
