@@ -132,8 +132,7 @@ def top_sums(parts: Sequence[tuple[np.ndarray, np.ndarray]], k: int) -> list[tup
     ids = np.concatenate([p[0] for p in parts])
     scores = np.concatenate([p[1] for p in parts])
     if len(parts) > 1:
-        ids, where = np.unique(ids, return_inverse=True)
-        scores = np.bincount(where, weights=scores)
+        ids, scores = _summed(ids, scores)
     if len(scores) > k:
         # everything tied with the k-th best stays in, so that ties are broken by id, not by chance
         cut = np.partition(scores, len(scores) - k)[len(scores) - k]
@@ -141,3 +140,17 @@ def top_sums(parts: Sequence[tuple[np.ndarray, np.ndarray]], k: int) -> list[tup
         ids, scores = ids[keep], scores[keep]
     order = np.lexsort((ids, -scores))[:k]
     return [(int(ids[i]), float(scores[i])) for i in order]
+
+
+def _summed(ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct id once (ascending) with the sum of its scores."""
+    top = int(ids.max()) + 1
+    if top <= 16 * len(ids):
+        # ids dense enough (the postings of common words): count into a table as long as the largest
+        # id, no sort (np.unique sorted ~10,000 postings for 0.5 ms a query)
+        held = np.zeros(top, dtype=bool)
+        held[ids] = True
+        distinct = np.flatnonzero(held)
+        return distinct, np.bincount(ids, weights=scores, minlength=top)[distinct]
+    distinct, where = np.unique(ids, return_inverse=True)
+    return distinct, np.bincount(where, weights=scores)
