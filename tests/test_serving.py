@@ -1,5 +1,5 @@
-"""What a server keeps in memory (sentence vectors, passage owners, the int8 first pass, remembered
-results) must answer exactly as the plain store does."""
+"""What a server keeps in memory (sentence vectors, passage owners, the quantized first pass,
+remembered results) must answer exactly as the plain store does."""
 
 from __future__ import annotations
 
@@ -27,19 +27,28 @@ def _unit(rows: int, dim: int, seed: int) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def test_int8_first_pass_finds_the_exact_top_k_and_drops_itself_on_change() -> None:
-    vecs = _unit(6000, 64, 0)
+def _clustered(rows: int, dim: int, seed: int, topics: int = 0) -> np.ndarray:
+    """Unit vectors around 40 topics (the same ones for the same ``topics``), as text embeddings and
+    their queries are (isotropic random vectors are the worst case for a product quantizer, and
+    nothing like a corpus)."""
+    rng = np.random.default_rng(seed)
+    v = _unit(40, dim, topics)[rng.integers(0, 40, rows)] + 0.08 * rng.standard_normal((rows, dim))
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_quantized_first_pass_finds_the_exact_top_k_and_drops_itself_on_change() -> None:
+    vecs = _clustered(6000, 64, 10)
     ids = np.arange(1000, 7000, dtype=np.int64)
     index = VectorIndex(faiss.IndexIDMap2(faiss.IndexFlatIP(64)))
     index.add(vecs, ids)
-    queries = _unit(20, 64, 1)
+    queries = _clustered(20, 64, 11)
     exact = index.search(queries, 50)
     assert index.accelerate()
     fast = index.search(queries, 50)
     for a, b in zip(exact, fast):
         assert [i for i, _ in a] == [i for i, _ in b]
         assert np.allclose([s for _, s in a], [s for _, s in b], atol=1e-5)
-    # a filter or exact=True still takes the float path; a change drops the int8 copy
+    # a filter or exact=True still takes the float path; a change drops the quantized copy
     allowed = ids[::3]
     assert all(i in set(allowed.tolist()) for i, _ in index.search(queries[:1], 10, allowed)[0])
     index.add(queries[:1], np.array([99], dtype=np.int64))
@@ -47,15 +56,14 @@ def test_int8_first_pass_finds_the_exact_top_k_and_drops_itself_on_change() -> N
 
 
 def test_a_batch_ranks_and_scores_as_one_query_at_a_time_does() -> None:
-    """A batch takes its first pass by one matrix product, a single query by the int8 scan: the same
-    hits, the same scores to the last bit, ties (here duplicate vectors) in the same order."""
-    vecs = _unit(6000, 64, 5)
+    """A batch gives the same hits as one query at a time, the same scores to the last bit, ties (here
+    duplicate vectors) in row order, and the exact top k."""
+    vecs = _clustered(6000, 64, 15)
     vecs[3000:3010] = vecs[10]  # ten copies of one vector
     index = VectorIndex(faiss.IndexIDMap2(faiss.IndexFlatIP(64)))
     index.add(vecs, np.arange(6000, dtype=np.int64))
     assert index.accelerate()
-    queries = np.vstack([vecs[10:11], _unit(15, 64, 6)])
-    assert len(queries) >= vectors_module.BLAS_FROM
+    queries = np.vstack([vecs[10:11], _clustered(15, 64, 16)])
     batch = index.search(queries, 30)
     assert batch == [index.search(q[None, :], 30)[0] for q in queries]
     assert [i for i, _ in batch[0][:11]] == [10, *range(3000, 3010)]
@@ -90,7 +98,7 @@ def test_small_indexes_are_not_accelerated() -> None:
 
 @pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
 def test_preloaded_store_answers_like_the_database(real_index: Path, monkeypatch, mode: str) -> None:
-    monkeypatch.setattr(vectors_module, "ACCELERATE_FROM", 1)  # the seed index is small: force the int8 pass
+    monkeypatch.setattr(vectors_module, "ACCELERATE_FROM", 1)  # the seed index is small: force the first pass
     plain = Engine.open(real_index)
     served = Engine(Engine.open(real_index).store, plain.embedder)
     assert served.store.preload()
@@ -229,3 +237,20 @@ def test_top_sums_adds_by_id_and_breaks_ties_by_id() -> None:
     assert top_sums([a, b], 10) == [(1, 2.0), (7, 2.0), (9, 2.0), (5, 1.0)]
     assert top_sums([a, b], 2) == [(1, 2.0), (7, 2.0)]
     assert top_sums([], 3) == [] and top_sums([a], 0) == []
+
+
+def test_top_sums_agrees_with_a_plain_sum_for_dense_and_sparse_ids() -> None:
+    """Postings of common words sum in a table as long as the largest id, rare ones by sorting: both
+    give what adding one posting at a time gives."""
+    from search.store.lexical import top_sums
+
+    rng = np.random.default_rng(7)
+    for span in (3_000, 10**9):  # ids dense (the table) or spread far apart (sorting)
+        parts = [(rng.choice(span, 2_000, replace=False).astype(np.int64), rng.integers(1, 5, 2_000) / 4)
+                 for _ in range(3)]
+        total: dict[int, float] = {}
+        for ids, scores in parts:
+            for i, s in zip(ids.tolist(), scores.tolist()):
+                total[i] = total.get(i, 0.0) + s
+        want = sorted(total.items(), key=lambda item: (-item[1], item[0]))[:50]
+        assert top_sums(parts, 50) == want

@@ -5,7 +5,8 @@ index is an inverted file (``IndexIVFFlat``, ``nlist ≈ 4·√n`` lists, traine
 searches ``nprobe`` lists per query; ``exact=True`` searches every list, which is exact. Deletes work in
 both (IVF keeps a hash-table direct map for ``remove_ids`` and ``reconstruct``). See BENCHMARKS.md for
 the recall and speed that chose the defaults (``scripts/bench_ann.py``). A server calls ``accelerate()``:
-a flat index then answers unfiltered searches with an int8 first pass and a float32 second one.
+a flat index then answers unfiltered searches with a 4-bit product-quantized first pass and a float32
+second one.
 """
 
 from __future__ import annotations
@@ -39,16 +40,17 @@ def _threads_setting(name: str, default: int) -> int:
 # query over 24,605 vectors on a busy 2-core machine.
 SEARCH_THREADS = _threads_setting("FPSEARCH_SEARCH_THREADS", 1)
 faiss.omp_set_num_threads(SEARCH_THREADS)
-# A flat index this large gets an int8 copy for the first pass once ``accelerate()`` is called: a
-# scan reads a quarter of the bytes, and the candidates are then scored again in float32.
+# A flat index this large gets a 4-bit product-quantized copy for the first pass once ``accelerate()``
+# is called; its candidates are then scored again in float32.
 ACCELERATE_FROM = 5_000
-# How many more candidates than asked the int8 pass hands to the exact rescoring.
+# The first pass hands ``COARSE_FACTOR · k + COARSE_EXTRA`` candidates to the exact rescoring: over the
+# 24,605 Kremlin passages, the exact top 100 was among the first 800 for 2,000 of 2,000 queries (600:
+# 1,994; the top 30 among 240: 2,000).
+COARSE_FACTOR = 8
 COARSE_EXTRA = 64
-# A batch of at least this many queries gets its first pass from the float vectors by one matrix
-# product (numpy's BLAS) instead of the int8 scan, one query at a time: over 24,605 vectors, a batch
-# of 16 costs 1.1 ms a query against 1.8 (rescoring included), 10: 1.6 against 1.7, 4: 2.8 against
-# 1.8. (FAISS's own flat search multiplies only from ~330 queries of 384 dimensions.)
-BLAS_FROM = 10
+# Vectors the first pass's codebooks are trained on (a seeded sample): 8,192 found the same candidates
+# as all 24,605, and a larger sample only costs start-up time and memory.
+COARSE_TRAIN = 10_000
 
 
 def nlist_for(n: int) -> int:
@@ -72,7 +74,7 @@ class VectorIndex:
     def index(self, value: faiss.Index) -> None:
         self._index = value
         self._ivf = _ivf(value)  # looked up once: extracting it per query costs more than a search
-        # (int8 index, ids, float32 view into ``value``): set by accelerate(), dropped on any change
+        # (quantized index, ids, float32 view into ``value``): set by accelerate(), dropped on any change
         self._coarse: tuple[faiss.Index, np.ndarray, np.ndarray] | None = None
 
     @classmethod
@@ -116,10 +118,11 @@ class VectorIndex:
         return int(self.index.remove_ids(ids.astype(np.int64)))
 
     def accelerate(self) -> bool:
-        """For a read-only flat index of at least ``ACCELERATE_FROM`` vectors: keep an int8 copy
-        (a quarter of the float index's memory) for a first pass, whose ``k + COARSE_EXTRA`` best are
-        scored again exactly; unfiltered searches then read a quarter of the bytes (3.3 → 1.6 ms per
-        query over 24,605 vectors; the same top 100 for 200 of 200 queries). True if it is in use."""
+        """For a read-only flat index of at least ``ACCELERATE_FROM`` vectors: keep a product-quantized
+        copy (two dimensions a 4-bit code: a sixteenth of the float index's memory) scanned by FAISS's
+        SIMD "fast scan" for a first pass, whose ``COARSE_FACTOR · k + COARSE_EXTRA`` best are scored
+        again exactly. Over 24,605 vectors an unfiltered search of the top 100 then costs 0.5 ms
+        instead of 2.1 with an int8 scan (one thread; see BENCHMARKS.md). True if it is in use."""
         if self._coarse is not None:
             return True
         if self.is_ann or self.ntotal < ACCELERATE_FROM:
@@ -127,9 +130,11 @@ class VectorIndex:
         flat = faiss.downcast_index(self.index.index)  # IDMap2 over IndexFlatIP: view its floats, no copy
         ids = faiss.vector_to_array(self.index.id_map).astype(np.int64)
         vecs = faiss.rev_swig_ptr(flat.get_xb(), self.ntotal * self.dimension).reshape(self.ntotal, self.dimension)
-        coarse = faiss.IndexScalarQuantizer(self.dimension, faiss.ScalarQuantizer.QT_8bit_uniform,
-                                            faiss.METRIC_INNER_PRODUCT)
-        coarse.train(vecs)  # one range for all components: the vectors' min and max
+        faiss.omp_set_num_threads(SEARCH_THREADS)  # training in this thread, no OpenMP helpers
+        codes = self.dimension // 2 if self.dimension % 2 == 0 else self.dimension
+        coarse = faiss.IndexPQFastScan(self.dimension, codes, 4, faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(0)  # seeded: the same copy every time the server starts
+        coarse.train(vecs[np.sort(rng.choice(len(vecs), size=min(len(vecs), COARSE_TRAIN), replace=False))])
         coarse.add(vecs)
         self._coarse = (coarse, ids, vecs)
         return True
@@ -243,21 +248,23 @@ class VectorIndex:
 
     def _two_pass(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         coarse, ids, vecs = self._coarse
-        want = min(k + COARSE_EXTRA, len(ids))
-        if len(queries) >= BLAS_FROM:
-            # one product reads the float vectors once for the whole batch: its best ``want`` per query,
-            # in no order (they are put in one below)
-            rows = np.argpartition(queries @ vecs.T, -want, axis=1)[:, -want:]
-        else:
-            rows = coarse.search(queries, want)[1]
+        want = min(COARSE_FACTOR * k + COARSE_EXTRA, len(ids))
+        k = min(k, want)
+        rows = coarse.search(queries, want)[1]
+        rows.sort(axis=1)  # -1 (none) first: the first pass found fewer than asked only if ids are missing
+        scores, best = np.empty(k, dtype=np.float32), np.empty(k, dtype=np.int64)
         out = []
         for q, row in zip(queries, rows):
-            # The candidates in one order whichever pass found them, each scored by itself (a matrix
-            # product's last bits can depend on a row's place in it), so that equal sets score equally.
-            row = np.sort(row[row >= 0])
-            scores = (vecs[row] * q).sum(axis=1)
-            top = np.argsort(-scores, kind="stable")[:k]
-            out.append([(int(ids[row[i]]), float(scores[i])) for i in top])
+            row = np.ascontiguousarray(row[row >= 0])
+            # FAISS scores each candidate by itself (the same bits wherever it stands in the list) and
+            # keeps the best k; ties are then put in row order.
+            faiss.knn_inner_products_by_idx(
+                faiss.swig_ptr(q), faiss.swig_ptr(vecs), faiss.swig_ptr(row), self.dimension, 1, len(vecs),
+                len(row), k, faiss.swig_ptr(scores), faiss.swig_ptr(best),
+            )
+            found = best >= 0
+            order = np.lexsort((best[found], -scores[found]))
+            out.append(list(zip(ids[best[found][order]].tolist(), scores[found][order].tolist())))
         return out
 
     def _direct(self, queries: np.ndarray, k: int, allowed: np.ndarray) -> list[list[tuple[int, float]]]:
