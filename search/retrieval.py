@@ -178,10 +178,10 @@ def _aligned(
 def _anchored(ranked: Sequence[tuple[int, float]], anchor: int = FUSION_ANCHOR) -> tuple[np.ndarray, np.ndarray]:
     """A ranked list as ``(ids, scores)`` arrays, each score scaled so that the ``anchor``-th best (or
     the last, in a shorter list) is 0 and the best is 1; below the anchor it goes negative."""
-    ids = np.fromiter((pid for pid, _ in ranked), dtype=np.int64, count=len(ranked))
-    scores = np.fromiter((s for _, s in ranked), dtype=np.float64, count=len(ranked))
-    if not len(scores):
-        return ids, scores
+    if not ranked:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    pids, values = zip(*ranked)
+    ids, scores = np.array(pids, dtype=np.int64), np.array(values, dtype=np.float64)
     hi, lo = scores.max(), np.sort(scores)[::-1][min(anchor, len(scores)) - 1]
     span = hi - lo
     return ids, (scores - lo) / span if span > 0 else np.ones(len(scores))

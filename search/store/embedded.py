@@ -395,7 +395,7 @@ class SentenceTable:
         rows = np.arange(counts.sum()) + np.repeat(lo - starts, counts)
         scores = (self.codes[rows].astype(np.float32) @ np.asarray(query, dtype=np.float32)) * self.scales[rows]
         best = np.maximum.reduceat(scores, starts)
-        return {int(pid): float(v) for pid, v in zip(ids, best)}
+        return dict(zip(ids.tolist(), best.tolist()))
 
 
 class Preloaded:
@@ -420,7 +420,7 @@ class Preloaded:
         ids = np.asarray(ids, dtype=np.int64)
         at = np.minimum(np.searchsorted(self.passage_ids, ids), len(self.passage_ids) - 1)
         found = self.passage_ids[at] == ids
-        return {int(pid): self.doc_ids[i] for pid, i, ok in zip(ids, at, found) if ok}
+        return dict(zip(ids[found].tolist(), self.doc_ids[at[found]].tolist()))
 
 
 def _document(row: Sequence[Any]) -> Document:
