@@ -251,11 +251,12 @@ class VectorIndex:
         want = min(COARSE_FACTOR * k + COARSE_EXTRA, len(ids))
         k = min(k, want)
         rows = coarse.search(queries, want)[1]
-        rows.sort(axis=1)  # -1 (none) first: the first pass found fewer than asked only if ids are missing
+        # in row order, so that equal candidate sets are fed (and their ties kept) alike, whatever the batch
+        rows.sort(axis=1)
         scores, best = np.empty(k, dtype=np.float32), np.empty(k, dtype=np.int64)
         out = []
         for q, row in zip(queries, rows):
-            row = np.ascontiguousarray(row[row >= 0])
+            row = row[row >= 0]  # -1: fewer candidates than asked (a copy, contiguous as FAISS needs)
             # FAISS scores each candidate by itself (the same bits wherever it stands in the list) and
             # keeps the best k; ties are then put in row order.
             faiss.knn_inner_products_by_idx(
