@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from .documents import Document
 
 _LINE = re.compile(r"[^\r\n]+")
@@ -70,24 +72,66 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans of ``text``: non-empty, whitespace-trimmed, in order, never overlapping, and
     together covering every non-space character (BlingFire's sentence starts are used as boundaries,
     so nothing it might skip between sentences is lost)."""
-    import blingfire  # imported here so that modules which only read an index do not need it
-
     spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
         base, piece = line.start(), line.group()
         if not piece.strip():
             continue
         try:
-            _, offsets = blingfire.text_to_sentences_and_offsets(piece)
+            starts = sentence_starts(piece)
         except Exception:  # BlingFire rejects some inputs (e.g. lone surrogates): keep the line whole
-            offsets = []
-        starts = sorted({s for s, _ in offsets if 0 < s < len(piece)})
+            starts = []
         bounds = [0, *starts, len(piece)]
         for s, e in zip(bounds, bounds[1:]):
             s, e = _trim(text, base + s, base + e)
             if s < e:
                 spans.append((s, e))
     return spans
+
+
+def sentence_starts(piece: str) -> list[int]:
+    """Where BlingFire starts a new sentence inside ``piece`` (one line): character offsets, each
+    0 < offset < len(piece), ascending.
+
+    The same starts as ``blingfire.text_to_sentences_and_offsets`` gives, without its pure-Python walk
+    over every byte to turn UTF-8 offsets into character offsets (40% of chunking time): a character's
+    offset is the count of UTF-8 lead bytes before it. Where that walk would fail (an offset that is
+    not a character boundary, or out of order), BlingFire's answer is refused as it was: the line
+    stays one sentence."""
+    import ctypes
+
+    import blingfire  # imported here so that modules which only read an index do not need it
+
+    raw = piece.encode("utf-8")  # lone surrogates raise here, as in BlingFire's own wrapper
+    size = len(raw) * 2
+    out = ctypes.create_string_buffer(size)
+    begins, ends = (ctypes.c_int32 * size)(), (ctypes.c_int32 * size)()
+    found = blingfire.blingfire.TextToSentencesWithOffsets(
+        ctypes.c_char_p(raw), ctypes.c_int(len(raw)), ctypes.byref(out), ctypes.byref(begins),
+        ctypes.byref(ends), ctypes.c_int(size),
+    )
+    if found == -1 or found > size:
+        return []
+    count = out.value.count(b"\n") + 1
+    begin = np.frombuffer(begins, dtype=np.int32, count=count).astype(np.int64)
+    if len(raw) == len(piece):  # ASCII: byte offsets are character offsets
+        lead, chars = None, None
+    else:
+        lead = (np.frombuffer(raw, dtype=np.uint8) & 0xC0) != 0x80
+        chars = np.concatenate(([0], np.cumsum(lead)))  # characters before each byte
+    # BlingFire's wrapper matches begin₀, end₀+1, begin₁, … in order, each at a lead byte; an end that
+    # runs to the last byte is the one offset allowed to stay unmatched.
+    marks = np.empty(2 * count, dtype=np.int64)
+    marks[0::2] = begin
+    marks[1::2] = np.frombuffer(ends, dtype=np.int32, count=count) + 1
+    inside = (marks >= 0) & (marks < len(raw))
+    matched = inside & (lead[np.where(inside, marks, 0)] if lead is not None else True)
+    matched[1:] &= marks[1:] >= marks[:-1]
+    unmatched = np.flatnonzero(~matched)
+    if len(unmatched) and unmatched[0] < 2 * count - 1:
+        return []
+    offsets = begin if chars is None else chars[begin]
+    return sorted({int(s) for s in offsets if 0 < s < len(piece)})
 
 
 @dataclass

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.chunking import Chunker, WordCounter, split_sentences
+from search.chunking import Chunker, WordCounter, sentence_starts, split_sentences
 from search.documents import Document
 
 TEXT = st.text(
@@ -52,6 +52,36 @@ def test_sentences_are_trimmed_ordered_and_cover_the_text(text: str) -> None:
         last = e
     inside = {i for s, e in spans for i in range(s, e)}
     assert all(c.isspace() or i in inside for i, c in enumerate(text))
+
+
+def _blingfire_starts(piece: str) -> list[int]:
+    """Sentence starts as BlingFire's own Python wrapper gives them (what ``sentence_starts`` replaces)."""
+    import blingfire
+
+    try:
+        _, offsets = blingfire.text_to_sentences_and_offsets(piece)
+    except Exception:
+        return []
+    return sorted({s for s, _ in offsets if 0 < s < len(piece)})
+
+
+LINE = st.lists(
+    st.sampled_from(["Mr. Putin spoke.", " ", "Привет мир.", "日本語の文。", "“Yes,” he said.", "’", "x" * 40,
+                     "\U0001F600", "\x00", "\t", "?!", "U.S.", "é.", "مرحبا."]),
+    min_size=1, max_size=60,
+).map("".join) | st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+                         min_size=1, max_size=400)
+
+
+@settings(max_examples=300, deadline=None)
+@given(piece=LINE)
+def test_sentence_starts_are_blingfires_own(piece: str) -> None:
+    # the same starts as BlingFire's wrapper, multi-byte characters and refused inputs included
+    try:
+        mine = sentence_starts(piece)
+    except Exception:
+        mine = []
+    assert mine == _blingfire_starts(piece)
 
 
 def test_abbreviations_do_not_end_sentences() -> None:
