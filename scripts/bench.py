@@ -17,7 +17,8 @@ Measures, with every figure next to its baseline from the same process:
    load generator when installed (``apt install wrk``), else an asyncio httpx client;
 4. peak resident memory (VmHWM) of each server process.
 
-``--reuse DIR`` searches the indexes kept by an earlier ``--keep DIR`` run and skips part 1.
+``--reuse DIR`` searches the indexes kept by an earlier ``--keep DIR`` run and skips part 1. txtai's
+side needs ``pip install 'txtai[api]'`` (its server); ``--skip-txtai`` leaves it out.
 
 The full run uses the whole Kremlin corpus (about an hour on 2 cores, most of it three embedding
 passes); ``--quick`` uses its first 150 documents. Loopback only; every load is bounded in count and time.
@@ -48,7 +49,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# TOKENIZERS_PARALLELISM is left as users have it: ``fpsearch index`` tokenizes with every core
+# while it chunks (the server turns it off for itself).
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "kremlin_en.jsonl.gz"
 DEV_QUERIES = ROOT.parent / "shared" / "eval" / "kremlin-dev" / "queries.jsonl"
@@ -296,6 +298,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.queries, args.seconds = 60, 10
+    if not args.skip_txtai:
+        try:  # its server is needed an hour into a full run: say so now, not then
+            import txtai.api  # noqa: F401
+        except ImportError as exc:
+            raise SystemExit(f"bench: txtai's server cannot be imported ({exc}); "
+                             "pip install 'txtai[api]', or pass --skip-txtai") from None
 
     import faiss
     import torch
