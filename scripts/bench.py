@@ -21,7 +21,7 @@ Measures, with every figure next to its baseline from the same process:
 ``--reuse DIR`` searches the indexes kept by an earlier ``--keep DIR`` run and skips part 1. txtai's
 side needs ``pip install 'txtai[api]'`` (its server); ``--skip-txtai`` leaves it out.
 
-The full run uses the whole Kremlin corpus (about an hour on 2 cores, most of it three embedding
+The full run uses the whole Kremlin corpus (about an hour on 2 cores, most of it four embedding
 passes); ``--quick`` uses its first 150 documents. Loopback only; every load is bounded in count and time.
 """
 
