@@ -484,7 +484,7 @@ def write_markdown(path: Path, r: dict) -> None:
     else:
         lines += ["| indexing | passages/s | ratio |", "|---|---|---|",
                   f"| raw `SentenceTransformer.encode` (ceiling; mean time of a run before and one after "
-                  f"`fpsearch index`: {' and '.join(map(str, ix.get('raw_encode_before_after_per_s', [])))}) | "
+                  f"`fpsearch index`: {' and '.join(map(str, ix['raw_encode_before_after_per_s']))}) | "
                   f"{ix['raw_encode_per_s']} | 1.00 |",
                   f"| `fpsearch index` end to end | {ix['fpsearch_per_s']} | {ix['fpsearch_over_raw']:.2f} of raw |"]
     if "txtai_per_s" in ix:

@@ -368,9 +368,6 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The batcher runs one search per core already; the tokenizer's own thread pool (on by default,
-        # for the batches indexing tokenizes) would only contend with it. Read on every call.
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         holder = IndexHolder(root, config.model_name(model), settings.reload_check_seconds, settings.result_cache)
         if rerank:
             holder.engine.reranker = Engine.open(root, rerank=rerank).reranker

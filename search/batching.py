@@ -41,6 +41,9 @@ class Batcher:
         if threads < 0 or max_batch < 1:
             raise ValueError("a batcher needs a thread count of 0 (one per core) or more and a batch of at least one")
         threads = threads or os.cpu_count() or 1
+        # These threads run one search per core already; the tokenizer's own thread pool (on by default,
+        # which suits indexing's large batches) would only contend with them. Read on every call.
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         self._engine = engine
         self.max_batch = max_batch
         self._waiting: deque[_Waiting] = deque()

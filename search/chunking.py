@@ -15,6 +15,7 @@ Every passage satisfies ``doc.text[start:end] == passage.text``.
 
 from __future__ import annotations
 
+import ctypes
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -98,8 +99,6 @@ def sentence_starts(piece: str) -> list[int]:
     offset is the count of UTF-8 lead bytes before it. Where that walk would fail (an offset that is
     not a character boundary, or out of order), BlingFire's answer is refused as it was: the line
     stays one sentence."""
-    import ctypes
-
     import blingfire  # imported here so that modules which only read an index do not need it
 
     raw = piece.encode("utf-8")  # lone surrogates raise here, as in BlingFire's own wrapper
@@ -114,23 +113,20 @@ def sentence_starts(piece: str) -> list[int]:
         return []
     count = out.value.count(b"\n") + 1
     begin = np.frombuffer(begins, dtype=np.int32, count=count).astype(np.int64)
-    if len(raw) == len(piece):  # ASCII: byte offsets are character offsets
-        lead, chars = None, None
-    else:
-        lead = (np.frombuffer(raw, dtype=np.uint8) & 0xC0) != 0x80
-        chars = np.concatenate(([0], np.cumsum(lead)))  # characters before each byte
+    ascii_only = len(raw) == len(piece)  # then every byte is a lead byte and offsets need no mapping
+    lead = None if ascii_only else (np.frombuffer(raw, dtype=np.uint8) & 0xC0) != 0x80
     # BlingFire's wrapper matches begin₀, end₀+1, begin₁, … in order, each at a lead byte; an end that
     # runs to the last byte is the one offset allowed to stay unmatched.
     marks = np.empty(2 * count, dtype=np.int64)
     marks[0::2] = begin
     marks[1::2] = np.frombuffer(ends, dtype=np.int32, count=count) + 1
     inside = (marks >= 0) & (marks < len(raw))
-    matched = inside & (lead[np.where(inside, marks, 0)] if lead is not None else True)
+    matched = inside if ascii_only else inside & lead[np.where(inside, marks, 0)]
     matched[1:] &= marks[1:] >= marks[:-1]
     unmatched = np.flatnonzero(~matched)
     if len(unmatched) and unmatched[0] < 2 * count - 1:
         return []
-    offsets = begin if chars is None else chars[begin]
+    offsets = begin if ascii_only else np.concatenate(([0], np.cumsum(lead)))[begin]  # lead bytes before
     return sorted({int(s) for s in offsets if 0 < s < len(piece)})
 
 
