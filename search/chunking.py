@@ -42,16 +42,29 @@ class Passage:
 
 
 class TokenCounter(Protocol):
-    """What the chunker needs from a tokenizer (special tokens excluded)."""
+    """What the chunker needs from a tokenizer (special tokens excluded).
+
+    A counter may also have ``additive = True``: the count of a text whose pieces are separated by
+    ``SEPARATORS`` is the sum of the pieces' counts (no token crosses such a separator, and each
+    word is tokenized alone, as BERT's WordPiece does), and every token has a non-empty span (so
+    ``len(offsets(t)) == count([t])[0]``). The chunker then adds up sentence counts instead of
+    tokenizing every passage again.
+    """
 
     def count(self, texts: Sequence[str]) -> list[int]: ...
 
     def offsets(self, text: str) -> list[tuple[int, int]]: ...
 
 
+# Characters BERT's normalizer keeps as a space: Python also calls the control characters U+000B,
+# U+000C, U+001C-U+001F and U+0085 spaces, but BERT deletes them, joining the words on either side.
+SEPARATORS = frozenset(" \t\n\r\u00a0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B))))
+
+
 class WordCounter:
     """A whitespace tokenizer: every run of non-space characters is one token."""
 
+    additive = True
     _word = re.compile(r"\S+")
 
     def count(self, texts: Sequence[str]) -> list[int]:
@@ -67,6 +80,18 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def _separated(text: str, members: Sequence[tuple[int, int, int]]) -> bool:
+    """Whether every member span starts and ends at a separator (or an end of ``text``), with only
+    spaces between members: the joined text then tokenizes as the members do alone."""
+    end = len(text)
+    for n, (s, e, _) in enumerate(members):
+        if (s and text[s - 1] not in SEPARATORS) or (e < end and text[e] not in SEPARATORS):
+            return False
+        if n and not text[members[n - 1][1] : s].isspace():
+            return False
+    return True
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -186,9 +211,17 @@ class Chunker:
 
     def _fit(self, text: str, groups: list) -> list[tuple[int, int, list[tuple[int, int, int]]]]:
         # Summed sentence counts can differ from the count of the joined text (and a piece cut at a
-        # token boundary can re-tokenize longer): count every passage for real and split the few
+        # token boundary can re-tokenize longer): count every passage for real, unless the counter
+        # is additive and the passage's sentences all stand between separators, and split the few
         # that do not fit until they do.
-        counts = self.counter.count([text[s:e] for s, e, _ in groups])
+        additive = getattr(self.counter, "additive", False)
+        counts: list[int | None] = [
+            sum(m[2] for m in members) if additive and _separated(text, members) else None
+            for _, _, members in groups
+        ]
+        recount = [i for i, n in enumerate(counts) if n is None]
+        for i, n in zip(recount, self.counter.count([text[groups[i][0] : groups[i][1]] for i in recount])):
+            counts[i] = n
         spans: list[tuple[int, int, list[tuple[int, int, int]]]] = []
         for (s, e, members), n in zip(groups, counts):
             if n <= self.max_tokens:

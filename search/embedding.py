@@ -76,12 +76,22 @@ def pool_spans(
     return out
 
 
+def _additive(tokenizer) -> bool:
+    """Whether a ``tokenizers.Tokenizer`` is BERT's kind: normalizer, pre-tokenizer and WordPiece.
+    Its words never cross a space, each word is cut into word pieces alone, and every piece covers
+    at least one character of the input, so counts of space-separated texts add up (see
+    ``TokenCounter``)."""
+    parts = (tokenizer.normalizer, tokenizer.pre_tokenizer, tokenizer.model)
+    return [type(p).__name__ for p in parts] == ["BertNormalizer", "BertPreTokenizer", "WordPiece"]
+
+
 class _FastCounter:
     """Token counts and offsets straight from a model folder's ``tokenizer.json`` (the same Rust
     tokenizer the model uses), without importing PyTorch or transformers."""
 
-    def __init__(self, tokenizer) -> None:
+    def __init__(self, tokenizer, additive: bool = False) -> None:
         self._tok = tokenizer
+        self.additive = additive
 
     def count(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -97,6 +107,7 @@ class _HFCounter:
 
     def __init__(self, tokenizer) -> None:
         self._tok = tokenizer
+        self.additive = bool(getattr(tokenizer, "is_fast", False)) and _additive(tokenizer.backend_tokenizer)
 
     def count(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -187,7 +198,8 @@ class SentenceTransformerEmbedder:
                 tok.no_padding()
                 tok.no_truncation()
                 specials = len(tok.encode("", add_special_tokens=True).ids)
-                info = {"tokenizer": tok, "window": int(window), "dimension": int(dimension), "specials": specials}
+                info = {"tokenizer": tok, "window": int(window), "dimension": int(dimension), "specials": specials,
+                        "additive": _additive(tok)}
         except (OSError, ValueError, KeyError, StopIteration, ImportError):
             info = None
         self._light_info = info
@@ -214,7 +226,7 @@ class SentenceTransformerEmbedder:
     def counter(self) -> TokenCounter:
         light = self._light()
         if light is not None:
-            return _FastCounter(light["tokenizer"])
+            return _FastCounter(light["tokenizer"], light["additive"])
         return _HFCounter(self.model.tokenizer)
 
     def embed_passages(

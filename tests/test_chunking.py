@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.chunking import Chunker, WordCounter, sentence_starts, split_sentences
+from search.chunking import SEPARATORS, Chunker, WordCounter, sentence_starts, split_sentences
 from search.documents import Document
 
 TEXT = st.text(
@@ -110,3 +110,51 @@ def test_large_document_is_chunked(benchmark_text: str = "The talks went well. "
     passages = Chunker(WordCounter(), max_tokens=200, overlap=0).chunk(Document(doc_id="big", text=benchmark_text))
     assert passages[-1].end == len(benchmark_text.rstrip())
     assert sum(len(p.text.split()) for p in passages) == len(benchmark_text.split())
+
+
+WORDY = st.lists(
+    st.sampled_from(["The Kuril Islands.", "unaffable", "Привет мир.", "日本語の文。", "Mr. Abe", "U.S.",
+                     "naïve café", "e\u0301", "\u0301", "x" * 120, "!?", "\ufffd", "\u200b", "\x00",
+                     " ", "\n", "\t", "\u00a0", "\u3000", "\u2009", "\x0b", "\x0c", "\x1c", "\x85", "\r\n"]),
+    max_size=300,
+).map("".join)
+
+
+class _Counted:
+    """A counter that tokenizes every passage again (what the chunker does for non-additive ones)."""
+
+    additive = False
+
+    def __init__(self, inner) -> None:
+        self.count, self.offsets = inner.count, inner.offsets
+
+
+def _minilm_counter():
+    from search.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder("minilm").counter
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=WORDY, b=WORDY, sep=st.sampled_from(sorted(SEPARATORS)))
+def test_wordpiece_counts_add_up_over_separators(a: str, b: str, sep: str) -> None:
+    # the contract an additive counter signs (see TokenCounter): U+000B or U+0085 here would fail,
+    # since BERT deletes them and joins the words on either side
+    counter = _minilm_counter()
+    assert counter.additive
+    assert counter.count([a + sep + b]) == [sum(counter.count([a, b]))]
+    assert [len(counter.offsets(t)) for t in (a, b)] == counter.count([a, b])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=WORDY, max_tokens=st.integers(8, 60), overlap=st.integers(0, 2))
+def test_added_up_counts_give_the_passages_real_counts_give(text: str, max_tokens: int, overlap: int) -> None:
+    # BERT's WordPiece counts add up over separator-bounded sentences: summing them instead of
+    # tokenizing each passage again must not change a single span (spaces BERT deletes included)
+    counter = _minilm_counter()
+    doc = Document(doc_id="d", text=text)
+    fast = Chunker(counter, max_tokens=max_tokens, overlap=overlap).chunk(doc)
+    slow = Chunker(_Counted(counter), max_tokens=max_tokens, overlap=overlap).chunk(doc)
+    assert fast == slow
+    for p in fast:
+        assert counter.count([p.text])[0] <= max_tokens or len(p.text.split()) <= 1
