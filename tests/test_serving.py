@@ -3,6 +3,8 @@ remembered results) must answer exactly as the plain store does."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -72,22 +74,43 @@ def test_a_batch_ranks_and_scores_as_one_query_at_a_time_does() -> None:
     assert [[i for i, _ in hits] for hits in batch][1:] == exact.search(queries[1:], 30)[1].tolist()
 
 
-def test_searches_on_new_threads_keep_to_the_search_threads() -> None:
-    """OpenMP counts threads per calling thread: a server's worker thread would otherwise search with
-    every core and leave an OpenMP thread spinning after each query."""
+def test_searches_keep_to_the_search_threads_and_put_the_threads_count_back() -> None:
+    """OpenMP counts threads per calling thread, and PyTorch reads the same count: a search runs with
+    ``SEARCH_THREADS`` (a server's worker thread would otherwise search with every core and leave an
+    OpenMP thread spinning after each query), then gives the thread its own count back (left at 1, it
+    had the model embed a build's passages on one core)."""
     index = VectorIndex(faiss.IndexIDMap2(faiss.IndexFlatIP(16)))
     index.add(_unit(50, 16, 3), np.arange(50, dtype=np.int64))
-    seen: list[int] = []
+    inner, during, after = index.index, [], []
+
+    class Watched:
+        def __getattr__(self, name: str):
+            return getattr(inner, name)
+
+        def search(self, *args, **kwargs):
+            during.append(faiss.omp_get_max_threads())
+            return inner.search(*args, **kwargs)
+
+    index.index = Watched()
 
     def search_and_look() -> None:
         faiss.omp_set_num_threads(4)  # what a thread may start with on a bigger machine
         index.search(_unit(1, 16, 4), 5)
-        seen.append(faiss.omp_get_max_threads())
+        after.append(faiss.omp_get_max_threads())
 
     worker = threading.Thread(target=search_and_look)
     worker.start()
     worker.join()
-    assert seen == [vectors_module.SEARCH_THREADS]
+    assert during == [vectors_module.SEARCH_THREADS]
+    assert after == [4]
+
+
+def test_importing_the_vector_store_leaves_pytorchs_threads_alone() -> None:
+    # the import used to set OpenMP's count to 1 for good, and with it PyTorch's when PyTorch came first
+    code = ("import torch; n = torch.get_num_threads(); import search.store.vectors; "
+            "print(n, torch.get_num_threads())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == out[1]
 
 
 def test_small_indexes_are_not_accelerated() -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,20 @@ def _threads_setting(name: str, default: int) -> int:
 # spin when other work holds the cores — measured 5 ms with one thread against 32 ms with two for one
 # query over 24,605 vectors on a busy 2-core machine.
 SEARCH_THREADS = _threads_setting("FPSEARCH_SEARCH_THREADS", 1)
-faiss.omp_set_num_threads(SEARCH_THREADS)
+
+
+@contextmanager
+def _openmp_threads(count: int) -> Iterator[None]:
+    """OpenMP's thread count for FAISS work in this thread, the caller's put back afterwards. OpenMP
+    keeps one count per thread and PyTorch reads the same one: a count left at 1 by a search (or, as
+    before, set at import) made the model embed a build's passages on one core of two, at 23 against
+    44 passages/s (whenever PyTorch had been imported before this module)."""
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(count)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(previous)
 # A flat index this large gets a 4-bit product-quantized copy for the first pass once ``accelerate()``
 # is called; its candidates are then scored again in float32.
 ACCELERATE_FROM = 5_000
@@ -130,12 +145,12 @@ class VectorIndex:
         flat = faiss.downcast_index(self.index.index)  # IDMap2 over IndexFlatIP: view its floats, no copy
         ids = faiss.vector_to_array(self.index.id_map).astype(np.int64)
         vecs = faiss.rev_swig_ptr(flat.get_xb(), self.ntotal * self.dimension).reshape(self.ntotal, self.dimension)
-        faiss.omp_set_num_threads(SEARCH_THREADS)  # training in this thread, no OpenMP helpers
         codes = self.dimension // 2 if self.dimension % 2 == 0 else self.dimension
         coarse = faiss.IndexPQFastScan(self.dimension, codes, 4, faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(0)  # seeded: the same copy every time the server starts
-        coarse.train(vecs[np.sort(rng.choice(len(vecs), size=min(len(vecs), COARSE_TRAIN), replace=False))])
-        coarse.add(vecs)
+        with _openmp_threads(SEARCH_THREADS):  # training in this thread, no OpenMP helpers
+            coarse.train(vecs[np.sort(rng.choice(len(vecs), size=min(len(vecs), COARSE_TRAIN), replace=False))])
+            coarse.add(vecs)
         self._coarse = (coarse, ids, vecs)
         return True
 
@@ -182,7 +197,10 @@ class VectorIndex:
         self.index = flat
 
     def _rebuild_ivf(self, seed: int) -> None:
-        faiss.omp_set_num_threads(os.cpu_count() or 1)  # training is bulk work: every core
+        with _openmp_threads(os.cpu_count() or 1):  # training is bulk work: every core
+            self._train_ivf(seed)
+
+    def _train_ivf(self, seed: int) -> None:
         ids, vecs = self.all_vectors()
         nlist = nlist_for(len(ids))
         quantizer = faiss.IndexFlatIP(self.dimension)
@@ -195,7 +213,6 @@ class VectorIndex:
         ivf.add_with_ids(vecs, ids)
         self.index = ivf
         self.trained_on = len(ids)
-        faiss.omp_set_num_threads(SEARCH_THREADS)
 
     def describe(self) -> dict[str, Any]:
         ivf = self._ivf
@@ -218,7 +235,12 @@ class VectorIndex:
         """
         # OpenMP keeps the thread count per calling thread: a server's worker threads start at every
         # core, and the idle OpenMP thread then spins after each search (11 ms of a core per request).
-        faiss.omp_set_num_threads(SEARCH_THREADS)
+        with _openmp_threads(SEARCH_THREADS):
+            return self._search(queries, k, allowed, exact)
+
+    def _search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None, exact: bool
+    ) -> list[list[tuple[int, float]]]:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         limit = self.ntotal if allowed is None else min(self.ntotal, len(allowed))
         k = min(k, limit)
