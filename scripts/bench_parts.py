@@ -6,8 +6,9 @@
 before and after it, each ~11 minutes; a VM whose speed swings by 10–20% within the hour puts its swing
 into that ratio. Here ``build`` runs as the CLI runs it, but each embedding part (2,048 passages) is
 paired with raw ``encode`` of the same texts, run just before it on odd parts and just after on even
-ones, so each pair is measured within two minutes on the same passages. Prints each pair, the median ratio and the ratio of summed times, for the first ``--parts``
-parts (the build is stopped there; its checkpoints are left in a temporary folder and removed).
+ones, so each pair is measured within two minutes on the same passages. Prints each pair, the median
+ratio and the ratio of summed times for the first ``--parts`` parts; the build is stopped there, in a
+temporary folder that is then removed.
 """
 
 from __future__ import annotations

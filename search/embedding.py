@@ -89,9 +89,9 @@ class _FastCounter:
     """Token counts and offsets straight from a model folder's ``tokenizer.json`` (the same Rust
     tokenizer the model uses), without importing PyTorch or transformers."""
 
-    def __init__(self, tokenizer, additive: bool = False) -> None:
+    def __init__(self, tokenizer) -> None:
         self._tok = tokenizer
-        self.additive = additive
+        self.additive = _additive(tokenizer)
 
     def count(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -198,8 +198,7 @@ class SentenceTransformerEmbedder:
                 tok.no_padding()
                 tok.no_truncation()
                 specials = len(tok.encode("", add_special_tokens=True).ids)
-                info = {"tokenizer": tok, "window": int(window), "dimension": int(dimension), "specials": specials,
-                        "additive": _additive(tok)}
+                info = {"tokenizer": tok, "window": int(window), "dimension": int(dimension), "specials": specials}
         except (OSError, ValueError, KeyError, StopIteration, ImportError):
             info = None
         self._light_info = info
@@ -226,7 +225,7 @@ class SentenceTransformerEmbedder:
     def counter(self) -> TokenCounter:
         light = self._light()
         if light is not None:
-            return _FastCounter(light["tokenizer"], light["additive"])
+            return _FastCounter(light["tokenizer"])
         return _HFCounter(self.model.tokenizer)
 
     def embed_passages(

@@ -43,18 +43,6 @@ def _threads_setting(name: str, default: int) -> int:
 SEARCH_THREADS = _threads_setting("FPSEARCH_SEARCH_THREADS", 1)
 
 
-@contextmanager
-def _openmp_threads(count: int) -> Iterator[None]:
-    """OpenMP's thread count for FAISS work in this thread, the caller's put back afterwards. OpenMP
-    keeps one count per thread and PyTorch reads the same one: a count left at 1 by a search (or, as
-    before, set at import) made the model embed a build's passages on one core of two, at 23 against
-    44 passages/s (whenever PyTorch had been imported before this module)."""
-    previous = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(count)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(previous)
 # A flat index this large gets a 4-bit product-quantized copy for the first pass once ``accelerate()``
 # is called; its candidates are then scored again in float32.
 ACCELERATE_FROM = 5_000
@@ -71,6 +59,20 @@ COARSE_TRAIN = 10_000
 def nlist_for(n: int) -> int:
     """Inverted lists for ``n`` vectors: about 4·√n, a power of two, at least 64."""
     return max(64, 2 ** round(math.log2(4 * math.sqrt(max(n, 1)))))
+
+
+@contextmanager
+def _openmp_threads(count: int) -> Iterator[None]:
+    """OpenMP's thread count for FAISS work in this thread, the caller's put back afterwards. OpenMP
+    keeps one count per thread and PyTorch reads the same one: a count left at 1 by a search (or, as
+    before, set at import) made the model embed a build's passages on one core of two, at 23 against
+    44 passages/s (whenever PyTorch had been imported before this module)."""
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(count)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(previous)
 
 
 class VectorIndex:
