@@ -42,7 +42,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -236,76 +238,104 @@ def sample_corpus(corpus: Path, docs: int | None, out: Path) -> Path:
     return out
 
 
-def measure_indexing(args, corpus: Path, raw, index: Path, txt_dir: Path) -> dict:
-    """``fpsearch index`` of the corpus end to end, each of its embedding parts paired with raw
-    ``encode`` of the same texts, then one whole raw ``encode`` of all its passages, then txtai's
-    ``Embeddings.index`` of them (same model folder, hybrid, content stored)."""
-    import statistics
+def raw_encode(raw, texts: list[str]) -> float:
+    """Seconds raw ``SentenceTransformer.encode`` takes over ``texts``, batched as fpsearch batches."""
+    started = time.perf_counter()
+    raw.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+    return time.perf_counter() - started
 
+
+class _Enough(Exception):
+    """Raised from inside the build once the parts asked for are timed."""
+
+
+@dataclass
+class PairedBuild:
+    """A build timed part by part against raw ``encode`` of the same texts (see ``paired_build``)."""
+
+    report: Any  # the build's report; None when stopped after the parts asked for
+    passages: list[str]  # the texts of the parts embedded, in the build's order
+    raw_s: list[float]  # raw encode of each part's texts
+    stage_s: list[float]  # the build's own embedding of each part
+    build_s: float  # the build's wall time less the raw runs inside it
+
+
+def paired_build(corpus: Path, index: Path, raw, parts: int | None = None) -> PairedBuild:
+    """``build`` of ``corpus`` into ``index`` as ``fpsearch index`` runs it, each embedding part
+    (2,048 passages) paired with raw ``encode`` of the same texts, run just before that part on odd
+    parts and just after it on even ones; stopped after ``parts`` parts when given.
+
+    Each pair is timed within a minute or two on the same passages: this VM's speed swings 10–20%
+    over the ~11 minutes a whole pass takes, more than the overhead being measured. The build's time
+    is its wall time less the raw runs inside it, so reading, chunking and writing count against it."""
     from search import build
+    from search.documents import load_documents
     from search.embedding import SentenceTransformerEmbedder
-    from search.models import resolve_model
 
-    def raw_encode(texts: list[str]) -> float:
-        started = time.perf_counter()
-        raw.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
-        return time.perf_counter() - started
-
-    # The build embeds its passages in parts (2,048 each); raw encode of each part's texts runs just
-    # before that part on odd parts and just after it on even ones, so each pair is timed within a
-    # minute or two on the same passages: this VM's speed swings 10–20% over the ~11 minutes a whole
-    # pass takes, more than the overhead being measured. The build's own time is its wall time less
-    # the raw runs inside it, so reading, chunking and writing count against it in full.
     ours_part = SentenceTransformerEmbedder.embed_passages
-    passages: list[str] = []
-    raw_parts: list[float] = []
-    stage_parts: list[float] = []
+    out = PairedBuild(None, [], [], [], 0.0)
 
     def paired(self, texts, spans, batch_size=32, progress=None):
-        raw_first = len(raw_parts) % 2 == 0
+        raw_first = len(out.raw_s) % 2 == 0
         if raw_first:
-            raw_parts.append(raw_encode(list(texts)))
+            out.raw_s.append(raw_encode(raw, list(texts)))
         started = time.perf_counter()
-        out = ours_part(self, texts, spans, batch_size=batch_size, progress=progress)
-        stage_parts.append(time.perf_counter() - started)
+        vectors = ours_part(self, texts, spans, batch_size=batch_size, progress=progress)
+        out.stage_s.append(time.perf_counter() - started)
         if not raw_first:
-            raw_parts.append(raw_encode(list(texts)))
-        passages.extend(texts)
-        print(f"part {len(raw_parts)}: {len(texts):,} passages, raw {len(texts) / raw_parts[-1]:.1f}, "
-              f"build {len(texts) / stage_parts[-1]:.1f} passages/s", flush=True)
-        return out
+            out.raw_s.append(raw_encode(raw, list(texts)))
+        out.passages.extend(texts)
+        print(f"part {len(out.raw_s)}: {len(texts):,} passages, raw {len(texts) / out.raw_s[-1]:.1f}, "
+              f"build {len(texts) / out.stage_s[-1]:.1f} passages/s", flush=True)
+        if parts is not None and len(out.raw_s) >= parts:
+            raise _Enough
+        return vectors
 
     # Warm raw encode up first (its first batches of each length run slower), on texts of every
     # length cut from the corpus's first document, so neither side's first part pays for it alone.
-    with gzip.open(corpus, "rt", encoding="utf-8") if corpus.suffix == ".gz" else open(corpus, encoding="utf-8") as fh:
-        words = json.loads(fh.readline())["text"].split()
-    raw_encode([" ".join(words[: n * 4]) for n in range(1, 65)])
+    words = next(iter(load_documents([corpus]))).text.split()
+    raw_encode(raw, [" ".join(words[: n * 4]) for n in range(1, 65)])
     shutil.rmtree(index, ignore_errors=True)
     SentenceTransformerEmbedder.embed_passages = paired
+    started = time.perf_counter()
     try:
-        started = time.perf_counter()
-        report = build([corpus], index)
-        ours_s = time.perf_counter() - started - sum(raw_parts)
+        out.report = build([corpus], index)
+    except _Enough:
+        pass
     finally:
         SentenceTransformerEmbedder.embed_passages = ours_part
-    if len(passages) != report.passages:
-        raise RuntimeError(f"the build embedded {len(passages):,} passages in parts but reports {report.passages:,}")
-    raw_s = sum(raw_parts)
+    out.build_s = time.perf_counter() - started - sum(out.raw_s)
+    if out.report is not None and len(out.passages) != out.report.passages:
+        raise RuntimeError(f"the build embedded {len(out.passages):,} passages in parts "
+                           f"but reports {out.report.passages:,}")
+    return out
+
+
+def measure_indexing(args, corpus: Path, raw, index: Path, txt_dir: Path) -> dict:
+    """``fpsearch index`` of the corpus end to end with each embedding part paired with raw ``encode``
+    of the same texts (``paired_build``), then one whole raw ``encode`` of all its passages, then
+    txtai's ``Embeddings.index`` of them (same model folder, hybrid, content stored)."""
+    import statistics
+
+    from search.models import resolve_model
+
+    run = paired_build(corpus, index, raw)
+    report, passages, ours_s, raw_s = run.report, run.passages, run.build_s, sum(run.raw_s)
     print(f"{report.documents:,} documents, {report.passages:,} passages; fpsearch index "
           f"{report.passages / ours_s:.1f} passages/s end to end, raw encode of its parts "
           f"{report.passages / raw_s:.1f}", flush=True)
     # One whole raw pass too, as a user would call it (all passages, sorted by length together).
-    whole_s = raw_encode(passages)
+    whole_s = raw_encode(raw, passages)
     print(f"raw encode, all passages in one call: {len(passages) / whole_s:.1f} passages/s", flush=True)
     out = {
         "passages": report.passages,
-        "parts": len(raw_parts),
+        "parts": len(run.raw_s),
         "raw_encode_per_s": round(report.passages / raw_s, 1),
         "fpsearch_per_s": round(report.passages / ours_s, 1),
         "fpsearch_over_raw": round(raw_s / ours_s, 3),
-        "fpsearch_over_raw_median_part": round(statistics.median(r / s for r, s in zip(raw_parts, stage_parts)), 3),
+        "fpsearch_over_raw_median_part": round(statistics.median(r / s for r, s in zip(run.raw_s, run.stage_s)), 3),
         # the embedding stage alone (model, sentence vectors): the rest is reading, chunking, writing
-        "fpsearch_embedding_stage_per_s": round(report.passages / sum(stage_parts), 1),
+        "fpsearch_embedding_stage_per_s": round(report.passages / sum(run.stage_s), 1),
         "raw_encode_whole_per_s": round(len(passages) / whole_s, 1),
         "fpsearch_over_raw_whole": round(whole_s / ours_s, 3),
     }

@@ -41,8 +41,6 @@ def _threads_setting(name: str, default: int) -> int:
 # spin when other work holds the cores — measured 5 ms with one thread against 32 ms with two for one
 # query over 24,605 vectors on a busy 2-core machine.
 SEARCH_THREADS = _threads_setting("FPSEARCH_SEARCH_THREADS", 1)
-
-
 # A flat index this large gets a 4-bit product-quantized copy for the first pass once ``accelerate()``
 # is called; its candidates are then scored again in float32.
 ACCELERATE_FROM = 5_000
@@ -63,10 +61,10 @@ def nlist_for(n: int) -> int:
 
 @contextmanager
 def _openmp_threads(count: int) -> Iterator[None]:
-    """OpenMP's thread count for FAISS work in this thread, the caller's put back afterwards. OpenMP
-    keeps one count per thread and PyTorch reads the same one: a count left at 1 by a search (or, as
-    before, set at import) made the model embed a build's passages on one core of two, at 23 against
-    44 passages/s (whenever PyTorch had been imported before this module)."""
+    """OpenMP's thread count for FAISS work in this thread (a ``with`` block or a method decorator),
+    the caller's put back afterwards. OpenMP keeps one count per thread and PyTorch reads the same one:
+    a count left at 1 by a search or at import made the model embed a build's passages on one core of
+    two, at 23 against 44 passages/s."""
     previous = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(count)
     try:
@@ -198,11 +196,8 @@ class VectorIndex:
         flat.add_with_ids(vecs, ids)
         self.index = flat
 
+    @_openmp_threads(os.cpu_count() or 1)  # training is bulk work: every core
     def _rebuild_ivf(self, seed: int) -> None:
-        with _openmp_threads(os.cpu_count() or 1):  # training is bulk work: every core
-            self._train_ivf(seed)
-
-    def _train_ivf(self, seed: int) -> None:
         ids, vecs = self.all_vectors()
         nlist = nlist_for(len(ids))
         quantizer = faiss.IndexFlatIP(self.dimension)
@@ -226,6 +221,9 @@ class VectorIndex:
                        trained_on=self.trained_on)
         return out
 
+    # OpenMP keeps the thread count per calling thread: a server's worker threads start at every
+    # core, and the idle OpenMP thread then spins after each search (11 ms of a core per request).
+    @_openmp_threads(SEARCH_THREADS)
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None, exact: bool = False
     ) -> list[list[tuple[int, float]]]:
@@ -235,14 +233,6 @@ class VectorIndex:
         ``DIRECT_FILTER_LIMIT`` passages is scored directly (exact), and a filtered probe that finds
         fewer than k passages falls back to that too, so a filter never costs hits that exist.
         """
-        # OpenMP keeps the thread count per calling thread: a server's worker threads start at every
-        # core, and the idle OpenMP thread then spins after each search (11 ms of a core per request).
-        with _openmp_threads(SEARCH_THREADS):
-            return self._search(queries, k, allowed, exact)
-
-    def _search(
-        self, queries: np.ndarray, k: int, allowed: np.ndarray | None, exact: bool
-    ) -> list[list[tuple[int, float]]]:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         limit = self.ntotal if allowed is None else min(self.ntotal, len(allowed))
         k = min(k, limit)
