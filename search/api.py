@@ -33,6 +33,7 @@ from . import __version__
 from .batching import Batcher
 from .errors import FpsearchError, InvalidInput
 from .models import canonical_name
+from .positions import Quote
 from .retrieval import MODES, Engine, Hit
 from .store import Filter, open_store
 
@@ -131,6 +132,11 @@ async def searcher(request: Request) -> Batcher:
 
 
 EngineDep = Annotated[Engine, Depends(engine)]
+SinceQ = Annotated[str | None, Query(description="YYYY[-MM[-DD]]")]
+UntilQ = Annotated[str | None, Query(description="YYYY[-MM[-DD]]")]
+SourceQ = Annotated[list[str], Query()]
+WhereQ = Annotated[list[str], Query(description="FIELD=VALUE or FIELD=A|B")]
+SpeakerQ = Annotated[str | None, Query(description="Only sentences spoken by this actor (a name or a surname).")]
 SearcherDep = Annotated[Batcher, Depends(searcher)]
 LimitsDep = Annotated[ApiSettings, Depends(limits)]
 
@@ -158,6 +164,40 @@ class HitModel(BaseModel):
     sentence_end: int
     passage_id: int
     metadata: dict[str, Any]
+    speaker: str | None = Field(None, description="Who speaks the best sentence (an actor of the index), or null.")
+    speaker_kind: Literal["person", "floor"] | None = Field(
+        None, description="person, floor (a question or remark from the floor) or null."
+    )
+
+
+class PositionModel(BaseModel):
+    """An actor's stand on a topic. ``score``: the discounted sum of its passages' gains over the
+    pool's anchor (see ``search.positions``); higher means it speaks to the topic more strongly and more."""
+
+    actor: str
+    kind: str | None = None
+    score: float
+    documents: int
+    passages: int
+    first_date: str | None
+    last_date: str | None
+    quotes: list[Quote] = Field(description="Its best quotes: ``text == document.text[start:end]`` and "
+                                "``sentence == document.text[sentence_start:sentence_end]``.")
+
+
+class PositionsResponse(BaseModel):
+    topic: str
+    by: str
+    took_ms: float
+    positions: list[PositionModel]
+
+
+class SpeakerModel(BaseModel):
+    actor: str
+    kind: Literal["person", "floor"]
+    documents: int
+    passages: int
+    sentences: int
 
 
 class SearchResponse(BaseModel):
@@ -188,6 +228,7 @@ class SearchRequest(BaseModel):
     until: str | None = None
     source: list[str] = []
     where: list[str] = []
+    speaker: str | None = Field(None, description="Only sentences spoken by this actor (a name or a surname).")
 
 
 class DocumentResponse(BaseModel):
@@ -424,16 +465,46 @@ def create_app(
         per_doc: Annotated[int, Query(ge=0, description="Most passages per document (0: no limit).")] = 2,
         fusion: Annotated[Literal["rrf", "weighted"], Query()] = "weighted",
         weight: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5,
-        since: Annotated[str | None, Query(description="YYYY[-MM[-DD]]")] = None,
-        until: Annotated[str | None, Query(description="YYYY[-MM[-DD]]")] = None,
-        source: Annotated[list[str], Query()] = [],
-        where: Annotated[list[str], Query(description="FIELD=VALUE or FIELD=A|B")] = [],
+        since: SinceQ = None,
+        until: UntilQ = None,
+        source: SourceQ = [],
+        where: WhereQ = [],
+        speaker: SpeakerQ = None,
     ) -> Response:
         """Ranked passages for one query, with source spans and the best-matching sentence."""
         where_ = Filter.build(since, until, source, where)
         return _json((await run_search(
-            searcher, [q], k, mode=mode, per_doc=per_doc, fusion=fusion, weight=weight, where=where_
+            searcher, [q], k, mode=mode, per_doc=per_doc, fusion=fusion, weight=weight, where=where_,
+            speaker=speaker,
         ))[0])
+
+    @app.get("/positions", response_model=PositionsResponse, tags=["search"])
+    def positions_get(
+        engine: EngineDep,
+        q: Annotated[str, Query(description="The topic.")],
+        by: Annotated[str, Query(description="speaker, year, source or a metadata field (country, ...).")] = "speaker",
+        n: Annotated[int, Query(description="Number of actors.")] = 10,
+        quotes: Annotated[int, Query(description="Quotes per actor.")] = 2,
+        since: SinceQ = None,
+        until: UntilQ = None,
+        source: SourceQ = [],
+        where: WhereQ = [],
+        speaker: SpeakerQ = None,
+    ) -> Response:
+        """What each actor says about a topic: actors ranked by how strongly and how much they speak
+        to it, each with counts, first and last date and best quotes."""
+        _check_query(q, settings)
+        started = time.perf_counter()
+        found = engine.positions(q, by=by, n=n, quotes=quotes, where=Filter.build(since, until, source, where),
+                                 speaker=speaker)
+        took = round((time.perf_counter() - started) * 1000, 2)
+        return _json(PositionsResponse(topic=q, by=by, took_ms=took, positions=[p.as_dict() for p in found]))
+
+    @app.get("/speakers", response_model=list[SpeakerModel], tags=["search"])
+    def speakers_get(engine: EngineDep) -> list[SpeakerModel]:
+        """The actors the index attributes sentences to, most sentences first."""
+        return [SpeakerModel(actor=a.name, kind=a.kind, documents=a.documents, passages=a.passages,
+                             sentences=a.sentences) for a in engine.speakers()]
 
     @app.post("/search", response_model=SearchResponse | BatchResponse, tags=["search"])
     async def search_post(searcher: SearcherDep, body: SearchRequest) -> Response:
@@ -449,7 +520,7 @@ def create_app(
         started = time.perf_counter()
         results = await run_search(
             searcher, queries, body.k, mode=body.mode, per_doc=body.per_doc, fusion=body.fusion,
-            weight=body.weight, where=where_,
+            weight=body.weight, where=where_, speaker=body.speaker,
         )
         if body.query is not None:
             return _json(results[0])

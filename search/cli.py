@@ -41,6 +41,10 @@ ModelOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+SpeakerOpt = Annotated[
+    Optional[str],
+    typer.Option(help="Only sentences spoken by this actor: a full name or an unambiguous surname (fpsearch speakers)."),
+]
 
 
 def _err(message: str) -> None:
@@ -261,16 +265,19 @@ def _show_hit(console, hit) -> None:
     if hit.cosine is not None and hit.cosine != hit.score:
         meta += f"  cosine {hit.cosine:.3f}"
     head = f"{hit.rank:>2}. {hit.title or hit.doc_id}" + (f" ({hit.date})" if hit.date else "")
+    said = f" — {hit.speaker}" if hit.speaker else ""
     if console.is_terminal:
         console.print(Text(head, style="bold"))
         console.print(Text("    " + meta, style="dim"))
         body = Text("    ")
-        for start, end, style in ((0, a, ""), (a, b, "bold yellow"), (b, len(hit.text), "")):
+        for start, end, style in ((0, a, ""), (a, b, "bold yellow")):
             body.append(hit.text[start:end].replace("\n", "\n    "), style=style)
+        body.append(said, style="italic cyan")
+        body.append(hit.text[b:].replace("\n", "\n    "))
         console.print(body)
         console.print()
         return
-    marked = hit.text[:a] + "**" + hit.text[a:b] + "**" + hit.text[b:]
+    marked = hit.text[:a] + "**" + hit.text[a:b] + "**" + said + hit.text[b:]
     width = max(60, min(console.width, 100))
     lines = [head, "    " + meta]
     for para in marked.splitlines():
@@ -296,6 +303,7 @@ def query(
     mmr: Annotated[Optional[float], typer.Option(help="Diversify with MMR; relevance weight λ in 0..1.")] = None,
     rerank: Annotated[Optional[str], typer.Option(help="Cross-encoder (folder or name) to rerank the top hits.")] = None,
     exact: Annotated[bool, typer.Option("--exact", help="Exact vector search on an ANN index.")] = False,
+    speaker: SpeakerOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per hit and line.")] = False,
 ) -> None:
     """Search the index and print ranked passages with their source spans."""
@@ -308,7 +316,8 @@ def query(
     filt = _filter(since, until, source, where)
     engine = _open_engine(index, model, rerank)
     hits = engine.search(
-        text, k=k, mode=mode, per_doc=per_doc, where=filt, mmr=mmr, exact=exact, fusion=fusion, weight=weight
+        text, k=k, mode=mode, per_doc=per_doc, where=filt, mmr=mmr, exact=exact, fusion=fusion, weight=weight,
+        speaker=speaker,
     )
     if as_json:
         for hit in hits:
@@ -321,6 +330,76 @@ def query(
         typer.echo("no hits")
     for hit in hits:
         _show_hit(console, hit)
+
+
+@app.command()
+@handle_errors
+def speakers(
+    index: IndexOpt = None,
+    kind: Annotated[Optional[str], typer.Option(help="Only this kind: person or floor.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per actor and line.")] = False,
+) -> None:
+    """List the actors the index attributes sentences to, with their counts, most sentences first."""
+    from .errors import InvalidInput
+    from .speakers import KINDS
+
+    if kind is not None and kind not in KINDS:
+        raise InvalidInput(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    engine = _open_engine(index, None)
+    actors = [a for a in engine.speakers() if kind is None or a.kind == kind]
+    if as_json:
+        for a in actors:
+            typer.echo(json.dumps({"actor": a.name, "kind": a.kind, "documents": a.documents,
+                                   "passages": a.passages, "sentences": a.sentences}, ensure_ascii=False))
+        return
+    if not actors:
+        typer.echo("no speakers: this index holds no transcripts with speaker turns, nor speakers in metadata")
+    for a in actors:
+        typer.echo(f"{a.sentences:>8,} sentences {a.passages:>7,} passages {a.documents:>6,} documents  "
+                   f"{a.name}" + (" (floor)" if a.kind == "floor" else ""))
+
+
+@app.command()
+@handle_errors
+def positions(
+    topic: Annotated[str, typer.Argument(help="The topic, as you would search for it.")],
+    by: Annotated[str, typer.Option(help="Group by speaker, year, source or a metadata field (country, ...).")] = "speaker",
+    n: Annotated[int, typer.Option("-n", help="Number of actors.")] = 10,
+    quotes: Annotated[int, typer.Option(help="Quotes per actor.")] = 2,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    since: Annotated[Optional[str], typer.Option(help="Only documents dated on/after (YYYY[-MM[-DD]]).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only documents dated on/before (YYYY[-MM[-DD]]).")] = None,
+    source: Annotated[Optional[list[str]], typer.Option(help="Only this source (repeatable).")] = None,
+    where: Annotated[Optional[list[str]], typer.Option(help="Metadata filter FIELD=VALUE or FIELD=A|B (repeatable).")] = None,
+    speaker: SpeakerOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per actor and line.")] = False,
+) -> None:
+    """What each actor says about a topic: actors ranked by how strongly and how much they speak to
+    it, each with its counts, first and last date, and best quotes."""
+    from .retrieval import check_query
+
+    check_query(topic)
+    filt = _filter(since, until, source, where)
+    engine = _open_engine(index, model)
+    found = engine.positions(topic, by=by, n=n, quotes=quotes, where=filt, speaker=speaker)
+    if as_json:
+        for p in found:
+            typer.echo(json.dumps({"topic": topic, "by": by, **p.as_dict()}, ensure_ascii=False))
+        return
+    if not found:
+        typer.echo(f"no {by} speaks to this topic in the index")
+    import textwrap
+
+    for rank, p in enumerate(found, 1):
+        span = p.first_date if p.first_date == p.last_date else f"{p.first_date} – {p.last_date}"
+        typer.echo(f"{rank:>2}. {p.actor}  score {p.score:.3f}  {p.documents} documents, {p.passages} passages"
+                   + (f"  ({span})" if span else ""))
+        for q in p.quotes:
+            said = f" — {q.speaker}" if q.speaker and q.speaker != p.actor else ""
+            typer.echo(textwrap.fill(f"“{q.sentence}”{said}", 100, initial_indent="      ", subsequent_indent="       "))
+            typer.echo(f"       {q.title} ({q.date})  {q.doc_id}:{q.sentence_start}-{q.sentence_end}")
+        typer.echo("")
 
 
 @app.command()
@@ -454,6 +533,7 @@ def evaluate(
     where: Annotated[Optional[list[str]], typer.Option(help="Metadata filter FIELD=VALUE (repeatable).")] = None,
     rerank: Annotated[Optional[str], typer.Option(help="Cross-encoder (folder or name) to rerank the top hits.")] = None,
     exact: Annotated[bool, typer.Option("--exact", help="Exact vector search on an ANN index.")] = False,
+    speaker: SpeakerOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Metrics, settings and per-query figures as JSON.")] = False,
 ) -> None:
     """Score retrieval on a BEIR-style query set: nDCG@10, Recall@10/100, MRR@10 (pytrec_eval)."""
@@ -466,7 +546,7 @@ def evaluate(
     engine = Engine.open(config.index_location(index), config.model_name(model), rerank)
     result = run_eval(
         engine, asked, judged, depth=depth, mode=mode, fusion=fusion, weight=weight,
-        where=_filter(since, until, source, where), exact=exact,
+        where=_filter(since, until, source, where), exact=exact, speaker=speaker,
     )
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))

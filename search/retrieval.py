@@ -32,7 +32,11 @@ from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import InvalidInput
 from .memo import Remembered
 from .models import canonical_name
+from .positions import Position
+from .positions import positions as rank_positions
+from .speakers import FLOOR, match_actor
 from .store import Filter, PassageRecord, Store, Target, open_store
+from .store.base import NO_SENTENCES, Actor, Sentences
 from .store.lexical import query_words
 
 Mode = Literal["dense", "lexical", "hybrid"]
@@ -52,6 +56,13 @@ LEXICAL_RRF_WEIGHT = 1.0
 MAX_QUERY_CHARS = 2000
 # A best sentence shorter than this ("Thank you.", "Question:") is shown with its better neighbour.
 SHORT_SENTENCE = 30
+# Taken off the cosine of a question or remark from the floor when choosing a hit's best sentence for
+# a query that is not a question: the journalist who restates the topic gives way to the answer.
+FLOOR_PENALTY = 0.1
+_QUESTION_WORDS = frozenset(
+    "what why how when where who whom whose which did does do is are was were can could will would should "
+    "has have had may might".split()
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,10 @@ class Hit:
     passage_id: int
     cosine: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    speaker: str | None = None
+    """Who speaks the best sentence (an actor of the index), or None where the index does not know."""
+    speaker_kind: str | None = None
+    """``person``, ``floor`` (a question or remark from the floor) or None."""
 
     @property
     def sentence(self) -> str:
@@ -101,6 +116,7 @@ class SearchOptions:
     rerank_depth: int = 30
     exact: bool = False
     sentence_weight: float = 0.5
+    speaker: str | None = None  # only sentences spoken by this actor count (a name; see Engine.resolve_speaker)
 
     def check(self) -> SearchOptions:
         if not isinstance(self.k, int) or self.k < 1:
@@ -119,6 +135,8 @@ class SearchOptions:
             raise InvalidInput("sentence weight must be between 0 and 1")
         if self.depth < 1 or self.rerank_depth < 1:
             raise InvalidInput("depth must be at least 1")
+        if self.speaker is not None and (not isinstance(self.speaker, str) or not self.speaker.strip()):
+            raise InvalidInput("speaker is empty: give an actor's name")
         if self.per_doc == 0:
             return replace(self, per_doc=None)  # 0 and None both mean no limit, as in the CLI and HTTP
         return self
@@ -226,16 +244,27 @@ def mmr_order(
     return [ranked[i] for i in picked]
 
 
+def is_question(query: str) -> bool:
+    """Whether the query asks something ("What did Putin say ...?") rather than names a topic."""
+    text = query.strip().lower()
+    return text.endswith("?") or text.split(" ", 1)[0] in _QUESTION_WORDS
+
+
 def best_sentence(
-    spans: np.ndarray, vectors: np.ndarray, query_vec: np.ndarray | None, record: PassageRecord, query: str
-) -> tuple[int, int]:
-    """The span of the sentence closest to the query: by cosine when the query was embedded, else by
-    the number of query words it contains. A very short best sentence is joined with its neighbour
-    that scores higher, so the highlight is never a bare fragment."""
+    sentences: Sentences, query_vec: np.ndarray | None, record: PassageRecord, query: str,
+    speakers: frozenset[int] = frozenset(), floor: frozenset[int] = frozenset(),
+) -> tuple[int, int, int]:
+    """``(start, end, i)``: the span of the sentence closest to the query and its index in
+    ``sentences`` (-1 for none): by cosine when the query was embedded, else by the number of query
+    words it contains. With ``speakers``, only their sentences are chosen from. Unless the query is a
+    question, a sentence spoken from the ``floor`` (a journalist's question that restates the topic)
+    gives way to a statement that scores nearly as well. A very short best sentence is joined with its
+    neighbour of the same speaker that scores higher, so the highlight is never a bare fragment."""
+    spans, vectors, said = sentences
     if len(spans) == 0:
-        return record.start, record.end
+        return record.start, record.end, -1
     if query_vec is not None and vectors.size:
-        scores = vectors @ query_vec
+        scores = (vectors @ query_vec).astype(np.float64)
     else:
         words = set(query_words(query))
         scores = np.array(
@@ -243,16 +272,23 @@ def best_sentence(
                 len(words & set(query_words(record.text[a - record.start : b - record.start])))
                 for a, b in spans
             ],
-            dtype=np.float32,
+            dtype=np.float64,
         )
+    if floor and not is_question(query):
+        scores = scores - FLOOR_PENALTY * np.isin(said, list(floor))
+    if speakers:
+        allowed = np.isin(said, list(speakers))
+        if allowed.any():
+            scores = np.where(allowed, scores, -np.inf)
     best = int(np.argmax(scores))
     start, end = int(spans[best][0]), int(spans[best][1])
     if end - start < SHORT_SENTENCE and len(spans) > 1:
-        left = scores[best - 1] if best > 0 else -np.inf
-        right = scores[best + 1] if best + 1 < len(spans) else -np.inf
-        other = best - 1 if left >= right else best + 1
-        start, end = min(start, int(spans[other][0])), max(end, int(spans[other][1]))
-    return start, end
+        left = scores[best - 1] if best > 0 and said[best - 1] == said[best] else -np.inf
+        right = scores[best + 1] if best + 1 < len(spans) and said[best + 1] == said[best] else -np.inf
+        if np.isfinite(max(left, right)):
+            other = best - 1 if left >= right else best + 1
+            start, end = min(start, int(spans[other][0])), max(end, int(spans[other][1]))
+    return start, end, best
 
 
 class Reranker(Protocol):
@@ -343,7 +379,7 @@ class Engine:
 
     def search_many(self, queries: Sequence[str], k: int = 10, **options: Any) -> list[list[Hit]]:
         """Ranked hits for each query, embedding all queries in one batch."""
-        opts = SearchOptions(k=k, **options).check()
+        opts = self._with_speaker(SearchOptions(k=k, **options).check())
         queries = [check_query(q) for q in queries]
         found = self._results.through(
             [(q, opts) for q in queries], lambda missing: self._search_many([q for q, _ in missing], opts)
@@ -390,7 +426,8 @@ class Engine:
             if dense is None:
                 dense = self.store.search_dense(qvec[None, :], depth, opts.where, opts.exact)[0]
             if opts.sentence_weight > 0:
-                dense = self._sentence_rescore(dense, qvec, opts.sentence_weight)
+                speakers = opts.where.speakers if opts.where is not None else ()
+                dense = self._sentence_rescore(dense, qvec, opts.sentence_weight, speakers)
         if opts.mode != "dense":
             lexical = lexical_found
             if lexical is None:
@@ -420,11 +457,15 @@ class Engine:
         records = self.store.passages([pid for pid, _ in chosen])
         sentences = self.store.sentences([pid for pid, _ in chosen])
         cosines = self._cosines([pid for pid, _ in chosen], qvec)
+        actors = self.store.actors
+        speakers = frozenset(opts.where.speakers) if opts.where is not None else frozenset()
+        floor = frozenset(i for i, a in actors.items() if a.kind == FLOOR)
         hits = []
         for rank, (pid, score) in enumerate(chosen, 1):
             rec = records[pid]
-            spans, vecs = sentences.get(pid, (np.zeros((0, 2), np.int64), np.zeros((0, 0), np.float32)))
-            s_start, s_end = best_sentence(spans, vecs, qvec, rec, query)
+            found = sentences.get(pid, NO_SENTENCES)
+            s_start, s_end, i = best_sentence(found, qvec, rec, query, speakers, floor)
+            actor = actors.get(int(found.speakers[i])) if i >= 0 else None
             hits.append(
                 Hit(
                     rank=rank,
@@ -441,17 +482,51 @@ class Engine:
                     passage_id=pid,
                     cosine=cosines.get(pid),
                     metadata=rec.metadata,
+                    speaker=actor.name if actor else None,
+                    speaker_kind=actor.kind if actor else None,
                 )
             )
         return hits
 
-    def _sentence_rescore(self, dense: list[tuple[int, float]], qvec: np.ndarray, weight: float):
+    def _with_speaker(self, opts: SearchOptions) -> SearchOptions:
+        """``opts`` with its speaker's name turned into the filter on their actor ids."""
+        if opts.speaker is None:
+            return opts
+        ids = self.resolve_speaker(opts.speaker)
+        return replace(opts, where=replace(opts.where or Filter(), speakers=ids))
+
+    def resolve_speaker(self, name: str) -> tuple[int, ...]:
+        """The actor ids of the one actor ``name`` means: the canonical name in any case, or a
+        surname (or last words) that only one actor has. Ambiguous and unknown names are
+        ``InvalidInput``, naming the candidates or the nearest actors."""
+        actors = self.store.actors
+        chosen = match_actor(name, [a.name for a in actors.values()])
+        return tuple(sorted(i for i, a in actors.items() if a.name == chosen))
+
+    def positions(
+        self, topic: str, by: str = "speaker", n: int = 10, quotes: int = 2, where: Filter | None = None,
+        speaker: str | None = None,
+    ) -> list[Position]:
+        """What each actor (grouped ``by`` speaker, year or a metadata field) says about ``topic``:
+        the ``n`` strongest, each with ``quotes`` quotes. See ``search.positions`` for the ranking."""
+        if speaker is not None:
+            where = replace(where or Filter(), speakers=self.resolve_speaker(speaker))
+        return rank_positions(self, topic, by, n, quotes, where)
+
+    def speakers(self) -> list[Actor]:
+        """The actors of the index, most sentences first."""
+        return sorted(self.store.actors.values(), key=lambda a: (-a.sentences, a.name))
+
+    def _sentence_rescore(
+        self, dense: list[tuple[int, float]], qvec: np.ndarray, weight: float, speakers: Sequence[int] = ()
+    ):
         """Mix each candidate's cosine with its best sentence's: ``(1−w)·passage + w·best sentence``.
 
         A passage that holds one sentence squarely on the query beats one that is only broadly about
         it; the sentence vectors were pooled from the passage's own forward pass at index time, so this
-        costs no model call (on the Kremlin dev set it lifts dense nDCG@10 from 0.60 to 0.63)."""
-        best = self.store.best_sentence_cosines([pid for pid, _ in dense], qvec)
+        costs no model call (on the Kremlin dev set it lifts dense nDCG@10 from 0.60 to 0.63). With
+        ``speakers``, only their sentences count: the answer is ranked by what they said."""
+        best = self.store.best_sentence_cosines([pid for pid, _ in dense], qvec, speakers)
         rescored = [(pid, (1 - weight) * cos + weight * best.get(pid, cos)) for pid, cos in dense]
         return sorted(rescored, key=lambda item: (-item[1], item[0]))
 

@@ -15,7 +15,7 @@ from search.errors import (
     InvalidInput,
     SourceError,
 )
-from search.store import EmbeddedStore
+from search.store import FORMAT_VERSION, EmbeddedStore
 from search.store.embedded import current_generation
 
 
@@ -39,7 +39,7 @@ def test_build_and_search_with_exact_spans(tmp_path: Path, corpus: Path, fake) -
     for rec in _all_passages(engine.store).values():
         assert engine.document(rec.doc_id).text[rec.start : rec.end] == rec.text
     manifest = engine.manifest
-    assert manifest["format_version"] == 1 and manifest["model"]["name"] == "fake-bow"
+    assert manifest["format_version"] == FORMAT_VERSION == 2 and manifest["model"]["name"] == "fake-bow"
     assert manifest["counts"] == {"documents": 4, "passages": engine.store.passage_count}
     assert set(manifest["files"]) == {"store.sqlite", "vectors.faiss"}
 

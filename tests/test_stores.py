@@ -11,7 +11,7 @@ import pytest
 from search import Filter, add, build, remove
 from search.errors import DocumentNotFound, IndexBusy, InvalidInput
 from search.indexing import copy_index
-from search.store import target
+from search.store import FORMAT_VERSION, target
 
 
 def test_build_search_and_exact_spans(backend, corpus: Path, fake) -> None:
@@ -116,7 +116,7 @@ def test_manifest_is_json_and_versioned(backend, corpus: Path, fake) -> None:
     build([corpus], backend.location, model=fake)
     engine = backend.engine(fake)
     json.dumps(engine.manifest)
-    assert engine.manifest["format_version"] == 1
+    assert engine.manifest["format_version"] == FORMAT_VERSION
     first = engine.store.version
     add([corpus / "kuril.md"], backend.location, model=fake, source="other")  # unchanged: no new version
     remove(["k-1"], backend.location)

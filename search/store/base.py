@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import queue
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 
 from ..chunking import Passage
 from ..documents import Document
 from ..errors import InvalidInput
+from ..speakers import attribute, document_turns
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: speaker turns, actors and a speaker per sentence
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _MONTH_END = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
@@ -59,17 +60,19 @@ class Filter:
     ``since``/``until`` are ISO days; a document whose date is a year or a month matches when that
     period overlaps the range. ``sources`` are source names given at index time. ``where`` holds
     ``(field, values)`` pairs on metadata: the field equals one of the values, or, for a list field,
-    contains one of them.
+    contains one of them. ``speakers`` are actor ids: a passage passes when one of its sentences is
+    spoken by one of them.
     """
 
     since: str | None = None
     until: str | None = None
     sources: tuple[str, ...] = ()
     where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    speakers: tuple[int, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.since or self.until or self.sources or self.where)
+        return not (self.since or self.until or self.sources or self.where or self.speakers)
 
     @classmethod
     def build(
@@ -94,6 +97,30 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Someone the index attributes sentences to, with how much they say in it."""
+
+    id: int
+    name: str
+    kind: str  # "person" or "floor" (questions and remarks from the floor)
+    documents: int = 0
+    passages: int = 0
+    sentences: int = 0
+
+
+class Sentences(NamedTuple):
+    """One passage's sentences: spans (n × 2, document offsets), unit vectors (n × dim) and the actor
+    id of each (-1: nobody the index knows)."""
+
+    spans: np.ndarray
+    vectors: np.ndarray
+    speakers: np.ndarray
+
+
+NO_SENTENCES = Sentences(np.zeros((0, 2), np.int64), np.zeros((0, 0), np.float32), np.zeros(0, np.int64))
+
+
+@dataclass(frozen=True)
 class PassageRecord:
     """A stored passage with what a hit needs of its document."""
 
@@ -111,7 +138,10 @@ class PassageRecord:
 class StoreWriter(Protocol):
     """Changes to an index, applied all at once when the ``with`` block ends without an error."""
 
-    def add(self, doc: Document, passages: Sequence[Passage], vectors: np.ndarray) -> None: ...
+    def add(
+        self, doc: Document, passages: Sequence[Passage], vectors: np.ndarray,
+        sentence_vectors: Sequence[np.ndarray] | None = None,
+    ) -> None: ...
 
     def remove(self, doc_id: str) -> bool: ...
 
@@ -149,9 +179,20 @@ class Store(Protocol):
 
     def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]: ...
 
-    def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]: ...
+    def sentences(self, ids: Sequence[int]) -> dict[int, Sentences]: ...
 
-    def best_sentence_cosines(self, ids: Sequence[int], query: np.ndarray) -> dict[int, float]: ...
+    @property
+    def actors(self) -> dict[int, Actor]:
+        """Every actor the index attributes sentences to, by id, with their counts."""
+        ...
+
+    def metadata_fields(self) -> set[str]:
+        """The metadata field names that any document has."""
+        ...
+
+    def best_sentence_cosines(
+        self, ids: Sequence[int], query: np.ndarray, speakers: Sequence[int] = ()
+    ) -> dict[int, float]: ...
 
     def document(self, doc_id: str) -> Document: ...
 
@@ -207,9 +248,56 @@ class Target(Protocol):
 C = TypeVar("C")
 
 
-def sentence_maxima(sentences: dict[int, tuple[np.ndarray, np.ndarray]], query: np.ndarray) -> dict[int, float]:
-    """Per passage: the best cosine of its sentence vectors with ``query``."""
-    return {pid: float((vecs @ query).max()) for pid, (_, vecs) in sentences.items() if vecs.size}
+def sentence_maxima(
+    sentences: dict[int, Sentences], query: np.ndarray, speakers: Sequence[int] = ()
+) -> dict[int, float]:
+    """Per passage: the best cosine of its sentence vectors with ``query`` (with ``speakers``: of
+    the sentences they speak; passages with none are left out)."""
+    out = {}
+    for pid, s in sentences.items():
+        scores = s.vectors @ query if s.vectors.size else s.vectors
+        if len(speakers) and len(scores):
+            scores = scores[np.isin(s.speakers, speakers)]
+        if len(scores):
+            out[pid] = float(scores.max())
+    return out
+
+
+def quantize(vectors: np.ndarray) -> list[tuple[float, bytes]]:
+    """Unit vectors as int8 with a per-vector scale: a quarter of the space, ample for ranking a
+    passage's own sentences against each other."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    scales = np.abs(vectors).max(axis=1) if len(vectors) else np.zeros(0, dtype=np.float32)
+    safe = np.where(scales > 0, scales, 1.0)[:, None]
+    q = np.clip(np.rint(vectors / safe * 127), -127, 127).astype(np.int8)
+    return [(float(s) / 127.0, row.tobytes()) for s, row in zip(scales, q)]
+
+
+def attributed_rows(
+    doc: Document, ids: Sequence[int], passages: Sequence[Passage], sentence_vectors: Sequence[np.ndarray] | None,
+    actor_id: Callable[[str, str], int],
+) -> tuple[list[tuple], list[tuple]]:
+    """What a writer stores of a document's speakers: its turns as ``(start, body, end, label, actor
+    id)`` and its passages' sentences as ``(passage id, start, end, scale, int8 vector, actor id or
+    None)``; ``actor_id(name, kind)`` gives (or makes) the id of an actor."""
+    turns = document_turns(doc.text, doc.metadata)
+    actors = [actor_id(t.actor, t.kind) for t in turns]
+    turn_rows = [(t.start, t.body, t.end, t.label, a) for t, a in zip(turns, actors)]
+    sentence_rows: list[tuple] = []
+    for pid, passage, svecs in zip(ids, passages, sentence_vectors or ()):
+        said = attribute(turns, passage.sentences)
+        for (a, b), (scale, blob), t in zip(passage.sentences, quantize(svecs), said):
+            sentence_rows.append((int(pid), a, b, scale, blob, None if t is None else actors[t]))
+    return turn_rows, sentence_rows
+
+
+def actor_counts_sql(prefix: str = "") -> str:
+    """Every actor with its documents, passages and sentences, from tables named ``{prefix}actors`` etc."""
+    return (
+        "SELECT a.id, a.name, a.kind, count(DISTINCT p.doc), count(DISTINCT s.passage), count(*) "
+        f"FROM {prefix}sentences s JOIN {prefix}actors a ON a.id = s.speaker "
+        f"JOIN {prefix}passages p ON p.id = s.passage GROUP BY a.id, a.name, a.kind"
+    )
 
 
 class ConnectionPool(Generic[C]):

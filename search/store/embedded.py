@@ -41,7 +41,18 @@ from ..chunking import Passage
 from ..documents import Document
 from ..errors import DocumentNotFound, IndexBusy, IndexDamaged, IndexIncompatible, IndexMissing
 from ..memo import Remembered
-from .base import FORMAT_VERSION, ConnectionPool, Filter, PassageRecord, date_range, sentence_maxima
+from .base import (
+    FORMAT_VERSION,
+    Actor,
+    ConnectionPool,
+    Filter,
+    PassageRecord,
+    Sentences,
+    actor_counts_sql,
+    attributed_rows,
+    date_range,
+    sentence_maxima,
+)
 from .lexical import COSTLY_POSTINGS, Stemmer, WordScores, fts_query, query_words, select_words, top_sums
 from .vectors import VectorIndex
 
@@ -88,14 +99,31 @@ CREATE TABLE passages (
     end     INTEGER NOT NULL
 );
 CREATE INDEX passages_doc ON passages (doc);
+CREATE TABLE actors (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    UNIQUE (name, kind)
+);
+CREATE TABLE turns (
+    doc   INTEGER NOT NULL REFERENCES documents (id),
+    start INTEGER NOT NULL,
+    body  INTEGER NOT NULL,
+    end   INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    actor INTEGER NOT NULL REFERENCES actors (id)
+);
+CREATE INDEX turns_doc ON turns (doc);
 CREATE TABLE sentences (
     passage INTEGER NOT NULL REFERENCES passages (id),
     start   INTEGER NOT NULL,
     end     INTEGER NOT NULL,
     scale   REAL NOT NULL,
-    vector  BLOB NOT NULL
+    vector  BLOB NOT NULL,
+    speaker INTEGER REFERENCES actors (id)
 );
 CREATE INDEX sentences_passage ON sentences (passage);
+CREATE INDEX sentences_speaker ON sentences (speaker) WHERE speaker IS NOT NULL;
 CREATE VIEW passage_texts AS
     SELECT p.id AS id, d.title AS title, substr(d.text, p.start + 1, p.end - p.start) AS text
     FROM passages p JOIN documents d ON d.id = p.doc;
@@ -330,19 +358,9 @@ def read_manifest(gen: Path) -> dict[str, Any]:
     return manifest
 
 
-def quantize(vectors: np.ndarray) -> list[tuple[float, bytes]]:
-    """Unit vectors as int8 with a per-vector scale: a quarter of the space, ample for ranking a
-    passage's own sentences against each other."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    scales = np.abs(vectors).max(axis=1) if len(vectors) else np.zeros(0, dtype=np.float32)
-    safe = np.where(scales > 0, scales, 1.0)[:, None]
-    q = np.clip(np.rint(vectors / safe * 127), -127, 127).astype(np.int8)
-    return [(float(s) / 127.0, row.tobytes()) for s, row in zip(scales, q)]
-
-
-def group_sentences(rows: Sequence[tuple]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """``(passage, start, end, scale, int8 blob)`` rows, sorted by passage, as per-passage
-    ``(spans, vectors)`` — decoded in one pass, not row by row."""
+def group_sentences(rows: Sequence[tuple]) -> dict[int, Sentences]:
+    """``(passage, start, end, scale, int8 blob, speaker)`` rows, sorted by passage, as per-passage
+    ``Sentences`` — decoded in one pass, not row by row."""
     table = SentenceTable.decode(rows)
     return table.sentences(np.unique(table.passages))
 
@@ -355,30 +373,38 @@ def dequantize(rows: Sequence[tuple[float, bytes]]) -> np.ndarray:
 
 
 class SentenceTable:
-    """Sentence rows decoded into arrays sorted by passage: spans, int8 vectors and their scales."""
+    """Sentence rows decoded into arrays sorted by passage: spans, int8 vectors and their scales, and
+    each sentence's actor id (-1: none)."""
 
-    def __init__(self, passages: np.ndarray, spans: np.ndarray, scales: np.ndarray, codes: np.ndarray) -> None:
+    def __init__(
+        self, passages: np.ndarray, spans: np.ndarray, scales: np.ndarray, codes: np.ndarray, speakers: np.ndarray
+    ) -> None:
         self.passages, self.spans, self.scales, self.codes = passages, spans, scales, codes
+        self.speakers = speakers
 
     @classmethod
     def decode(cls, rows: Sequence[tuple]) -> SentenceTable:
-        """From ``(passage, start, end, scale, int8 blob)`` rows sorted by passage."""
+        """From ``(passage, start, end, scale, int8 blob, speaker or None)`` rows sorted by passage."""
         passages = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         spans = np.array([(r[1], r[2]) for r in rows], dtype=np.int64).reshape(-1, 2)
         scales = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
         blob = b"".join(bytes(r[4]) for r in rows)
         codes = np.frombuffer(blob, dtype=np.int8).reshape(len(rows), -1) if rows else np.zeros((0, 0), np.int8)
-        return cls(passages, spans, scales, codes)
+        speakers = np.fromiter((-1 if r[5] is None else r[5] for r in rows), dtype=np.int64, count=len(rows))
+        return cls(passages, spans, scales, codes, speakers)
 
     def _ranges(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ids = np.asarray(ids, dtype=np.int64)
         return ids, np.searchsorted(self.passages, ids), np.searchsorted(self.passages, ids + 1)
 
-    def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Per passage id: its sentence spans and float32 unit vectors (passages without any left out)."""
+    def sentences(self, ids: Sequence[int]) -> dict[int, Sentences]:
+        """Per passage id: its sentence spans, float32 unit vectors and speakers (passages without any
+        left out)."""
         ids, lo, hi = self._ranges(ids)
         return {
-            int(pid): (self.spans[a:b], self.codes[a:b].astype(np.float32) * self.scales[a:b, None])
+            int(pid): Sentences(
+                self.spans[a:b], self.codes[a:b].astype(np.float32) * self.scales[a:b, None], self.speakers[a:b]
+            )
             for pid, a, b in zip(ids, lo, hi)
             if b > a
         }
@@ -408,7 +434,7 @@ class Preloaded:
     @classmethod
     def read(cls, pool: ConnectionPool) -> Preloaded:
         table = SentenceTable.decode(
-            pool.rows("SELECT passage, start, end, scale, vector FROM sentences ORDER BY passage, start")
+            pool.rows("SELECT passage, start, end, scale, vector, speaker FROM sentences ORDER BY passage, start")
         )
         owners = pool.rows("SELECT p.id, d.doc_id FROM passages p JOIN documents d ON d.id = p.doc ORDER BY p.id")
         passage_ids = np.fromiter((r[0] for r in owners), dtype=np.int64, count=len(owners))
@@ -450,6 +476,8 @@ class EmbeddedStore:
         self._word_scores = WordScores(WORD_SCORES)
         self._warmer: threading.Thread | None = None
         self._closing = threading.Event()
+        self._actors: dict[int, Actor] | None = None
+        self._fields: set[str] | None = None
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -565,6 +593,11 @@ class EmbeddedStore:
             )
             args.append(path)
             args.extend(values)
+        if where.speakers:
+            clauses.append(
+                f"p.id IN (SELECT passage FROM sentences WHERE speaker IN ({','.join('?' * len(where.speakers))}))"
+            )
+            args.extend(where.speakers)
         return " AND ".join(clauses) or "1", args
 
     def filtered_ids(self, where: Filter) -> np.ndarray:
@@ -719,15 +752,18 @@ class EmbeddedStore:
             )
         return out
 
-    def best_sentence_cosines(self, ids: Sequence[int], query: np.ndarray) -> dict[int, float]:
-        """Per passage id: the cosine of its best-matching sentence with ``query`` (a unit vector);
-        passages without sentence vectors are left out."""
-        if self._memory is not None:
+    def best_sentence_cosines(
+        self, ids: Sequence[int], query: np.ndarray, speakers: Sequence[int] = ()
+    ) -> dict[int, float]:
+        """Per passage id: the cosine of its best-matching sentence with ``query`` (a unit vector),
+        among the sentences ``speakers`` speak if given; passages without such sentences are left out."""
+        if self._memory is not None and not len(speakers):
             return self._memory.sentences.best_cosines(ids, query)
-        return sentence_maxima(self.sentences(ids), query)
+        return sentence_maxima(self.sentences(ids), query, speakers)
 
-    def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Per passage id: its sentence spans (n × 2, document offsets) and unit vectors (n × dim)."""
+    def sentences(self, ids: Sequence[int]) -> dict[int, Sentences]:
+        """Per passage id: its sentence spans (n × 2, document offsets), unit vectors (n × dim) and
+        speakers (actor ids, -1 for none)."""
         if self._memory is not None:
             return self._memory.sentences.sentences(ids)
         ids = [int(i) for i in ids]
@@ -735,11 +771,25 @@ class EmbeddedStore:
         for lo in range(0, len(ids), 900):
             part = ids[lo : lo + 900]
             rows.extend(self._pool.rows(
-                "SELECT passage, start, end, scale, vector FROM sentences "
+                "SELECT passage, start, end, scale, vector, speaker FROM sentences "
                 f"WHERE passage IN ({','.join('?' * len(part))}) ORDER BY passage, start",
                 part,
             ))
         return group_sentences(rows)
+
+    def metadata_fields(self) -> set[str]:
+        """The metadata field names any document of this generation has (read once)."""
+        if self._fields is None:
+            rows = self._pool.rows("SELECT DISTINCT j.key FROM documents d, json_each(d.metadata) j")
+            self._fields = {r[0] for r in rows}
+        return self._fields
+
+    @property
+    def actors(self) -> dict[int, Actor]:
+        """Every actor with sentences in this generation, by id, with their counts (read once)."""
+        if self._actors is None:
+            self._actors = {r[0]: Actor(*r) for r in self._pool.rows(actor_counts_sql())}
+        return self._actors
 
     def document(self, doc_id: str) -> Document:
         rows = self._pool.rows(
@@ -835,6 +885,7 @@ class GenerationWriter:
         self.conn.execute("BEGIN")
         row = self.conn.execute("SELECT coalesce(max(id), -1) + 1 FROM passages").fetchone()
         self.next_id = int(row[0])
+        self.actor_ids = {(name, kind): i for i, name, kind in self.conn.execute("SELECT id, name, kind FROM actors")}
         self.added = 0
         self.removed = 0
 
@@ -879,15 +930,19 @@ class GenerationWriter:
             "INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)",
             [(int(i), doc.title, p.text) for i, p in zip(ids, passages)],
         )
-        if sentence_vectors is not None:
-            rows = []
-            for pid, passage, svecs in zip(ids, passages, sentence_vectors):
-                for (a, b), (scale, blob) in zip(passage.sentences, quantize(svecs)):
-                    rows.append((int(pid), a, b, scale, blob))
-            self.conn.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)", rows)
+        turns, sentences = attributed_rows(doc, ids, passages, sentence_vectors, self._actor)
+        self.conn.executemany("INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?)", [(rowid, *t) for t in turns])
+        self.conn.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?)", sentences)
         if len(passages):
             self.vectors.add(np.asarray(vectors, dtype=np.float32), ids)
         self.added += 1
+
+    def _actor(self, name: str, kind: str) -> int:
+        key = (name, kind)
+        if key not in self.actor_ids:
+            cur = self.conn.execute("INSERT INTO actors (name, kind) VALUES (?, ?)", key)
+            self.actor_ids[key] = int(cur.lastrowid)
+        return self.actor_ids[key]
 
     def remove(self, doc_id: str) -> bool:
         """Drop a document and everything derived from it; False if it was not there."""
@@ -902,6 +957,7 @@ class GenerationWriter:
             "INSERT INTO passages_fts (passages_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)", rows
         )
         self.conn.execute("DELETE FROM sentences WHERE passage IN (SELECT id FROM passages WHERE doc = ?)", (row[0],))
+        self.conn.execute("DELETE FROM turns WHERE doc = ?", (row[0],))
         self.conn.execute("DELETE FROM passages WHERE doc = ?", (row[0],))
         self.conn.execute("DELETE FROM documents WHERE id = ?", (row[0],))
         if rows:

@@ -32,8 +32,19 @@ import numpy as np
 from ..chunking import Passage
 from ..documents import Document
 from ..errors import DocumentNotFound, IndexBusy, IndexIncompatible, IndexMissing, InvalidInput
-from .base import FORMAT_VERSION, ConnectionPool, Filter, PassageRecord, date_range, sentence_maxima
-from .embedded import COMMON_TERM_FRACTION, TITLE_WEIGHT, group_sentences, quantize
+from .base import (
+    FORMAT_VERSION,
+    Actor,
+    ConnectionPool,
+    Filter,
+    PassageRecord,
+    Sentences,
+    actor_counts_sql,
+    attributed_rows,
+    date_range,
+    sentence_maxima,
+)
+from .embedded import COMMON_TERM_FRACTION, TITLE_WEIGHT, group_sentences
 from .lexical import COSTLY_POSTINGS, query_words
 
 TS_CONFIG = "english"
@@ -91,7 +102,29 @@ def _m2(dim: int) -> str:
     return "CREATE INDEX fp_documents_metadata ON fp_documents USING gin (metadata jsonb_path_ops);"
 
 
-MIGRATIONS = [(1, _m1), (2, _m2)]
+def _m3(dim: int) -> str:
+    return """
+CREATE TABLE fp_actors (
+    id   bigserial PRIMARY KEY,
+    name text NOT NULL,
+    kind text NOT NULL,
+    UNIQUE (name, kind)
+);
+CREATE TABLE fp_turns (
+    doc      bigint NOT NULL REFERENCES fp_documents (id) ON DELETE CASCADE,
+    start_at integer NOT NULL,
+    body_at  integer NOT NULL,
+    end_at   integer NOT NULL,
+    label    text NOT NULL,
+    actor    bigint NOT NULL REFERENCES fp_actors (id)
+);
+CREATE INDEX fp_turns_doc ON fp_turns (doc);
+ALTER TABLE fp_sentences ADD COLUMN speaker bigint REFERENCES fp_actors (id);
+CREATE INDEX fp_sentences_speaker ON fp_sentences (speaker) WHERE speaker IS NOT NULL;
+"""
+
+
+MIGRATIONS = [(1, _m1), (2, _m2), (3, _m3)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _WORD = re.compile(r"\w+")
@@ -166,6 +199,8 @@ class PostgresStore:
             raise IndexMissing(f"no index in {self.location}; build one with `fpsearch index PATH --index ...`")
         self.manifest: dict[str, Any] = row[0]
         self.dimension = int(self.manifest["model"]["dimension"])
+        self._actors: dict[int, Actor] | None = None
+        self._fields: set[str] | None = None
         for conn in self._pool:
             conn.execute("SET hnsw.ef_search = 100")
             conn.execute("SET hnsw.iterative_scan = strict_order")
@@ -247,6 +282,9 @@ class PostgresStore:
                 "AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(d.metadata -> %s) e WHERE e = ANY(%s))))"
             )
             args.extend([name, list(values), name, name, list(values)])
+        if where.speakers:
+            clauses.append("p.id IN (SELECT passage FROM fp_sentences WHERE speaker = ANY(%s))")
+            args.append(list(where.speakers))
         return " AND ".join(clauses), args
 
     def search_dense(
@@ -361,17 +399,33 @@ class PostgresStore:
         )
         return {r[0]: PassageRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows}
 
-    def sentences(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def sentences(self, ids: Sequence[int]) -> dict[int, Sentences]:
         if not ids:
             return {}
         return group_sentences(self._pool.rows(
-            "SELECT passage, start_at, end_at, scale, vector FROM fp_sentences WHERE passage = ANY(%s) "
+            "SELECT passage, start_at, end_at, scale, vector, speaker FROM fp_sentences WHERE passage = ANY(%s) "
             "ORDER BY passage, start_at",
             [list(map(int, ids))],
         ))
 
-    def best_sentence_cosines(self, ids: Sequence[int], query: np.ndarray) -> dict[int, float]:
-        return sentence_maxima(self.sentences(ids), query)
+    def best_sentence_cosines(
+        self, ids: Sequence[int], query: np.ndarray, speakers: Sequence[int] = ()
+    ) -> dict[int, float]:
+        return sentence_maxima(self.sentences(ids), query, speakers)
+
+    def metadata_fields(self) -> set[str]:
+        """The metadata field names any document has (read once per change)."""
+        if self._fields is None:
+            self._fields = {r[0] for r in self._pool.rows("SELECT DISTINCT jsonb_object_keys(metadata) FROM fp_documents")}
+        return self._fields
+
+    @property
+    def actors(self) -> dict[int, Actor]:
+        """Every actor with sentences in the index, by id, with their counts (read once per change)."""
+        if self._actors is None:
+            rows = self._pool.rows(actor_counts_sql("fp_"))
+            self._actors = {int(r[0]): Actor(int(r[0]), r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in rows}
+        return self._actors
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
         ids = [int(i) for i in ids]
@@ -452,18 +506,25 @@ class PostgresWriter:
                   p.text.replace("\x00", " "), np.asarray(v, dtype=np.float32))
                  for pid, p, v in zip(ids, passages, vectors)],
             )
-            if sentence_vectors is not None:
-                rows = []
-                for pid, p, svecs in zip(ids, passages, sentence_vectors):
-                    for (a, b), (scale, blob) in zip(p.sentences, quantize(svecs)):
-                        rows.append((pid, a, b, scale, blob))
-                cur.executemany("INSERT INTO fp_sentences VALUES (%s, %s, %s, %s, %s)", rows)
+            turns, sentences = attributed_rows(doc, ids, passages, sentence_vectors, self._actor)
+            cur.executemany("INSERT INTO fp_turns VALUES (%s, %s, %s, %s, %s, %s)", [(rowid, *t) for t in turns])
+            cur.executemany(
+                "INSERT INTO fp_sentences (passage, start_at, end_at, scale, vector, speaker) "
+                "VALUES (%s, %s, %s, %s, %s, %s)", sentences
+            )
         self.conn.execute(
             f"INSERT INTO fp_lexemes (lexeme, df) SELECT lexeme, n FROM ({_DOC_LEXEMES}) c "
             "ON CONFLICT (lexeme) DO UPDATE SET df = fp_lexemes.df + EXCLUDED.df",
             [rowid],
         )
         self.added += 1
+
+    def _actor(self, name: str, kind: str) -> int:
+        return int(self.conn.execute(
+            "INSERT INTO fp_actors (name, kind) VALUES (%s, %s) ON CONFLICT (name, kind) "
+            "DO UPDATE SET name = EXCLUDED.name RETURNING id",
+            [name, kind],
+        ).fetchone()[0])
 
     def has(self, doc_id: str, content_hash: str | None = None) -> bool:
         sql, args = "SELECT 1 FROM fp_documents WHERE doc_id = %s", [doc_id]

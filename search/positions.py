@@ -1,0 +1,237 @@
+"""What each side says about a topic: actors ranked by how strongly and how much they speak to it.
+
+An actor is a key of the passages: their speaker (the attributed actor of each sentence), the year of
+their document, or a metadata field of it (``country``, ``country_iso3``, ``source``).
+
+How the ranking is made, and why:
+
+1. **A pool of topic passages**: the top ``POOL`` passages of the dense search and the top ``POOL`` of
+   the lexical search, with the same filters as a search.
+2. **Relevance of a passage to an actor**: half the passage's cosine to the topic, half the cosine of
+   the actor's best sentence in it (the mix a search ranks dense hits by). With ``by=speaker``, only
+   the actor's own sentences count, and the passage's cosine only in proportion to the share of it
+   the actor speaks (by characters), the rest being the actor's best sentence alone: a moderator's
+   "go ahead, please" in a passage about the topic borrows nothing from the answer around it.
+   Questions and remarks from the floor are nobody's position and are left out.
+3. **Only what is on the topic counts**: a passage gains ``relevance − τ``, where τ is the relevance of
+   the pool's ``ANCHOR``-th best passage; below τ it gains nothing. A speaker who says less than
+   ``SAYS_ENOUGH`` characters of it gains in proportion to the square root of what they say. Like the fusion's anchor, this keeps
+   the scale the same however large the corpus is.
+4. **Strength and amount together**: an actor's score is the discounted sum of its gains, best first,
+   ``Σ gainᵢ / log2(i + 1)`` (the discount of DCG), counting at most ``PER_DOCUMENT`` passages of one
+   document. One passing mention, however close, gains once; an actor who argues the point over
+   several passages and speeches gains each time, a little less for each — so breadth wins over a
+   single hit, and volume alone (many barely relevant passages) does not, since those gain next to
+   nothing.
+
+Each actor comes with its counts, first and last date, and its best quotes: the best sentence of its
+best passages, one per document.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import InvalidInput
+from .speakers import FLOOR
+from .store import Filter
+from .store.base import NO_SENTENCES, date_range
+
+if TYPE_CHECKING:
+    from .retrieval import Engine
+
+POOL = 200
+ANCHOR = 100
+PER_DOCUMENT = 3
+# Characters an actor must say in a passage for its whole gain; less gains in proportion to the square
+# root (a moderator's "go ahead, please" beside an answer on the topic gains a third of it).
+SAYS_ENOUGH = 300
+BUILTIN = ("speaker", "year", "source")
+MAX_ACTORS = 1000
+MAX_QUOTES = 20
+_YEAR = re.compile(r"^\d{4}")
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One quote of an actor: the passage's span and its best sentence by that actor."""
+
+    doc_id: str
+    title: str
+    date: str | None
+    start: int
+    end: int
+    sentence_start: int
+    sentence_end: int
+    sentence: str
+    speaker: str | None
+    speaker_kind: str | None
+    score: float
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Position:
+    """An actor's stand on the topic: its score (see the module's docstring), how many matching
+    documents and passages, the first and last date among them, and its best quotes."""
+
+    actor: str
+    score: float
+    documents: int
+    passages: int
+    first_date: str | None
+    last_date: str | None
+    quotes: tuple[Quote, ...] = field(default_factory=tuple)
+    kind: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "quotes"}
+        out["quotes"] = [q.as_dict() for q in self.quotes]
+        return out
+
+
+def check(by: str, n: int, quotes: int, fields: set[str]) -> str:
+    """Validate the options of ``positions`` against the index's metadata ``fields``."""
+    if not isinstance(by, str) or not by.strip():
+        raise InvalidInput("by is empty: use speaker, year, source or a metadata field")
+    by = by.strip()
+    if by not in BUILTIN and by not in fields:
+        known = ", ".join([*BUILTIN, *sorted(fields - set(BUILTIN))])
+        raise InvalidInput(f"cannot group by {by!r}: this index has no such field (fields: {known})")
+    if not isinstance(n, int) or not 1 <= n <= MAX_ACTORS:
+        raise InvalidInput(f"n must be a whole number from 1 to {MAX_ACTORS}, not {n!r}")
+    if not isinstance(quotes, int) or not 0 <= quotes <= MAX_QUOTES:
+        raise InvalidInput(f"quotes must be a whole number from 0 to {MAX_QUOTES}, not {quotes!r}")
+    return by
+
+
+def _key(by: str, record) -> str | None:
+    if by == "year":
+        m = _YEAR.match(record.date or "")
+        return m.group() if m else None
+    if by == "source":
+        return record.source or None
+    value = record.metadata.get(by)
+    if isinstance(value, list):
+        value = value[0] if value else None  # a list field groups by its first value
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def positions(
+    engine: Engine, topic: str, by: str = "speaker", n: int = 10, quotes: int = 2,
+    where: Filter | None = None,
+) -> list[Position]:
+    """The ``n`` actors (grouped ``by``) who speak most strongly and most to ``topic``, best first."""
+    from .retrieval import best_sentence, check_query
+
+    check_query(topic)
+    store = engine.store
+    by = check(by, n, quotes, store.metadata_fields())
+    qvec = engine.embed([topic])[0]
+    dense = store.search_dense(qvec[None, :], POOL, where)[0]
+    lexical = store.search_lexical(topic, POOL, where)
+    ids = sorted({pid for pid, _ in dense} | {pid for pid, _ in lexical})
+    if not ids:
+        return []
+    cosines = dict(zip(ids, (store.vectors_of(ids) @ qvec).tolist()))
+    sentences = store.sentences(ids)
+    records = store.passages(ids)
+    actors = store.actors
+    wanted = set(where.speakers) if where is not None and where.speakers else None
+
+    # relevance of each (passage, actor key), and the sentences that earned it
+    # (relevance, passage, key, speaker id, how much of it the actor says)
+    scored: list[tuple[float, int, str, int | None, float]] = []
+    pool: list[float] = []  # each passage's own relevance, whoever speaks it: what τ is read from
+    for pid in ids:
+        rec = records.get(pid)
+        if rec is None:
+            continue
+        found = sentences.get(pid, NO_SENTENCES)
+        sims = found.vectors @ qvec if found.vectors.size else np.zeros(0, np.float32)
+        pool.append(0.5 * cosines[pid] + 0.5 * (float(sims.max()) if len(sims) else cosines[pid]))
+        if by == "speaker":
+            best: dict[int, float] = {}
+            share: dict[int, int] = defaultdict(int)
+            lengths = (found.spans[:, 1] - found.spans[:, 0]).tolist()
+            for sid, sim, length in zip(found.speakers.tolist(), sims.tolist(), lengths):
+                actor = actors.get(sid)
+                if actor is None or actor.kind == FLOOR or (wanted is not None and sid not in wanted):
+                    continue
+                best[sid] = max(best.get(sid, -1.0), sim)
+                share[sid] += length
+            total = max(sum(lengths), 1)
+            for sid, sim in best.items():
+                part = share[sid] / total  # the passage's words lend relevance only as far as they are the actor's
+                rel = part * (0.5 * cosines[pid] + 0.5 * sim) + (1 - part) * sim
+                scored.append((rel, pid, actors[sid].name, sid, min(1.0, share[sid] / SAYS_ENOUGH) ** 0.5))
+        else:
+            key = _key(by, rec)
+            if key is not None:
+                top = float(sims.max()) if len(sims) else cosines[pid]
+                scored.append((0.5 * cosines[pid] + 0.5 * top, pid, key, None, 1.0))
+    if not scored:
+        return []
+    ranked = sorted(pool, reverse=True)
+    tau = ranked[min(ANCHOR, len(ranked)) - 1] if len(ranked) > 1 else ranked[0] - 1e-6
+
+    gains: dict[str, list[tuple[float, int, int | None]]] = defaultdict(list)
+    for rel, pid, key, sid, amount in scored:
+        if rel > tau:
+            gains[key].append(((rel - tau) * amount, pid, sid))
+    table = []
+    for key, items in gains.items():
+        items.sort(key=lambda item: (-item[0], item[1]))
+        per_doc: dict[str, int] = defaultdict(int)
+        score, counted = 0.0, []
+        for gain, pid, sid in items:
+            doc = records[pid].doc_id
+            if per_doc[doc] >= PER_DOCUMENT:
+                continue
+            per_doc[doc] += 1
+            score += gain / math.log2(len(counted) + 2)
+            counted.append((gain, pid, sid))
+        table.append((score, key, items))
+    table.sort(key=lambda row: (-row[0], row[1]))
+
+    floor = frozenset(i for i, a in actors.items() if a.kind == FLOOR)
+    out = []
+    for score, key, items in table[:n]:
+        docs = {records[pid].doc_id for _, pid, _ in items}
+        dates = sorted(
+            (date_range(records[pid].date)[0] or "", records[pid].date)
+            for _, pid, _ in items if records[pid].date
+        )
+        chosen, seen = [], set()
+        for gain, pid, sid in items:
+            if len(chosen) >= quotes:
+                break
+            rec = records[pid]
+            if rec.doc_id in seen:
+                continue
+            seen.add(rec.doc_id)
+            found = sentences.get(pid, NO_SENTENCES)
+            only = frozenset([sid]) if sid is not None else frozenset(wanted or ())
+            a, b, i = best_sentence(found, qvec, rec, topic, only, floor)
+            said = actors.get(int(found.speakers[i])) if i >= 0 else None
+            chosen.append(Quote(
+                rec.doc_id, rec.title, rec.date, rec.start, rec.end, a, b, rec.text[a - rec.start : b - rec.start],
+                said.name if said else None, said.kind if said else None, round(gain, 6), rec.text,
+            ))
+        kind = actors[items[0][2]].kind if by == "speaker" else None
+        out.append(Position(
+            key, round(score, 6), len(docs), len(items), dates[0][1] if dates else None,
+            dates[-1][1] if dates else None, tuple(chosen), kind,
+        ))
+    return out

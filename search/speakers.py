@@ -1,0 +1,364 @@
+"""Who is speaking: speaker turns read from transcripts, normalised into actors.
+
+A transcript line that opens with a speaker label starts a turn, and the turn runs until the next
+label (or the end of the text). Two kinds of label are read:
+
+- ``Name:`` in mixed case, as the Kremlin writes them: ``Vladimir Putin:``, ``President of Russia
+  Vladimir Putin:``, ``Minister of Sport Pavel Kolobkov:``; ``Question:``, ``Remark:`` and the like
+  are questions and remarks from the floor;
+- ``MS. NAME:`` in capitals, as White House briefings write them (``MS. JEAN-PIERRE:``, ``THE
+  PRESIDENT:``), and their ``Q`` turns from the press.
+
+A wrong attribution is worse than none, so a label must look like a name: every word capitalised but
+a few connectors ("of", "the", ...), no digits, at most a dozen words. "Cooperatives are not alone in
+selling their products:" is prose, and "Mr. President:" or "Dear Mr. Speaker:" is someone being
+addressed. Each label becomes one actor, titles stripped (``President of Russia Vladimir Putin`` and
+``Vladimir Putin`` are one actor; ``MS. JEAN-PIERRE`` is ``Ms. Jean-Pierre``).
+
+A document without turns takes its speaker from its metadata where the corpus gives one (the UN
+General Debate's ``speaker``), and otherwise has none: nothing is guessed from prose.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InvalidInput
+
+PERSON = "person"
+FLOOR = "floor"
+KINDS = (PERSON, FLOOR)
+
+# Labels for questions and remarks from the floor (journalists, an audience): their own kind of actor.
+_FLOOR = {
+    "question": "Question",
+    "questions": "Question",
+    "q": "Question",
+    "remark": "Remark",
+    "remarks": "Remark",
+    "reply": "Remark",
+    "response": "Remark",
+    "comment": "Remark",
+    "audience member": "Remark",
+    "voice from the audience": "Remark",
+    "from the audience": "Remark",
+    "participant": "Remark",
+    "audience": "Remark",
+}
+# Words that may stand in lower case inside a name or a title ("Minister of Industry and Trade ...").
+_CONNECTORS = frozenset(
+    "of the and for on in at to de del della di da du des la le van von der den bin ibn al el y e".split()
+)
+# Words that make the start of a label a title, not a name; the actor is what follows the last one.
+_TITLES = frozenset(
+    """president vice prime minister deputy first chairman chairwoman chair head director secretary
+    general governor mayor ambassador adviser advisor aide assistant spokesman spokeswoman spokesperson
+    press ceo chief commander speaker leader whip senator sen rep representative congressman
+    congresswoman member chancellor king queen emperor prince princess sheikh emir sultan premier
+    patriarch metropolitan archbishop bishop pope plenipotentiary envoy special presidential executive
+    managing acting federal state national senior officer founder editor moderator host correspondent
+    anchor journalist presenter commissioner administrator attorney justice judge colonel lieutenant
+    major captain admiral marshal rector dean professor academician""".split()
+)
+# Roles that speak in White House transcripts under one word in capitals.
+_ROLES = frozenset("moderator operator interpreter aide participant narrator announcer".split())
+# Honorifics kept only when nothing but a surname follows them (``Ms. Jean-Pierre``, ``Mr. Arce``).
+_HONORIFICS = frozenset("mr mrs ms miss dr mr. mrs. ms. dr. madam madame sir h.e. his her excellency".split())
+# Places of more than one word that titles name ("President of the United States Donald Trump").
+_PLACES = (
+    "United States of America", "United States", "United Kingdom", "United Arab Emirates", "Russian Federation",
+    "Saudi Arabia", "South Africa", "South Korea", "North Korea", "New Zealand", "Sri Lanka", "Costa Rica",
+    "Czech Republic", "Dominican Republic", "European Union", "European Commission", "European Council",
+    "Republic of Korea", "People’s Republic of China", "People's Republic of China", "Security Council",
+    "General Assembly", "Republika Srpska", "Abu Dhabi", "Hong Kong", "El Salvador", "Sierra Leone",
+    "Burkina Faso", "Papua New Guinea", "Bosnia and Herzegovina", "Trinidad and Tobago",
+)
+# Capitalised words that open headings and notes, not speakers ("Note:", "Subject:", "Source: ...").
+_NOT_SPEAKERS = frozenset(
+    """text note notes subject source sources attention date time place venue participants agenda topic
+    topics headline quote example answer summary background contents section chapter article item
+    annex appendix tel telephone phone fax email e-mail website address location when where what who why
+    how update updates see also ps p.s. re fwd bcc cc to from dear memorandum statement declaration
+    communique program programme schedule photo video audio transcript moderated dateline embargoed
+    warning caution important breaking reference""".split()
+)
+# Last words of organisations and publications quoted in statements ("Numbers USA:"), not people.
+_ORGANISATIONS = frozenset(
+    """association institute institution network council committee coalition foundation federation union
+    alliance society league group center centre times post journal news tribune herald gazette magazine
+    review usa america americas inc corporation company bank fund party movement campaign project
+    solutions partners agency office department ministry administration government""".split()
+)
+# Words that open a sentence, not a name ("And on Putin:", "But the main thing:").
+_OPENERS = frozenset("and but or so now then also yet still here there this that these those it we i".split())
+# Addresses, not labels: an honorific and a title with no name ("Mr. President", "Madam Chair").
+_VOCATIVE = re.compile(
+    r"^(ladies\s+and\s+gentlemen|excellencies|friends|colleagues)$|^(dear\s+)?(mr\.?|mrs\.?|ms\.?|madam|madame|sir|your\s+(excellency|majesty|highness))"
+    r"(\s+(vice|deputy|acting))?(\s+(president|chairman|chairwoman|chair|speaker|secretary(-general)?|"
+    r"prime\s+minister|minister|ambassador|co-chairs?|moderator))?$",
+    re.IGNORECASE,
+)
+_PARENS = re.compile(r"\s*\((?:[^()]*)\)")
+# A line that opens with a label: "Label: text" (mixed case or capitals), or White House "Q  text".
+_LINE = re.compile(r"[^\r\n]+")
+_LABEL = re.compile(r"^[ \t\u00a0]*(?P<label>[^:\r\n]{1,100}?)[ \t]*:(?=[ \t\u00a0]|$)")
+_PRESS_Q = re.compile(r"^[ \t\u00a0]*(?P<label>Q)(?:[ \t\u00a0]{2,}|\t|:[ \t]|\.[ \t])(?=\S)")
+_NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-ÞА-ЯЁ][\w’'\-.]*\.?$|^[A-ZÀ-ÖØ-Þ]\.$|^[A-Z][a-z]?[A-Z][\w’'\-]*$")
+_CAPS_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ’'\-.]*$")
+MAX_LABEL_WORDS = 12
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker turn: ``text[start:end]``, its label at ``text[start:body]``, and who spoke it."""
+
+    start: int
+    body: int
+    end: int
+    label: str
+    actor: str
+    kind: str
+
+
+def _words(label: str) -> list[str]:
+    return label.replace("\u00a0", " ").split()
+
+
+def floor_actor(label: str) -> str | None:
+    """The floor actor (``Question``, ``Remark``) a label names, or None."""
+    return _FLOOR.get(" ".join(_words(_PARENS.sub("", label))).lower().rstrip("."))
+
+
+def _title_case(word: str) -> str:
+    """``JEAN-PIERRE`` → ``Jean-Pierre``, ``O’CONNELL`` → ``O’Connell``, ``MR.`` → ``Mr.``."""
+    word = "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))
+    word = re.sub(r"^([OD])([’'])(\w)", lambda m: m.group(1) + m.group(2) + m.group(3).upper(), word)
+    return re.sub(r"^(Ma?c)(\w)", lambda m: m.group(1) + m.group(2).upper(), word) if len(word) > 4 else word
+
+
+def strip_title(words: Sequence[str]) -> list[str]:
+    """The name at the end of a titled label: ``President of Russia Vladimir Putin`` → ``Vladimir
+    Putin``. Whatever follows the last title word is the name; after "of"/"and" one word names an
+    office or a place first (``Minister of Sport Pavel Kolobkov``), after "of the" an organisation of
+    several words (the name is then the last two), and a known place of several words is skipped
+    whole. A name of one word keeps its title (``President Trump``)."""
+    words = list(words)
+    cut = -1
+    for i, w in enumerate(words[:-1]):
+        low = w.lower().rstrip(".,")
+        if low in _TITLES or (low in _CONNECTORS and i > 0):
+            cut = i
+    if cut < 0:
+        return words
+    rest = words[cut + 1 :]
+    if words[cut].lower() in _CONNECTORS:
+        if len(rest) == 1 and cut >= 2 and words[cut - 1].lower().rstrip(".,") not in _TITLES:
+            return _untitled(words[:cut])  # "King Mohammed VI of Morocco": the name stands before "of"
+        joined = " ".join(rest)
+        for place in _PLACES:
+            if joined.startswith(place + " ") and len(place.split()) < len(rest):
+                return rest[len(place.split()) :]
+        if words[cut].lower() == "the":  # "of the Central Bank Elvira Nabiullina": an organisation of several words
+            return rest[-2:] if len(rest) > 2 else rest
+        if len(rest) > 2:  # "of Turkey Recep Tayyip Erdogan": one word of office or place
+            rest = rest[1:]
+        return rest[-2:] if len(rest) > 3 else rest
+    if len(rest) == 1:
+        first = cut
+        while first > 0 and words[first - 1].lower().rstrip(".,") in _TITLES:
+            first -= 1
+        return words[first:]
+    return rest
+
+
+def _untitled(words: Sequence[str]) -> list[str]:
+    """``words`` without the title words they open with (``King Mohammed VI`` → ``Mohammed VI``)."""
+    first = 0
+    while first < len(words) - 1 and words[first].lower().rstrip(".,") in _TITLES:
+        first += 1
+    return list(words[first:])
+
+
+def _drop_honorific(words: list[str]) -> list[str]:
+    if len(words) > 2 and words[0].lower() in _HONORIFICS:
+        return words[1:]
+    return words
+
+
+def normalise(label: str) -> tuple[str, str] | None:
+    """``(actor, kind)`` for a speaker label, or None when the label does not look like one."""
+    floor = floor_actor(label)
+    if floor:
+        return floor, FLOOR
+    core = _PARENS.sub("", label).strip()
+    if ". " in core:  # "Direct Line with Vladimir Putin. Vladimir Putin": a heading glued to the label
+        tail = core.rsplit(". ", 1)[1]
+        if len(_words(tail)) >= 2 and not _CAPS_WORD.match(_words(core)[0].rstrip(".")):
+            core = tail
+    words = _words(core)
+    if not words or len(words) > MAX_LABEL_WORDS or any(ch.isdigit() for ch in core):
+        return None
+    if re.search(r"[!?;\"“”«»<>=*#/\\|@&%$+_\[\]{}]", core) or core.endswith((",", "-", "—")):
+        return None
+    if core.startswith(("*", "-", "•")) or "**" in core:
+        return None  # markdown: a bold heading or a bullet, not a transcript's label
+    first, last = words[0].lower().rstrip("."), words[-1].lower().rstrip(".’'s")
+    if first in _NOT_SPEAKERS or first in _OPENERS or _VOCATIVE.match(core) or last in _ORGANISATIONS:
+        return None
+    if first in _CONNECTORS and not (len(words) > 1 and words[1].lower() in _TITLES):
+        return None
+    if all(_CAPS_WORD.match(w) for w in words if w.lower() not in _CONNECTORS):
+        return _capitals(words)
+    for i, w in enumerate(words):
+        if w.lower() in _CONNECTORS and 0 < i < len(words) - 1:
+            continue
+        if not _NAME_WORD.match(w):
+            return None
+    words = [_title_case(w) if len(w.rstrip(".")) > 2 and _CAPS_WORD.match(w) else w for w in words]
+    name = _drop_honorific(strip_title(words))
+    if len(name) < 2 and name[0].lower().rstrip(".") not in _HONORIFICS:
+        if len(words) == 1:
+            return None  # one capitalised word alone ("Russia:", "Moscow:") is a heading, not a speaker
+        name = words[-2:] if words[-2].lower().rstrip(".") in _HONORIFICS else name
+    return " ".join(name), PERSON
+
+
+def _capitals(words: list[str]) -> tuple[str, str] | None:
+    """A label in capitals, as White House transcripts write them: an honorific and a surname
+    (``MS. JEAN-PIERRE``), or a role (``THE PRESIDENT``, ``SECRETARY BLINKEN``)."""
+    first = words[0].lower()
+    if first in ("mr.", "mrs.", "ms.", "dr.", "mr", "mrs", "ms", "dr") and len(words) >= 2:
+        pass
+    elif len(words) == 1 and first in _ROLES:
+        pass  # "MODERATOR:", "OPERATOR:"
+    elif first == "the" and len(words) >= 2 and words[1].lower().rstrip(".,") in _TITLES:
+        pass  # "THE PRESIDENT", "THE VICE PRESIDENT"
+    elif len(words) >= 2 and any(w.lower().rstrip(".,") in _TITLES for w in words[:-1]):
+        pass  # "THE PRESIDENT", "SECRETARY BLINKEN", "SURGEON GENERAL MURTHY"
+    else:
+        return None  # "SUBJECT:", "MEMORANDUM FOR ...:", a shouted heading
+    return " ".join(_title_case(w) if i == 0 or w.lower() not in _CONNECTORS else w.lower()
+                    for i, w in enumerate(words)), PERSON
+
+
+def label_at(line: str) -> tuple[int, str] | None:
+    """``(where the spoken text starts, the label)`` when ``line`` opens with a speaker label."""
+    m = _LABEL.match(line)
+    if m and normalise(m.group("label")) is not None:
+        body = m.end()
+        while body < len(line) and line[body] in " \t\u00a0":
+            body += 1
+        return body, m.group("label").strip()
+    m = _PRESS_Q.match(line)
+    if m:
+        body = m.end()
+        return body, "Q"
+    return None
+
+
+def find_turns(text: str) -> list[Turn]:
+    """The speaker turns of a transcript, in order (none for prose). Within one document, a label
+    that ends with another label's actor is that actor (``President of Russia Vladimir Putin`` and
+    later ``Vladimir Putin``)."""
+    found: list[tuple[int, int, str, str, str]] = []
+    for line in _LINE.finditer(text):
+        at = label_at(line.group())
+        if at is None:
+            continue
+        body, label = at
+        actor, kind = normalise(label) or ("", "")
+        start = line.start() + len(line.group()) - len(line.group().lstrip(" \t\u00a0"))
+        found.append((start, line.start() + body, label, actor, kind))
+    if not found:
+        return []
+    if all(kind == FLOOR for *_, kind in found):
+        return []  # questions with nobody answering: a form, an FAQ, not a transcript
+    if len(found) == 1 and not _titled(found[0][2]):
+        return []  # one label alone is a heading more often than a speech, unless it names an office
+    people = {actor for *_, actor, kind in found if kind == PERSON and len(actor.split()) >= 2}
+    ends = [start for start, *_ in found[1:]] + [len(text)]
+    turns = []
+    for (start, body, label, actor, kind), end in zip(found, ends):
+        if kind == PERSON:
+            actor = _named_in(label, people) or actor
+        turns.append(Turn(start, body, _trim_end(text, body, end), label, actor, kind))
+    return turns
+
+
+def _titled(label: str) -> bool:
+    """Whether a label names an office (``President of Russia Vladimir Putin``, ``THE PRESIDENT``)."""
+    return any(w.lower().rstrip(".,") in _TITLES for w in _words(label)[:-1])
+
+
+def _named_in(label: str, people: set[str]) -> str | None:
+    """The longest actor of the document that a titled label ends with, as whole words
+    (``Governor of the Central Bank Elvira Nabiullina`` → ``Elvira Nabiullina``)."""
+    raw = " " + " ".join(_words(_PARENS.sub("", label)))
+    found = [p for p in people if raw.endswith(" " + p)]
+    return max(found, key=len) if found else None
+
+
+def _trim_end(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def metadata_speaker(metadata: Mapping[str, Any]) -> str | None:
+    """A document's speaker as its corpus records it (``speaker``), normalised, or None."""
+    raw = metadata.get("speaker")
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    words = _words(_PARENS.sub("", raw).strip().rstrip(",."))
+    if not words or len(words) > MAX_LABEL_WORDS:
+        return None
+    words = [_title_case(w) if _CAPS_WORD.match(w) and len(w.rstrip(".")) > 1 else w for w in words]
+    return " ".join(_drop_honorific(words))
+
+
+def document_turns(text: str, metadata: Mapping[str, Any] | None = None) -> list[Turn]:
+    """The turns of a document: one turn over all of it by the speaker its metadata names (the
+    corpus says who spoke: title-case phrases opening its lines are then not read as labels), or
+    those of its text, or none."""
+    speaker = metadata_speaker(metadata or {})
+    if speaker:
+        return [Turn(0, 0, len(text), str((metadata or {}).get("speaker")).strip(), speaker, PERSON)]
+    return find_turns(text)
+
+
+def attribute(turns: Sequence[Turn], spans: Sequence[tuple[int, int]]) -> list[int | None]:
+    """For each sentence span, the index of the turn it lies in (by its start), or None."""
+    out: list[int | None] = []
+    starts = [turn.start for turn in turns]
+    for s, _ in spans:
+        t = bisect.bisect_right(starts, s) - 1
+        out.append(t if t >= 0 and s < turns[t].end else None)
+    return out
+
+
+def match_actor(name: str, actors: Iterable[str]) -> str:
+    """The one actor among ``actors`` that ``name`` means: the same name in any case, or the last
+    words (a surname) of exactly one of them. An ambiguous or unknown name is ``InvalidInput``, with
+    the candidates or the nearest actors."""
+    wanted = " ".join(name.split()).casefold()
+    if not wanted:
+        raise InvalidInput("speaker is empty: give an actor's name")
+    names = sorted(set(actors))
+    exact = [a for a in names if a.casefold() == wanted]
+    if exact:
+        return exact[0]
+    tail = [a for a in names if a.casefold().endswith(" " + wanted)]
+    if len(tail) == 1:
+        return tail[0]
+    if tail:
+        shown = ", ".join(tail[:10]) + (f" and {len(tail) - 10} more" if len(tail) > 10 else "")
+        raise InvalidInput(f"speaker {name!r} is ambiguous: {shown}; give the full name")
+    near = difflib.get_close_matches(wanted, [a.casefold() for a in names], n=5, cutoff=0.6)
+    by_fold = {a.casefold(): a for a in names}
+    hint = f"; nearest: {', '.join(by_fold[n] for n in near)}" if near else ""
+    raise InvalidInput(f"no speaker {name!r} in this index{hint} (list them with `fpsearch speakers` or GET /speakers)")

@@ -1,0 +1,296 @@
+"""Who said it: speaker turns read at index time, hits that carry their speaker, the speaker filter,
+and positions (what each actor says about a topic)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from search import Engine, build
+from search.api import create_app
+from search.cli import app
+from search.errors import InvalidInput
+from search.speakers import FLOOR, PERSON, attribute, document_turns, find_turns, match_actor, normalise
+
+TRANSCRIPT = """Meeting with Prime Minister of Japan Shinzo Abe
+The leaders discussed the peace treaty and the Kuril Islands.
+President of Russia Vladimir Putin: Mr Prime Minister, colleagues, welcome to Moscow.
+We do not trade territories, although a peace treaty with Japan is a key issue for us.
+Prime Minister of Japan Shinzo Abe (retranslated): Thank you, Mr President.
+Japan seeks a solution on the four northern islands and a peace treaty with Russia.
+Question: What about joint economic activity on the Kuril Islands and the peace treaty?
+Vladimir Putin: Joint economic activity on the islands creates conditions for a peace treaty.
+I represent a large regional Siberian healthcare centre: that is not a speaker label.
+Cooperatives are not alone in selling their products: nor is this one.
+"""
+
+BRIEFING = """James S. Brady Press Briefing Room
+1:03 P.M. EST
+MS. JEAN-PIERRE:  Good afternoon, everyone.  We have sanctions to announce on Russia.
+Q    Thank you, Karine.  Will the sanctions on Russia cover energy?
+MS. JEAN-PIERRE:  The sanctions on Russia target its banks, not energy, for now.
+SUBJECT: this line is a heading.
+"""
+
+
+# -- reading turns ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("Vladimir Putin", ("Vladimir Putin", PERSON)),
+        ("President of Russia Vladimir Putin", ("Vladimir Putin", PERSON)),
+        ("Minister of Sport Pavel Kolobkov", ("Pavel Kolobkov", PERSON)),
+        ("President of Turkey Recep Tayyip Erdogan (retranslated)", ("Recep Tayyip Erdogan", PERSON)),
+        ("President of the United States of America Donald Trump", ("Donald Trump", PERSON)),
+        ("Defence Minister Sergei Shoigu", ("Sergei Shoigu", PERSON)),
+        ("Andrei Vandenko", ("Andrei Vandenko", PERSON)),
+        ("Vladimir PUTIN", ("Vladimir Putin", PERSON)),
+        ("Direct Line with Vladimir Putin. Vladimir Putin", ("Vladimir Putin", PERSON)),
+        ("King Mohammed VI of Morocco ( retranslated )", ("Mohammed VI", PERSON)),
+        ("MS. JEAN-PIERRE", ("Ms. Jean-Pierre", PERSON)),
+        ("MS. LEAVITT", ("Ms. Leavitt", PERSON)),
+        ("THE PRESIDENT", ("The President", PERSON)),
+        ("SECRETARY BLINKEN", ("Secretary Blinken", PERSON)),
+        ("MODERATOR", ("Moderator", PERSON)),
+        ("Question", ("Question", FLOOR)),
+        ("Question (retranslated)", ("Question", FLOOR)),
+        ("Remark", ("Remark", FLOOR)),
+        ("Q", ("Question", FLOOR)),
+    ],
+)
+def test_labels_normalise_into_one_actor(label: str, expected: tuple[str, str]) -> None:
+    assert normalise(label) == expected
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "I represent a large regional Siberian healthcare centre",
+        "Cooperatives are not alone in selling their products",
+        "Contact telephone numbers",
+        "SUBJECT",
+        "Mr. President",
+        "Dear Mr. Speaker",
+        "Ladies and Gentlemen",
+        "And on Putin",
+        "Numbers USA",
+        "**Ohio Congressman Greg Landsman**",
+        "Russia",
+        "Text of the Decree",
+        "Section 2",
+    ],
+)
+def test_prose_headings_and_addresses_are_not_labels(label: str) -> None:
+    assert normalise(label) is None
+
+
+def test_turns_run_until_the_next_label_and_titles_merge_within_a_document() -> None:
+    turns = find_turns(TRANSCRIPT)
+    assert [(t.actor, t.kind) for t in turns] == [
+        ("Vladimir Putin", PERSON), ("Shinzo Abe", PERSON), ("Question", FLOOR), ("Vladimir Putin", PERSON),
+    ]
+    assert turns[0].label == "President of Russia Vladimir Putin"  # the raw label is kept
+    assert TRANSCRIPT[turns[0].start : turns[0].body] == "President of Russia Vladimir Putin: "
+    assert turns[0].end <= turns[1].start
+    # the two colons in prose are not turns: the last turn runs to the end of the text
+    assert TRANSCRIPT[turns[-1].start : turns[-1].end].endswith("nor is this one.")
+
+
+def test_white_house_labels_and_press_questions() -> None:
+    turns = find_turns(BRIEFING)
+    assert [(t.actor, t.kind) for t in turns] == [
+        ("Ms. Jean-Pierre", PERSON), ("Question", FLOOR), ("Ms. Jean-Pierre", PERSON),
+    ]
+    assert BRIEFING[turns[1].body :].startswith("Thank you, Karine.")
+
+
+def test_prose_has_no_speaker_and_metadata_gives_one() -> None:
+    prose = "Vladimir Putin held talks with the Prime Minister of Japan.\nThey discussed the islands."
+    assert document_turns(prose, {}) == []
+    assert document_turns(prose, {"speaker": ""}) == []
+    (turn,) = document_turns(prose, {"speaker": "Mr. Shinzo ABE", "country": "Japan"})
+    assert (turn.actor, turn.kind, turn.start, turn.end) == ("Shinzo Abe", PERSON, 0, len(prose))
+    assert document_turns(prose, {"speaker": "Mr. ARCE"})[0].actor == "Mr. Arce"  # a surname keeps its title
+
+
+def test_sentences_take_the_speaker_of_their_turn() -> None:
+    turns = find_turns(TRANSCRIPT)
+    first = TRANSCRIPT.index("The leaders")
+    answer = TRANSCRIPT.index("We do not trade")
+    asked = TRANSCRIPT.index("Question:")
+    said = attribute(turns, [(first, first + 5), (answer, answer + 5), (asked, asked + 5)])
+    assert said == [None, 0, 2]
+
+
+def test_names_match_in_full_or_by_an_unambiguous_surname() -> None:
+    actors = ["Vladimir Putin", "Dmitry Medvedev", "Sergei Ivanov", "Viktor Ivanov", "Question"]
+    assert match_actor("vladimir putin", actors) == "Vladimir Putin"
+    assert match_actor("Putin", actors) == "Vladimir Putin"
+    with pytest.raises(InvalidInput, match="ambiguous: Sergei Ivanov, Viktor Ivanov"):
+        match_actor("Ivanov", actors)
+    with pytest.raises(InvalidInput, match="nearest: Vladimir Putin"):
+        match_actor("Vladimir Puttin", actors)
+    with pytest.raises(InvalidInput, match="no speaker 'Nobody'"):
+        match_actor("Nobody", actors)
+
+
+# -- in an index (fake embedder) ----------------------------------------------------------------
+
+
+@pytest.fixture
+def actors_index(tmp_path: Path, fake) -> Path:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    docs = [
+        {"_id": "k-talks", "title": "Talks with Shinzo Abe", "date": "2016-12-15", "text": TRANSCRIPT},
+        {"_id": "wh-1", "title": "Press Briefing", "date": "2022-03-01", "text": BRIEFING},
+        {"_id": "un-jpn", "title": "UN General Debate: Japan", "date": "1983", "country": "Japan",
+         "speaker": "Mr. Shintaro Abe",
+         "text": "Japan calls for the return of the Northern Territories, the four northern islands. "
+                 "A peace treaty with the Soviet Union requires the return of the islands."},
+        {"_id": "un-rus", "title": "UN General Debate: USSR", "date": "1972", "country": "Union of Soviet Socialist Republics",
+         "speaker": "Mr. Gromyko",
+         "text": "Negotiations will soon take place on a peace treaty between the USSR and Japan."},
+        {"_id": "news", "title": "News", "date": "2018-01-01",
+         "text": "The Kuril Islands were discussed. Vladimir Putin spoke about a peace treaty with Japan."},
+    ]
+    (root / "docs.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n", encoding="utf-8")
+    build([root], tmp_path / "index", model=fake)
+    return tmp_path / "index"
+
+
+def test_hits_carry_the_speaker_of_their_best_sentence(actors_index: Path, fake) -> None:
+    engine = Engine.open(actors_index, model=fake)
+    hits = engine.search("Kuril Islands peace treaty", k=10, per_doc=0)
+    by_doc = {h.doc_id: h for h in hits}
+    assert by_doc["news"].speaker is None and by_doc["news"].speaker_kind is None  # prose: nobody guessed
+    assert by_doc["un-jpn"].speaker == "Shintaro Abe"
+    for h in hits:
+        if h.doc_id == "k-talks":
+            assert (h.speaker, h.speaker_kind) in {("Vladimir Putin", PERSON), ("Shinzo Abe", PERSON),
+                                                   ("Question", FLOOR), (None, None)}
+
+
+def test_a_statement_is_preferred_over_a_question_that_restates_the_topic(actors_index: Path, fake) -> None:
+    engine = Engine.open(actors_index, model=fake)
+    (hit,) = [h for h in engine.search("joint economic activity Kuril Islands peace treaty", k=10, per_doc=1)
+              if h.doc_id == "k-talks"]
+    assert hit.speaker == "Vladimir Putin", hit.sentence
+
+
+def test_speaker_filter_keeps_only_passages_where_they_speak(actors_index: Path, fake) -> None:
+    engine = Engine.open(actors_index, model=fake)
+    hits = engine.search("peace treaty Japan", k=10, per_doc=0, speaker="Putin")
+    assert hits and all(h.speaker == "Vladimir Putin" for h in hits)
+    turns = [t for t in find_turns(TRANSCRIPT) if t.actor == "Vladimir Putin"]
+    for h in hits:
+        assert any(t.start <= h.sentence_start < t.end for t in turns)
+    assert all(h.doc_id == "wh-1" for h in engine.search("sanctions", k=5, speaker="ms. jean-pierre"))
+    with pytest.raises(InvalidInput, match="ambiguous"):
+        engine.search("peace treaty", speaker="Abe")  # Shinzo Abe and Shintaro Abe
+    with pytest.raises(InvalidInput, match="nearest: Vladimir Putin"):
+        engine.search("peace treaty", speaker="Vladimir Puttin")
+
+
+def test_speakers_lists_actors_with_counts(actors_index: Path, fake) -> None:
+    engine = Engine.open(actors_index, model=fake)
+    found = {a.name: a for a in engine.speakers()}
+    assert {"Vladimir Putin", "Shinzo Abe", "Question", "Ms. Jean-Pierre", "Shintaro Abe", "Mr. Gromyko"} <= set(found)
+    assert found["Question"].kind == FLOOR and found["Vladimir Putin"].kind == PERSON
+    assert found["Vladimir Putin"].documents == 1 and found["Vladimir Putin"].sentences >= 3
+
+
+def test_positions_by_speaker_country_and_year(actors_index: Path, fake) -> None:
+    engine = Engine.open(actors_index, model=fake)
+    by_speaker = engine.positions("peace treaty Japan islands", by="speaker", n=10, quotes=1)
+    names = [p.actor for p in by_speaker]
+    assert "Vladimir Putin" in names and "Question" not in names  # the floor is nobody's position
+    top = by_speaker[0]
+    assert top.score > 0 and top.documents >= 1 and top.passages >= 1 and len(top.quotes) == 1
+    quote = top.quotes[0]
+    text = engine.document(quote.doc_id).text
+    assert text[quote.sentence_start : quote.sentence_end] == quote.sentence
+    assert quote.speaker == top.actor
+    by_country = {p.actor: p for p in engine.positions("peace treaty Japan islands", by="country", quotes=2)}
+    assert {"Japan", "Union of Soviet Socialist Republics"} <= set(by_country)
+    assert by_country["Japan"].first_date == by_country["Japan"].last_date == "1983"
+    years = {p.actor for p in engine.positions("peace treaty", by="year", n=20)}
+    assert {"1972", "1983", "2016"} <= years
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"by": "colour"}, "cannot group by 'colour'"),
+        ({"n": 0}, "n must be"),
+        ({"quotes": -1}, "quotes must be"),
+        ({"speaker": "Nobody"}, "no speaker 'Nobody'"),
+    ],
+)
+def test_positions_refuses_bad_options(actors_index: Path, fake, options: dict, message: str) -> None:
+    engine = Engine.open(actors_index, model=fake)
+    with pytest.raises(InvalidInput, match=message):
+        engine.positions("peace treaty", **options)
+    with pytest.raises(InvalidInput, match="empty"):
+        engine.positions("   ")
+
+
+# -- the real model: CLI and HTTP ---------------------------------------------------------------
+
+
+def test_real_speaker_filter_answers_with_putins_words(real_index: Path) -> None:
+    engine = Engine.open(real_index)
+    hits = engine.search("What did Putin say about a peace treaty with Japan?", k=5, speaker="Putin")
+    assert hits and all(h.speaker == "Vladimir Putin" and h.speaker_kind == PERSON for h in hits)
+    for h in hits:
+        doc = engine.document(h.doc_id)
+        turns = [t for t in document_turns(doc.text, doc.metadata) if t.actor == "Vladimir Putin"]
+        assert any(t.start <= h.sentence_start < t.end for t in turns)
+
+
+def test_cli_speakers_positions_and_their_errors(real_index: Path) -> None:
+    runner = CliRunner()
+    out = runner.invoke(app, ["speakers", "--index", str(real_index), "--json"])
+    assert out.exit_code == 0
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert rows[0]["actor"] == "Vladimir Putin" and rows[0]["sentences"] >= rows[-1]["sentences"]
+    out = runner.invoke(app, ["positions", "Kuril Islands", "--index", str(real_index), "-n", "3", "--json"])
+    assert out.exit_code == 0, out.output
+    found = [json.loads(line) for line in out.stdout.splitlines()]
+    assert 1 <= len(found) <= 3
+    for p in found:
+        assert {"actor", "score", "documents", "passages", "first_date", "last_date", "quotes"} <= set(p)
+        for q in p["quotes"]:
+            assert {"doc_id", "title", "date", "start", "end", "sentence_start", "sentence_end", "sentence",
+                    "speaker"} <= set(q)
+    human = runner.invoke(app, ["query", "peace treaty with Japan", "--index", str(real_index), "-k", "2",
+                                "--speaker", "Putin"])
+    assert human.exit_code == 0 and "— Vladimir Putin" in human.stdout
+    for args in (["positions", "Kuril", "--by", "colour"], ["positions", "Kuril", "-n", "0"], ["positions", " "],
+                 ["query", "Kuril", "--speaker", "Nobody At All"]):
+        bad = runner.invoke(app, [*args, "--index", str(real_index)])
+        assert bad.exit_code == 2, args
+        assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.output
+
+
+def test_http_positions_speakers_and_speaker_filter(real_index: Path) -> None:
+    with TestClient(create_app(real_index)) as c:
+        r = c.get("/positions", params={"q": "Kuril Islands", "n": 3, "quotes": 1})
+        assert r.status_code == 200
+        body = r.json()
+        assert body["topic"] == "Kuril Islands" and body["by"] == "speaker" and len(body["positions"]) <= 3
+        assert body["positions"][0]["quotes"][0]["speaker"] == body["positions"][0]["actor"]
+        hits = c.get("/search", params={"q": "peace treaty", "k": 3, "speaker": "Putin"}).json()["hits"]
+        assert hits and {h["speaker"] for h in hits} == {"Vladimir Putin"}
+        assert c.get("/speakers").json()[0]["actor"] == "Vladimir Putin"
+        for params in ({"q": "Kuril", "by": "colour"}, {"q": "Kuril", "n": 0}, {"q": " "}, {"q": "x", "quotes": 99}):
+            r = c.get("/positions", params=params)
+            assert r.status_code == 422 and isinstance(r.json()["detail"], str), params
+        r = c.get("/search", params={"q": "peace", "speaker": "Nobody At All"})
+        assert r.status_code == 422 and "no speaker" in r.json()["detail"]
