@@ -24,8 +24,8 @@ How the ranking is made, and why:
    single hit, and volume alone (many barely relevant passages) does not, since those gain next to
    nothing.
 
-Each actor comes with its counts, first and last date, and its best quotes: the best sentence of its
-best passages, one per document.
+Each actor comes with its counts, first and last date, and its best quotes: of its passages that
+gain, one per document, those whose best sentence (its own, for a speaker) is closest to the topic.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def positions(
     where: Filter | None = None,
 ) -> list[Position]:
     """The ``n`` actors (grouped ``by``) who speak most strongly and most to ``topic``, best first."""
-    from .retrieval import best_sentence, check_query
+    from .retrieval import check_query
 
     check_query(topic)
     store = engine.store
@@ -213,25 +213,40 @@ def positions(
             (date_range(records[pid].date)[0] or "", records[pid].date)
             for _, pid, _ in items if records[pid].date
         )
-        chosen, seen = [], set()
-        for gain, pid, sid in items:
-            if len(chosen) >= quotes:
-                break
-            rec = records[pid]
-            if rec.doc_id in seen:
-                continue
-            seen.add(rec.doc_id)
-            found = sentences.get(pid, NO_SENTENCES)
-            only = frozenset([sid]) if sid is not None else frozenset(wanted or ())
-            a, b, i = best_sentence(found, qvec, rec, topic, only, floor)
-            said = actors.get(int(found.speakers[i])) if i >= 0 else None
-            chosen.append(Quote(
-                rec.doc_id, rec.title, rec.date, rec.start, rec.end, a, b, rec.text[a - rec.start : b - rec.start],
-                said.name if said else None, said.kind if said else None, round(gain, 6), rec.text,
-            ))
+        chosen = _quotes(items, quotes, records, sentences, actors, qvec, topic, wanted, floor)
         kind = actors[items[0][2]].kind if by == "speaker" else None
         out.append(Position(
             key, round(score, 6), len(docs), len(items), dates[0][1] if dates else None,
             dates[-1][1] if dates else None, tuple(chosen), kind,
         ))
     return out
+
+
+def _quotes(items, quotes, records, sentences, actors, qvec, topic, wanted, floor) -> tuple[Quote, ...]:
+    """An actor's best ``quotes``: of its passages that gain, one per document, those whose best
+    sentence (its own, for a speaker) is closest to the topic — the quote is the sentence, so it is
+    the sentence that must be on the topic, not only the passage around it."""
+    from .retrieval import best_sentence
+
+    found = []
+    for gain, pid, sid in items:
+        rec = records[pid]
+        held = sentences.get(pid, NO_SENTENCES)
+        only = frozenset([sid]) if sid is not None else frozenset(wanted or ())
+        a, b, i = best_sentence(held, qvec, rec, topic, only, floor)
+        closeness = float(held.vectors[i] @ qvec) if i >= 0 and held.vectors.size else gain
+        found.append((closeness, gain, rec, a, b, held.speakers[i] if i >= 0 else -1))
+    found.sort(key=lambda f: (-f[0], -f[1], f[2].doc_id, f[3]))
+    chosen, seen = [], set()
+    for _, gain, rec, a, b, sid in found:
+        if len(chosen) >= quotes:
+            break
+        if rec.doc_id in seen:
+            continue
+        seen.add(rec.doc_id)
+        said = actors.get(int(sid))
+        chosen.append(Quote(
+            rec.doc_id, rec.title, rec.date, rec.start, rec.end, a, b, rec.text[a - rec.start : b - rec.start],
+            said.name if said else None, said.kind if said else None, round(gain, 6), rec.text,
+        ))
+    return tuple(chosen)

@@ -50,23 +50,35 @@ _FLOOR = {
     "participant": "Remark",
     "audience": "Remark",
 }
-# Words that may stand in lower case inside a name or a title ("Minister of Industry and Trade ...").
-_CONNECTORS = frozenset(
-    "of the and for on in at to de del della di da du des la le van von der den bin ibn al el y e".split()
-)
+# Words that may stand in lower case inside a title ("Minister of Industry and Trade ..."), where the
+# office ends and the name begins after the last of them, and inside a name ("Van der Bellen").
+_LINKS = frozenset("of the and for on in at to".split())
+_PARTICLES = frozenset("de del della di da du des la le van von der den ter bin ibn al el y e".split())
+_CONNECTORS = _LINKS | _PARTICLES
 # Words that make the start of a label a title, not a name; the actor is what follows the last one.
 _TITLES = frozenset(
-    """president vice prime minister deputy first chairman chairwoman chair head director secretary
+    """president vice prime minister deputy first chairman chairwoman chairperson chair head director secretary
     general governor mayor ambassador adviser advisor aide assistant spokesman spokeswoman spokesperson
     press ceo chief commander speaker leader whip senator sen rep representative congressman
     congresswoman member chancellor king queen emperor prince princess sheikh emir sultan premier
-    patriarch metropolitan archbishop bishop pope plenipotentiary envoy special presidential executive
-    managing acting federal state national senior officer founder editor moderator host correspondent
+    patriarch metropolitan archbishop bishop pope plenipotentiary envoy officer official founder editor
+    moderator host correspondent
     anchor journalist presenter commissioner administrator attorney justice judge colonel lieutenant
     major captain admiral marshal rector dean professor academician""".split()
 )
 # Roles that speak in White House transcripts under one word in capitals.
 _ROLES = frozenset("moderator operator interpreter aide participant narrator announcer".split())
+# Fields an office is "of" ("Minister of Sport", "... for North Caucasus Affairs"), for _office_noun.
+_FIELDS = frozenset(
+    """defence defense finance health education justice labour labor sport sports culture transport energy trade
+    industry affairs relations sciences resources ecology communications media agriculture economy
+    construction housing emergencies interior tourism youth""".split()
+)
+# Words that qualify an office ("First Deputy Prime Minister", "State Development Corporation"):
+# part of a title, but an organisation's name may hold them too, so the name never starts after one.
+_MODIFIERS = frozenset("first deputy acting senior special presidential executive managing federal state national".split())
+_OFFICES = _TITLES - _MODIFIERS  # where the name may begin after
+_TITLE_WORDS = _TITLES | _MODIFIERS
 # Honorifics kept only when nothing but a surname follows them (``Ms. Jean-Pierre``, ``Mr. Arce``).
 _HONORIFICS = frozenset("mr mrs ms miss dr mr. mrs. ms. dr. madam madame sir h.e. his her excellency".split())
 # Places of more than one word that titles name ("President of the United States Donald Trump").
@@ -92,7 +104,7 @@ _ORGANISATIONS = frozenset(
     """association institute institution network council committee coalition foundation federation union
     alliance society league group center centre times post journal news tribune herald gazette magazine
     review usa america americas inc corporation company bank fund party movement campaign project
-    solutions partners agency office department ministry administration government""".split()
+    solutions partners agency office department ministry administration government holding holdings""".split()
 )
 # Words that open a sentence, not a name ("And on Putin:", "But the main thing:").
 _OPENERS = frozenset("and but or so now then also yet still here there this that these those it we i".split())
@@ -105,12 +117,25 @@ _VOCATIVE = re.compile(
 )
 _PARENS = re.compile(r"\s*\((?:[^()]*)\)")
 # A line that opens with a label: "Label: text" (mixed case or capitals), or White House "Q  text".
+# A label may follow a heading glued to it ("Meeting with Government members. Vladimir Putin:").
 _LINE = re.compile(r"[^\r\n]+")
-_LABEL = re.compile(r"^[ \t\u00a0]*(?P<label>[^:\r\n]{1,100}?)[ \t]*:(?=[ \t\u00a0]|$)")
-_PRESS_Q = re.compile(r"^[ \t\u00a0]*(?P<label>Q)(?:[ \t\u00a0]{2,}|\t|:[ \t]|\.[ \t])(?=\S)")
+_LABEL = re.compile(r"^[ \t\u00a0]*(?P<label>[^:\r\n]{1,240}?)[ \t]*:(?=[ \t\u00a0]|$)")
+_PRESS_Q = re.compile(r"^[ \t\u00a0]*(?P<label>Q)(?:[ \t\u00a0]{2,}|\t|:[ \t]|\.[ \t]| (?=[A-Z“\"'—–(]))(?=\S)")
+# Lines that end a turn without starting one: the Kremlin's "See also" list of links, a transcript's
+# closing time stamp ("1:13 P.M. BST"), "END".
+_BREAK = re.compile(r"^\s*(?:END|To be continued\.?|\d{1,2}:\d{2} ?[AP]\.? ?M\.?(?: [A-Z]{2,5})?)\s*$")
+_SEE_ALSO = re.compile(r"^\s*See also\s*$")
+_MONTH = "January|February|March|April|May|June|July|August|September|October|November|December"
+# The link under "See also": a title and a date ("Address to the Nation June 23, 2020"), text may follow.
+_LINK = re.compile(rf"^.{{0,300}}?\b(?:{_MONTH}) \d{{1,2}}(?: ?[−–-] ?(?:(?:{_MONTH}) )?\d{{1,2}})?, \d{{4}}")
+_CAPTION = re.compile(r"^\s*(?:With|At|During|Before|After|Following)\s+[^\s]")
+_STAGE = re.compile(r"^\s*\([^()]*\)\.?\s*$")
+_FIRST_PERSON = frozenset("i we our us my me you your i’m we’re i'm we're".split())
+# How alike a label must be to a more frequent one of the same document to be taken as its misspelling.
+TYPO_RATIO = 0.9
 _NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-ÞА-ЯЁ][\w’'\-.]*\.?$|^[A-ZÀ-ÖØ-Þ]\.$|^[A-Z][a-z]?[A-Z][\w’'\-]*$")
 _CAPS_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ’'\-.]*$")
-MAX_LABEL_WORDS = 12
+MAX_LABEL_WORDS = 20  # "Head of the Federal Service for the Oversight of Consumer Protection and Welfare Anna Popova"
 
 
 @dataclass(frozen=True)
@@ -151,35 +176,57 @@ def strip_title(words: Sequence[str]) -> list[str]:
     cut = -1
     for i, w in enumerate(words[:-1]):
         low = w.lower().rstrip(".,")
-        if low in _TITLES or (low in _CONNECTORS and i > 0):
+        if low in _OFFICES or (low in _LINKS and i > 0):
             cut = i
     if cut < 0:
         return words
     rest = words[cut + 1 :]
-    if words[cut].lower() in _CONNECTORS:
-        if len(rest) == 1 and cut >= 2 and words[cut - 1].lower().rstrip(".,") not in _TITLES:
+    if words[cut].lower() in _LINKS:
+        if len(rest) == 1 and cut >= 2 and words[cut - 1].lower().rstrip(".,") not in _TITLE_WORDS:
             return _untitled(words[:cut])  # "King Mohammed VI of Morocco": the name stands before "of"
         joined = " ".join(rest)
         for place in _PLACES:
             if joined.startswith(place + " ") and len(place.split()) < len(rest):
                 return rest[len(place.split()) :]
         if words[cut].lower() == "the":  # "of the Central Bank Elvira Nabiullina": an organisation of several words
-            return rest[-2:] if len(rest) > 2 else rest
+            return _last_name_words(rest, 2)
         if len(rest) > 2:  # "of Turkey Recep Tayyip Erdogan": one word of office or place
             rest = rest[1:]
-        return rest[-2:] if len(rest) > 3 else rest
+        while len(rest) > 2 and _office_noun(rest[0]):  # "... and Nuclear Supervision Alexei Aleshin"
+            rest = rest[1:]
+        return _last_name_words(rest, 3)
     if len(rest) == 1:
         first = cut
-        while first > 0 and words[first - 1].lower().rstrip(".,") in _TITLES:
+        while first > 0 and words[first - 1].lower().rstrip(".,") in _TITLE_WORDS:
             first -= 1
         return words[first:]
     return rest
 
 
+def _office_noun(word: str) -> bool:
+    """Whether a capitalised word names a field of office rather than a person ("Supervision")."""
+    low = word.lower().rstrip(".,")
+    return low in _FIELDS or low in _ORGANISATIONS or low.endswith(("tion", "sion", "ment", "ity", "ics", "ance", "ence", "ism", "ure", "ship"))
+
+
+def _last_name_words(words: list[str], most: int) -> list[str]:
+    """``words`` if they hold at most ``most`` words besides name particles, else the last two such
+    words with the particles between them (``Alexander Van der Bellen`` stays whole)."""
+    if sum(w.lower() not in _PARTICLES for w in words) <= most:
+        return words
+    kept, seen = [], 0
+    for w in reversed(words):
+        kept.append(w)
+        seen += w.lower() not in _PARTICLES
+        if seen == 2:
+            break
+    return kept[::-1]
+
+
 def _untitled(words: Sequence[str]) -> list[str]:
     """``words`` without the title words they open with (``King Mohammed VI`` → ``Mohammed VI``)."""
     first = 0
-    while first < len(words) - 1 and words[first].lower().rstrip(".,") in _TITLES:
+    while first < len(words) - 1 and words[first].lower().rstrip(".,") in _TITLE_WORDS:
         first += 1
     return list(words[first:])
 
@@ -210,15 +257,15 @@ def normalise(label: str) -> tuple[str, str] | None:
     first, last = words[0].lower().rstrip("."), words[-1].lower().rstrip(".’'s")
     if first in _NOT_SPEAKERS or first in _OPENERS or _VOCATIVE.match(core) or last in _ORGANISATIONS:
         return None
-    if first in _CONNECTORS and not (len(words) > 1 and words[1].lower() in _TITLES):
+    if first in _CONNECTORS and not (len(words) > 1 and words[1].lower() in _TITLE_WORDS):
         return None
     if all(_CAPS_WORD.match(w) for w in words if w.lower() not in _CONNECTORS):
         return _capitals(words)
     for i, w in enumerate(words):
         if w.lower() in _CONNECTORS and 0 < i < len(words) - 1:
             continue
-        if not _NAME_WORD.match(w):
-            return None
+        if not _NAME_WORD.match(w.rstrip(",") if i < len(words) - 2 else w):
+            return None  # commas may part an office's words ("Environmental, Technological and ..."), not a name's
     words = [_title_case(w) if len(w.rstrip(".")) > 2 and _CAPS_WORD.match(w) else w for w in words]
     name = _drop_honorific(strip_title(words))
     if len(name) < 2 and name[0].lower().rstrip(".") not in _HONORIFICS:
@@ -236,9 +283,9 @@ def _capitals(words: list[str]) -> tuple[str, str] | None:
         pass
     elif len(words) == 1 and first in _ROLES:
         pass  # "MODERATOR:", "OPERATOR:"
-    elif first == "the" and len(words) >= 2 and words[1].lower().rstrip(".,") in _TITLES:
+    elif first == "the" and len(words) >= 2 and words[1].lower().rstrip(".,") in _TITLE_WORDS:
         pass  # "THE PRESIDENT", "THE VICE PRESIDENT"
-    elif len(words) >= 2 and any(w.lower().rstrip(".,") in _TITLES for w in words[:-1]):
+    elif len(words) >= 2 and any(w.lower().rstrip(".,") in _TITLE_WORDS for w in words[:-1]):
         pass  # "THE PRESIDENT", "SECRETARY BLINKEN", "SURGEON GENERAL MURTHY"
     else:
         return None  # "SUBJECT:", "MEMORANDUM FOR ...:", a shouted heading
@@ -264,35 +311,97 @@ def label_at(line: str) -> tuple[int, str] | None:
 def find_turns(text: str) -> list[Turn]:
     """The speaker turns of a transcript, in order (none for prose). Within one document, a label
     that ends with another label's actor is that actor (``President of Russia Vladimir Putin`` and
-    later ``Vladimir Putin``)."""
-    found: list[tuple[int, int, str, str, str]] = []
-    for line in _LINE.finditer(text):
-        at = label_at(line.group())
-        if at is None:
+    later ``Vladimir Putin``), and so is a misspelling of a more frequent one (``Vlaidmir Putin``).
+
+    A turn runs until the next label, or until a line that ends it (``_BREAK``). The Kremlin's "See
+    also" link inside a turn, with its title and date, is left out of it, and the turn goes on after
+    it (a label may follow the date on the same line)."""
+    events: list[tuple[int, int, str | None]] = []  # (start, body, label) of a turn, or (start, end, None) of a gap
+    breaks: list[int] = []
+    lines = list(_LINE.finditer(text))
+    skip = -1
+    for n, line in enumerate(lines):
+        if n <= skip:
             continue
-        body, label = at
-        actor, kind = normalise(label) or ("", "")
-        start = line.start() + len(line.group()) - len(line.group().lstrip(" \t\u00a0"))
-        found.append((start, line.start() + body, label, actor, kind))
-    if not found:
-        return []
-    if all(kind == FLOOR for *_, kind in found):
-        return []  # questions with nobody answering: a form, an FAQ, not a transcript
-    if len(found) == 1 and not _titled(found[0][2]):
+        piece, at = line.group(), line.start()
+        if _BREAK.match(piece):
+            breaks.append(at)
+        elif _SEE_ALSO.match(piece):
+            end = line.end()
+            if n + 1 < len(lines) and (link := _LINK.match(lines[n + 1].group())):
+                end, skip = lines[n + 1].start() + link.end(), n + 1
+                rest = text[end : lines[n + 1].end()]
+                if (after := label_at(rest)) is not None:
+                    lead = len(rest) - len(rest.lstrip())
+                    events.append((at, end, None))
+                    events.append((end + lead, end + after[0], after[1]))
+                    continue
+            events.append((at, end, None))
+        elif (found := label_at(piece)) is not None:
+            lead = len(piece) - len(piece.lstrip(" \t\u00a0"))
+            events.append((at + lead, at + found[0], found[1]))
+    labels = [(s, b, label, *(normalise(label) or ("", ""))) for s, b, label in events if label is not None]
+    if not labels or all(kind == FLOOR for *_, kind in labels):
+        return []  # no labels, or questions with nobody answering: a form, an FAQ, not a transcript
+    if len(labels) == 1 and not _titled(labels[0][2]):
         return []  # one label alone is a heading more often than a speech, unless it names an office
-    people = {actor for *_, actor, kind in found if kind == PERSON and len(actor.split()) >= 2}
-    ends = [start for start, *_ in found[1:]] + [len(text)]
-    turns = []
-    for (start, body, label, actor, kind), end in zip(found, ends):
+    actors = _merged([(actor, kind) for *_, actor, kind in labels], [label for _, _, label, *_ in labels])
+    turns: list[Turn] = []
+    current: Turn | None = None
+    names = iter(actors)
+    for start, body, label in [*events, (len(text), len(text), "")]:
+        if current is not None:
+            stop = min([b for b in breaks if current.start <= b < start], default=start)
+            turns.append(Turn(current.start, current.body, _trim_end(text, current.body, stop), current.label,
+                              current.actor, current.kind))
+            if stop < start:
+                current = None  # a break ended it: what follows until the next label is nobody's
+        if label is None:  # a gap: the same turn goes on after it
+            current = current and Turn(body, body, body, current.label, current.actor, current.kind)
+        elif label:
+            actor, kind = next(names)
+            current = Turn(start, body, body, label, actor, kind)
+    return [t for t in turns if t.end > t.start]
+
+
+def unspoken(sentence: str) -> bool:
+    """Whether a sentence inside a turn is nobody's words: a stage direction ("(Laughter.)"), or a
+    photo caption ("With President of Finland Sauli Niinisto.") — short, no comma, nobody speaking
+    in the first person."""
+    if _STAGE.match(sentence):
+        return True
+    words = sentence.split()
+    return (
+        bool(_CAPTION.match(sentence)) and len(words) <= 16 and "," not in sentence
+        and not any(w.lower().strip(".’'") in _FIRST_PERSON for w in words)
+    )
+
+
+def _merged(found: list[tuple[str, str]], labels: list[str]) -> list[tuple[str, str]]:
+    """The actors of a document's labels, each titled label that ends with another actor's name
+    taken as that actor, and each misspelling of a more frequent actor (same number of words, nearly
+    the same letters) taken as it."""
+    counts: dict[str, int] = {}
+    for actor, kind in found:
+        if kind == PERSON:
+            counts[actor] = counts.get(actor, 0) + 1
+    people = {a for a in counts if len(a.split()) >= 2}
+    out = []
+    for (actor, kind), label in zip(found, labels):
         if kind == PERSON:
             actor = _named_in(label, people) or actor
-        turns.append(Turn(start, body, _trim_end(text, body, end), label, actor, kind))
-    return turns
+            for other in people:
+                if (counts[other] > counts.get(actor, 0) and len(other.split()) == len(actor.split())
+                        and difflib.SequenceMatcher(None, actor, other).ratio() >= TYPO_RATIO):
+                    actor = other
+                    break
+        out.append((actor, kind))
+    return out
 
 
 def _titled(label: str) -> bool:
     """Whether a label names an office (``President of Russia Vladimir Putin``, ``THE PRESIDENT``)."""
-    return any(w.lower().rstrip(".,") in _TITLES for w in _words(label)[:-1])
+    return any(w.lower().rstrip(".,") in _TITLE_WORDS for w in _words(label)[:-1])
 
 
 def _named_in(label: str, people: set[str]) -> str | None:
@@ -331,13 +440,17 @@ def document_turns(text: str, metadata: Mapping[str, Any] | None = None) -> list
     return find_turns(text)
 
 
-def attribute(turns: Sequence[Turn], spans: Sequence[tuple[int, int]]) -> list[int | None]:
-    """For each sentence span, the index of the turn it lies in (by its start), or None."""
+def attribute(turns: Sequence[Turn], spans: Sequence[tuple[int, int]], text: str = "") -> list[int | None]:
+    """For each sentence span, the index of the turn it lies in, or None; with the document's
+    ``text``, None too for what nobody says in a turn (``unspoken``). A sentence lies where its middle
+    does: one that runs from a "See also" link into the speech after it is the speaker's."""
     out: list[int | None] = []
     starts = [turn.start for turn in turns]
-    for s, _ in spans:
-        t = bisect.bisect_right(starts, s) - 1
-        out.append(t if t >= 0 and s < turns[t].end else None)
+    for s, e in spans:
+        middle = (s + e) // 2
+        t = bisect.bisect_right(starts, middle) - 1
+        inside = t >= 0 and middle < turns[t].end and not (text and unspoken(text[s:e]))
+        out.append(t if inside else None)
     return out
 
 

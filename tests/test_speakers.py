@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from search import Engine, build
 from search.api import create_app
+from search.chunking import split_sentences
 from search.cli import app
 from search.errors import InvalidInput
 from search.speakers import FLOOR, PERSON, attribute, document_turns, find_turns, match_actor, normalise
@@ -58,6 +59,12 @@ SUBJECT: this line is a heading.
         ("THE PRESIDENT", ("The President", PERSON)),
         ("SECRETARY BLINKEN", ("Secretary Blinken", PERSON)),
         ("MODERATOR", ("Moderator", PERSON)),
+        ("SURGEON GENERAL MURTHY", ("Surgeon General Murthy", PERSON)),
+        ("Federal President of the Republic of Austria Alexander Van der Bellen", ("Alexander Van der Bellen", PERSON)),
+        ("Chairman of the State Development Corporation VEB.RF Igor Shuvalov", ("Igor Shuvalov", PERSON)),
+        ("Head of the Federal Service for Environmental, Technological and Nuclear Supervision Alexei Aleshin",
+         ("Alexei Aleshin", PERSON)),
+        ("At a meeting with Government members. President of Russia Vladimir Putin", ("Vladimir Putin", PERSON)),
         ("Question", ("Question", FLOOR)),
         ("Question (retranslated)", ("Question", FLOOR)),
         ("Remark", ("Remark", FLOOR)),
@@ -100,6 +107,34 @@ def test_turns_run_until_the_next_label_and_titles_merge_within_a_document() -> 
     assert turns[0].end <= turns[1].start
     # the two colons in prose are not turns: the last turn runs to the end of the text
     assert TRANSCRIPT[turns[-1].start : turns[-1].end].endswith("nor is this one.")
+
+
+def test_what_nobody_says_inside_a_turn_has_no_speaker() -> None:
+    text = (
+        "Vladimir Putin: Good afternoon, colleagues.\n"
+        "We will discuss the budget.\n"
+        "See also\n"
+        "Meeting on the budget May 17, 2018 Vlaidmir Putin: Let us continue with the second item, the budget for next year.\n"
+        "With Finance Minister Anton Siluanov.\n"
+        "Anton Siluanov: The budget is balanced. (Laughter.)\n"
+        "Vladimir Putin: Thank you.\n"
+        "To be continued.\n"
+        "The meeting went on behind closed doors.\n"
+    )
+    turns = find_turns(text)
+    assert [t.actor for t in turns] == ["Vladimir Putin", "Vladimir Putin", "Anton Siluanov", "Vladimir Putin"]
+    spans = split_sentences(text)
+    said = {text[a:b]: None if t is None else turns[t].actor for (a, b), t in zip(spans, attribute(turns, spans, text))}
+    # the link under "See also" is nobody's, the misspelt label is Putin's, the caption and the
+    # stage direction are nobody's, and after "To be continued." nobody speaks
+    assert said["We will discuss the budget."] == "Vladimir Putin"
+    assert said["See also"] is None
+    glued = "Meeting on the budget May 17, 2018 Vlaidmir Putin: Let us continue with the second item, the budget for next year."
+    assert said[glued] == "Vladimir Putin"
+    assert said["With Finance Minister Anton Siluanov."] is None
+    assert said["Anton Siluanov: The budget is balanced."] == "Anton Siluanov"
+    assert said["(Laughter.)"] is None
+    assert said["The meeting went on behind closed doors."] is None
 
 
 def test_white_house_labels_and_press_questions() -> None:
