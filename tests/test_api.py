@@ -224,6 +224,48 @@ def test_search_page_in_a_real_browser(server: str, tmp_path: Path) -> None:
         browser.close()
 
 
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_by_actor_view_and_year_timeline_in_a_real_browser(server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(__file__).resolve().parent.parent / "build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server + "/")
+        page.fill("#q", "Kuril Islands")
+        page.select_option("#view", "speaker")
+        page.click("button[type=submit]")
+        page.wait_for_selector(".actor")
+        actors = page.locator(".actor")
+        assert 1 <= actors.count() <= 10
+        assert "Vladimir Putin" in actors.first.locator("summary").inner_text()
+        assert not actors.first.locator(".quote").first.is_visible()  # closed until opened
+        actors.first.locator("summary").click()
+        quote = actors.first.locator(".quote a").first
+        said = quote.inner_text()
+        assert quote.is_visible() and said.startswith("“")
+        page.screenshot(path=str(shots / "by-actor.png"), full_page=False)
+        with page.expect_navigation():
+            quote.click()
+        page.wait_for_selector("#hit strong")
+        assert page.locator("#hit strong").inner_text().strip() in said
+
+        page.goto(server + "/?q=Kuril+Islands&view=year")
+        page.wait_for_selector(".timeline .bar")
+        bars = page.locator(".timeline .bar")
+        years = [bars.nth(i).get_attribute("data-year") for i in range(bars.count())]
+        assert years == sorted(years) and len(years) >= 2
+        page.screenshot(path=str(shots / "timeline.png"), full_page=False)
+        bars.first.click()
+        page.wait_for_selector(".hit")
+        assert page.locator(".timeline .bar.chosen").count() == 1
+        dates = page.locator(".hit .meta").all_inner_texts()
+        assert dates and all(d.startswith(years[0]) for d in dates), dates
+        browser.close()
+
+
 def test_write_endpoints_need_the_token(real_index: Path, tmp_path: Path, monkeypatch) -> None:
     import shutil
 

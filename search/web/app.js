@@ -57,41 +57,139 @@
     li.appendChild(el("p", "meta", meta.filter(Boolean).join(" · ")));
     const p = el("p", "passage");
     p.appendChild(marked(hit.text, hit.sentence_start - hit.start, hit.sentence_end - hit.start, "mark"));
+    if (hit.speaker) {
+      const said = el("span", "speaker", " — " + hit.speaker);
+      const mark = p.querySelector("mark");
+      mark.after(said);
+    }
     li.appendChild(p);
     return li;
   }
 
-  async function runSearch(q, mode) {
+  function viewLink(q) {
+    return "/view?doc=" + encodeURIComponent(q.doc_id) + "&start=" + q.start + "&end=" + q.end +
+      "&s=" + q.sentence_start + "&e=" + q.sentence_end;
+  }
+
+  function span(p) {
+    if (!p.first_date) return "";
+    return p.first_date === p.last_date ? p.first_date : p.first_date + " – " + p.last_date;
+  }
+
+  // One actor: a row that opens to its quotes, each linking to the document view.
+  function renderActor(p, rank) {
+    const li = el("li", "actor");
+    const box = el("details");
+    const summary = el("summary");
+    summary.appendChild(el("span", "actor-name", rank + ". " + p.actor));
+    summary.appendChild(el("span", "meta", " score " + p.score.toFixed(3) + " · " + p.documents + " documents · " +
+      p.passages + " passages" + (span(p) ? " · " + span(p) : "")));
+    box.appendChild(summary);
+    const quotes = el("ul", "quotes");
+    p.quotes.forEach(function (q) {
+      const item = el("li", "quote");
+      const a = el("a", null, "“" + q.sentence + "”");
+      a.href = viewLink(q);
+      item.appendChild(a);
+      const who = q.speaker && q.speaker !== p.actor ? " — " + q.speaker : "";
+      item.appendChild(el("span", "meta", who + " · " + (q.title || q.doc_id) + (q.date ? " (" + q.date + ")" : "")));
+      quotes.appendChild(item);
+    });
+    box.appendChild(quotes);
+    li.appendChild(box);
+    return li;
+  }
+
+  // --by year: a bar per year, in order; a click lists that year's passages.
+  function renderTimeline(positions, q, mode) {
+    const box = document.getElementById("timeline");
+    box.replaceChildren();
+    const years = positions.slice().sort(function (a, b) { return a.actor.localeCompare(b.actor); });
+    const top = Math.max.apply(null, years.map(function (p) { return p.score; }).concat([1e-9]));
+    years.forEach(function (p) {
+      const bar = el("button", "bar");
+      bar.type = "button";
+      bar.title = p.actor + ": score " + p.score.toFixed(3) + ", " + p.passages + " passages";
+      bar.setAttribute("aria-label", bar.title);
+      bar.dataset.year = p.actor;
+      const fill = el("span", "fill");
+      fill.style.height = Math.max(4, Math.round(100 * p.score / top)) + "%";
+      bar.appendChild(fill);
+      bar.appendChild(el("span", "year", p.actor));
+      bar.addEventListener("click", function () {
+        box.querySelectorAll(".bar").forEach(function (b) { b.classList.toggle("chosen", b === bar); });
+        runSearch(q, mode, p.actor);
+      });
+      box.appendChild(bar);
+    });
+    box.hidden = years.length === 0;
+  }
+
+  async function runPositions(q, by, mode) {
     const status = document.getElementById("status");
-    const list = document.getElementById("results");
-    list.replaceChildren();
-    status.textContent = "Searching…";
+    const list = document.getElementById("actors");
+    status.textContent = "Reading positions…";
+    status.classList.remove("error");
     try {
-      const body = await getJSON("/search?k=10&mode=" + encodeURIComponent(mode) + "&q=" + encodeURIComponent(q));
-      body.hits.forEach(function (hit) { list.appendChild(renderHit(hit)); });
-      status.textContent = body.hits.length + " hits in " + Math.round(body.took_ms) + " ms";
+      const n = by === "year" ? 100 : 10;
+      const body = await getJSON("/positions?quotes=2&n=" + n + "&by=" + encodeURIComponent(by) + "&q=" + encodeURIComponent(q));
+      if (by === "year") {
+        renderTimeline(body.positions, q, mode);
+      } else {
+        body.positions.forEach(function (p, i) { list.appendChild(renderActor(p, i + 1)); });
+      }
+      status.textContent = body.positions.length + (by === "year" ? " years" : " actors") + " in " +
+        Math.round(body.took_ms) + " ms" + (by === "year" ? " — click a year for its passages" : "");
     } catch (err) {
       status.textContent = err.message;
       status.classList.add("error");
     }
   }
 
+  async function runSearch(q, mode, year) {
+    const status = document.getElementById("status");
+    const list = document.getElementById("results");
+    list.replaceChildren();
+    status.textContent = "Searching…";
+    status.classList.remove("error");
+    const within = year ? "&since=" + encodeURIComponent(year) + "&until=" + encodeURIComponent(year) : "";
+    try {
+      const body = await getJSON("/search?k=10&mode=" + encodeURIComponent(mode) + within + "&q=" + encodeURIComponent(q));
+      body.hits.forEach(function (hit) { list.appendChild(renderHit(hit)); });
+      status.textContent = body.hits.length + " hits" + (year ? " from " + year : "") + " in " + Math.round(body.took_ms) + " ms";
+    } catch (err) {
+      status.textContent = err.message;
+      status.classList.add("error");
+    }
+  }
+
+  function run(q, mode, view) {
+    document.getElementById("actors").replaceChildren();
+    document.getElementById("results").replaceChildren();
+    document.getElementById("timeline").hidden = true;
+    if (view === "passages") runSearch(q, mode);
+    else runPositions(q, view, mode);
+  }
+
   function searchPage() {
     const form = document.getElementById("search");
     const input = document.getElementById("q");
     const mode = document.getElementById("mode");
+    const view = document.getElementById("view");
     const params = new URLSearchParams(location.search);
     if (params.get("mode")) mode.value = params.get("mode");
+    if (params.get("view")) view.value = params.get("view");
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       const q = input.value.trim();
       if (!q) return;
-      history.replaceState(null, "", "/?q=" + encodeURIComponent(q) + "&mode=" + encodeURIComponent(mode.value));
-      runSearch(q, mode.value);
+      history.replaceState(null, "", "/?q=" + encodeURIComponent(q) + "&mode=" + encodeURIComponent(mode.value) +
+        "&view=" + encodeURIComponent(view.value));
+      run(q, mode.value, view.value);
     });
     if (params.get("q")) {
       input.value = params.get("q");
-      runSearch(input.value, mode.value);
+      run(input.value, mode.value, view.value);
     } else {
       input.focus();
     }

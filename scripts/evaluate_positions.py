@@ -1,0 +1,124 @@
+"""Positions on a UN General Debate index: are the principal parties of a topic among its top actors,
+and is each actor's first quote on the topic?
+
+    python scripts/evaluate_positions.py [--index build/ungd] [--build] [--no-write]
+
+The index holds three whole sessions of the UN General Debate (``../shared/corpus/ungdc_1946_2024.jsonl.gz``):
+1982 (37th), 2015 (70th) and 2022 (77th), every speech, as the corpus gives it; ``--build`` builds it
+(about 12,000 passages, ~10 minutes on 2 cores). Topics are disputes and crises whose principal parties
+any analyst would name — written down before the index was first queried, and not changed after.
+For each topic, ``positions(topic, by="country_iso3", n=10)`` is asked for the top 10 countries:
+
+- **parties**: whether every principal party is among them;
+- **first quotes on topic**: the share of the 10 countries whose first quote's sentence (or, for a
+  sentence too short to say, the passage around it) names the topic (its pattern below).
+
+It also prints the attribution figures of ``scripts/evaluate_speakers.py``'s samples, which this
+report is the other half of.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from report import ROOT, SHARED, stamp, write_section
+
+from search import Engine, build
+from search.store import index_exists
+
+SESSIONS = (37, 70, 77)
+# (topic, session year, principal parties by ISO3, what a quote on the topic names)
+TOPICS = [
+    ("sovereignty over the Falkland Islands (Malvinas)", "1982", ("ARG", "GBR"), r"Malvinas|Falkland"),
+    ("self-determination of the people of Western Sahara", "1982", ("MAR", "DZA"), r"Sahara|Saharan|POLISARIO|Polisario|Saharawi|Sahraoui"),
+    ("the war between Iran and Iraq", "1982", ("IRN", "IRQ"), r"Iran|Iraq|Gulf war"),
+    ("Israel's invasion of Lebanon", "1982", ("LBN", "ISR"), r"Lebanon|Lebanese|Beirut"),
+    ("hosting millions of Syrian refugees", "2015", ("TUR", "LBN", "JOR"), r"refugee|displaced|migra|asylum"),
+    ("sea-level rise threatens the survival of small island states", "2015", ("TUV", "KIR", "MDV"),
+     r"sea[- ]level|climate|rising (sea|ocean)|island|ocean"),
+    ("Crimea and the conflict in eastern Ukraine", "2015", ("UKR", "RUS"), r"Crimea|Ukrain|Donbas|Donbass|Minsk"),
+    ("the reunification of Cyprus", "2015", ("CYP", "TUR", "GRC"), r"Cyprus|Cypriot"),
+    ("the United States embargo against Cuba", "2022", ("CUB",), r"embargo|blockade|Cuba"),
+    ("the Kashmir dispute", "2022", ("PAK", "IND"), r"Kashmir|Jammu"),
+    ("the conflict between Armenia and Azerbaijan over Nagorno-Karabakh", "2022", ("ARM", "AZE"),
+     r"Karabakh|Armenia|Azerbaijan|Lachin"),
+    ("the Grand Ethiopian Renaissance Dam and the waters of the Nile", "2022", ("EGY", "ETH"),
+     r"Nile|Renaissance Dam|GERD|dam\b|water"),
+]
+
+
+def build_index(index: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        part = Path(tmp) / "ungd_sessions.jsonl"
+        with gzip.open(SHARED / "corpus" / "ungdc_1946_2024.jsonl.gz", "rt", encoding="utf-8") as src, \
+                open(part, "w", encoding="utf-8") as out:
+            for line in src:
+                if json.loads(line)["session"] in SESSIONS:
+                    out.write(line)
+        build([part], index)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, default=ROOT / "build" / "ungd")
+    parser.add_argument("--build", action="store_true", help="build the index first if it is missing")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    args = parser.parse_args()
+    if not index_exists(args.index):
+        if not args.build:
+            raise SystemExit(f"no index at {args.index}: run with --build")
+        started = time.perf_counter()
+        build_index(args.index)
+        print(f"built {args.index} in {time.perf_counter() - started:.0f} s", flush=True)
+    engine = Engine.open(args.index)
+    engine.store.preload(warm=False)
+    rows = ["", "## Positions", "", stamp("evaluate_positions.py"), "",
+            f"UN General Debate sessions {', '.join(map(str, SESSIONS))} (1982, 2015, 2022; {engine.store.document_count:,} "
+            f"speeches, {engine.store.passage_count:,} passages). `positions(topic, by=\"country_iso3\", n=10, "
+            "since=year, until=year)` per topic; topics and parties were written down before the index was first "
+            "queried (`scripts/evaluate_positions.py`).", "",
+            "| topic | year | principal parties | their ranks | all in top 10 | first quotes on topic | ms |",
+            "|---|---|---|---|---|---|---|"]
+    hits, on_topic, total, times = 0, 0, 0, []
+    for topic, year, parties, pattern in TOPICS:
+        started = time.perf_counter()
+        found = engine.positions(topic, by="country_iso3", n=10, quotes=1,
+                                 where=_year(year))
+        times.append((time.perf_counter() - started) * 1000)
+        ranks = {p.actor: n for n, p in enumerate(found, 1)}
+        ok = all(party in ranks for party in parties)
+        hits += ok
+        named = re.compile(pattern, re.I)
+        good = sum(1 for p in found if p.quotes and (named.search(p.quotes[0].sentence)
+                                                       or (len(p.quotes[0].sentence) < 60 and named.search(p.quotes[0].text))))
+        on_topic += good
+        total += len(found)
+        shown = ", ".join(f"{party} {ranks.get(party, '—')}" for party in parties)
+        rows.append(f"| {topic} | {year} | {' '.join(parties)} | {shown} | {'yes' if ok else 'no'} | "
+                    f"{good}/{len(found)} | {times[-1]:.0f} |")
+        print(rows[-1], flush=True)
+        for p in found[:3]:
+            print(f"    {p.actor:<4} {p.score:6.3f}  “{p.quotes[0].sentence[:110]}”" if p.quotes else f"    {p.actor}")
+    rows += ["", f"Principal parties all in the top 10 for **{hits} of {len(TOPICS)}** topics "
+             f"({hits / len(TOPICS):.0%}); first quotes on topic: **{on_topic} of {total}** ({on_topic / total:.0%}); "
+             f"median {statistics.median(times):.0f} ms a topic (the index in memory, one thread).", ""]
+    print("\n".join(rows[-2:]))
+    if not args.no_write:
+        write_section("evaluate_positions.py", rows)
+
+
+def _year(year: str):
+    from search.store import Filter
+
+    return Filter.build(since=year, until=year)
+
+
+if __name__ == "__main__":
+    main()
