@@ -45,8 +45,8 @@ def main() -> None:
     search_ms, positions_ms = [], []
     for r in range(args.rounds):
         for q in queries:
-            pair = [("search", lambda: engine.search(q, k=10)),
-                    ("positions", lambda: engine.positions(q, by=args.by, n=10, quotes=2))]
+            pair = [("search", lambda q=q: engine.search(q, k=10)),
+                    ("positions", lambda q=q: engine.positions(q, by=args.by, n=10, quotes=2))]
             for name, call in pair if r % 2 == 0 else pair[::-1]:
                 started = time.perf_counter()
                 call()
