@@ -168,6 +168,7 @@ class HitModel(BaseModel):
     speaker_kind: Literal["person", "floor"] | None = Field(
         None, description="person, floor (a question or remark from the floor) or null."
     )
+    reading: str | None = Field(None, description="Set on the hits of the actor a question was read as naming.")
 
 
 class PositionModel(BaseModel):
@@ -206,6 +207,8 @@ class SearchResponse(BaseModel):
     mode: str
     took_ms: float = Field(description="Milliseconds from handing the query to the search threads to its hits "
                            "(waiting for a thread included).")
+    reading: str | None = Field(None, description="How the query was read when it asks what one actor says: "
+                                "e.g. \"statements by Vladimir Putin\", whose hits come first (null: read as written).")
     hits: list[HitModel]
 
 
@@ -229,6 +232,7 @@ class SearchRequest(BaseModel):
     source: list[str] = []
     where: list[str] = []
     speaker: str | None = Field(None, description="Only sentences spoken by this actor (a name or a surname).")
+    literal: bool = Field(False, description="Never read the query as asking what one actor says.")
 
 
 class DocumentResponse(BaseModel):
@@ -452,7 +456,8 @@ def create_app(
         results = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
         took = round((time.perf_counter() - started) * 1000, 2)
         return [
-            SearchResponse(query=q, k=k, mode=options["mode"], took_ms=took, hits=_hits(h))
+            SearchResponse(query=q, k=k, mode=options["mode"], took_ms=took, hits=_hits(h),
+                           reading=next((hit.reading for hit in h if hit.reading), None))
             for q, h in zip(queries, results)
         ]
 
@@ -470,12 +475,14 @@ def create_app(
         source: SourceQ = [],
         where: WhereQ = [],
         speaker: SpeakerQ = None,
+        literal: Annotated[bool, Query(description="Never read the query as asking what one actor says.")] = False,
     ) -> Response:
-        """Ranked passages for one query, with source spans and the best-matching sentence."""
+        """Ranked passages for one query, with source spans and the best-matching sentence. A question
+        that asks what one actor of the index says gets that actor's statements first (see ``reading``)."""
         where_ = Filter.build(since, until, source, where)
         return _json((await run_search(
             searcher, [q], k, mode=mode, per_doc=per_doc, fusion=fusion, weight=weight, where=where_,
-            speaker=speaker,
+            speaker=speaker, literal=literal,
         ))[0])
 
     @app.get("/positions", response_model=PositionsResponse, tags=["search"])
@@ -520,7 +527,7 @@ def create_app(
         started = time.perf_counter()
         results = await run_search(
             searcher, queries, body.k, mode=body.mode, per_doc=body.per_doc, fusion=body.fusion,
-            weight=body.weight, where=where_, speaker=body.speaker,
+            weight=body.weight, where=where_, speaker=body.speaker, literal=body.literal,
         )
         if body.query is not None:
             return _json(results[0])

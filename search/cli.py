@@ -304,6 +304,7 @@ def query(
     rerank: Annotated[Optional[str], typer.Option(help="Cross-encoder (folder or name) to rerank the top hits.")] = None,
     exact: Annotated[bool, typer.Option("--exact", help="Exact vector search on an ANN index.")] = False,
     speaker: SpeakerOpt = None,
+    literal: Annotated[bool, typer.Option("--literal", help="Search the words as given: never read the query as asking what one actor says.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per hit and line.")] = False,
 ) -> None:
     """Search the index and print ranked passages with their source spans."""
@@ -317,7 +318,7 @@ def query(
     engine = _open_engine(index, model, rerank)
     hits = engine.search(
         text, k=k, mode=mode, per_doc=per_doc, where=filt, mmr=mmr, exact=exact, fusion=fusion, weight=weight,
-        speaker=speaker,
+        speaker=speaker, literal=literal,
     )
     if as_json:
         for hit in hits:
@@ -328,6 +329,8 @@ def query(
     console = Console(highlight=False, soft_wrap=False)
     if not hits:
         typer.echo("no hits")
+    elif hits[0].reading:
+        typer.echo(f"answering with {hits[0].reading} first (--literal searches the words as given)\n")
     for hit in hits:
         _show_hit(console, hit)
 

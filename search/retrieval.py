@@ -34,7 +34,8 @@ from .memo import Remembered
 from .models import canonical_name
 from .positions import Position
 from .positions import positions as rank_positions
-from .speakers import FLOOR, match_actor
+from .reading import Reading, read_query
+from .speakers import FLOOR, PERSON, match_actor
 from .store import Filter, PassageRecord, Store, Target, open_store
 from .store.base import NO_SENTENCES, Actor, Sentences
 from .store.lexical import query_words
@@ -87,6 +88,9 @@ class Hit:
     """Who speaks the best sentence (an actor of the index), or None where the index does not know."""
     speaker_kind: str | None = None
     """``person``, ``floor`` (a question or remark from the floor) or None."""
+    reading: str | None = None
+    """Set when the query was read as naming an actor and this hit is that actor's: e.g.
+    "statements by Vladimir Putin" (see ``search.reading``)."""
 
     @property
     def sentence(self) -> str:
@@ -117,6 +121,7 @@ class SearchOptions:
     exact: bool = False
     sentence_weight: float = 0.5
     speaker: str | None = None  # only sentences spoken by this actor count (a name; see Engine.resolve_speaker)
+    literal: bool = False  # never read the query as naming an actor (see search.reading)
 
     def check(self) -> SearchOptions:
         if not isinstance(self.k, int) or self.k < 1:
@@ -381,10 +386,41 @@ class Engine:
         """Ranked hits for each query, embedding all queries in one batch."""
         opts = self._with_speaker(SearchOptions(k=k, **options).check())
         queries = [check_query(q) for q in queries]
-        found = self._results.through(
-            [(q, opts) for q in queries], lambda missing: self._search_many([q for q, _ in missing], opts)
-        )
-        return [list(hits) for hits in found]
+        readings = [None] * len(queries) if opts.literal or opts.speaker is not None else [self.read(q) for q in queries]
+        plain = [q for q, r in zip(queries, readings) if r is None]
+        found = iter(self._results.through(
+            [(q, opts) for q in plain], lambda missing: self._search_many([q for q, _ in missing], opts)
+        ))
+        return [list(next(found)) if r is None else self._search_read(q, opts, r) for q, r in zip(queries, readings)]
+
+    def read(self, query: str) -> Reading | None:
+        """The actor a question names, if it asks what one actor of the index says (``search.reading``)."""
+        speakers = self._speaker_counts()
+        countries = self.store.metadata_values("country") if "country" in self.store.metadata_fields() else {}
+        return read_query(query, speakers, countries)
+
+    def _speaker_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for a in self.store.actors.values():
+            if a.kind == PERSON:
+                counts[a.name] = counts.get(a.name, 0) + a.sentences
+        return counts
+
+    def _search_read(self, query: str, opts: SearchOptions, reading: Reading) -> list[Hit]:
+        """The actor's own statements first, then the rest of the hits of the query as it stands."""
+        where = opts.where or Filter()
+        if reading.field is None:
+            ids = tuple(sorted(i for i, a in self.store.actors.items() if a.name == reading.actor))
+            narrowed = replace(opts, where=replace(where, speakers=ids))
+        else:
+            narrowed = replace(opts, where=replace(where, where=(*where.where, (reading.field, (reading.actor,)))))
+        first = self._results.through([(query, narrowed)], lambda m: self._search_many([query], narrowed))[0]
+        hits = [replace(h, reading=reading.describe()) for h in first]
+        if len(hits) < opts.k:
+            seen = {h.passage_id for h in hits}
+            rest = self._results.through([(query, opts)], lambda m: self._search_many([query], opts))[0]
+            hits += [h for h in rest if h.passage_id not in seen][: opts.k - len(hits)]
+        return [replace(h, rank=n) for n, h in enumerate(hits, 1)]
 
     def _search_many(self, queries: list[str], opts: SearchOptions) -> list[list[Hit]]:
         if not queries:

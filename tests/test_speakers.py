@@ -323,9 +323,45 @@ def test_http_positions_speakers_and_speaker_filter(real_index: Path) -> None:
         assert body["positions"][0]["quotes"][0]["speaker"] == body["positions"][0]["actor"]
         hits = c.get("/search", params={"q": "peace treaty", "k": 3, "speaker": "Putin"}).json()["hits"]
         assert hits and {h["speaker"] for h in hits} == {"Vladimir Putin"}
+        asked = c.get("/search", params={"q": "What did Putin say about the islands?", "k": 3}).json()
+        assert asked["reading"] == "statements by Vladimir Putin" and asked["hits"][0]["reading"] == asked["reading"]
+        plain = c.get("/search", params={"q": "What did Putin say about the islands?", "k": 3, "literal": "true"})
+        assert plain.json()["reading"] is None
         assert c.get("/speakers").json()[0]["actor"] == "Vladimir Putin"
         for params in ({"q": "Kuril", "by": "colour"}, {"q": "Kuril", "n": 0}, {"q": " "}, {"q": "x", "quotes": 99}):
             r = c.get("/positions", params=params)
             assert r.status_code == 422 and isinstance(r.json()["detail"], str), params
         r = c.get("/search", params={"q": "peace", "speaker": "Nobody At All"})
         assert r.status_code == 422 and "no speaker" in r.json()["detail"]
+
+
+# -- questions that name an actor ---------------------------------------------------------------
+
+
+def test_questions_that_ask_what_an_actor_says_are_read_so() -> None:
+    from search.reading import Reading, read_query
+
+    speakers = {"Vladimir Putin": 500, "Shinzo Abe": 40, "Sergei Ivanov": 30, "Viktor Ivanov": 25}
+    countries = ["Japan", "Russian Federation", "Iran (Islamic Republic of)"]
+    assert read_query("What did Putin say about a peace treaty with Japan?", speakers, countries) == Reading("Vladimir Putin")
+    assert read_query("How does Shinzo Abe view the islands?", speakers) == Reading("Shinzo Abe")
+    assert read_query("What is Russia's position on Iran's nuclear programme?", speakers, countries) == \
+        Reading("Russian Federation", "country")
+    assert read_query("What is Japan’s stance on whaling?", speakers, countries) == Reading("Japan", "country")
+    for literal in ("Kuril Islands position", "peace treaty with Japan", "What did Ivanov say about it?",
+                    "What did Putin and Abe say?", "putin peace treaty"):
+        assert read_query(literal, speakers, countries) is None, literal
+
+
+def test_named_actors_statements_come_first_unless_literal(actors_index: Path, fake) -> None:
+    engine = Engine.open(actors_index, model=fake)
+    hits = engine.search("What did Vladimir Putin say about a peace treaty with Japan?", k=6, per_doc=0)
+    read = [h for h in hits if h.reading]
+    assert read and read[0].rank == 1 and read[0].reading == "statements by Vladimir Putin"
+    assert all(h.speaker == "Vladimir Putin" for h in read)
+    assert hits[: len(read)] == read  # the actor's own words first, then the rest
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    literal = engine.search("What did Vladimir Putin say about a peace treaty with Japan?", k=6, per_doc=0, literal=True)
+    assert not any(h.reading for h in literal)
+    by_country = engine.search("What is Japan's position on the peace treaty?", k=3, per_doc=0)
+    assert by_country[0].doc_id == "un-jpn" and by_country[0].reading == "statements from Japan (country)"

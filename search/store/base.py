@@ -190,6 +190,10 @@ class Store(Protocol):
         """The metadata field names that any document has."""
         ...
 
+    def metadata_values(self, field: str) -> dict[str, int]:
+        """How many documents hold each (scalar) value of one metadata field."""
+        ...
+
     def best_sentence_cosines(
         self, ids: Sequence[int], query: np.ndarray, speakers: Sequence[int] = ()
     ) -> dict[int, float]: ...

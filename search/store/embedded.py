@@ -478,6 +478,7 @@ class EmbeddedStore:
         self._closing = threading.Event()
         self._actors: dict[int, Actor] | None = None
         self._fields: set[str] | None = None
+        self._values: dict[str, dict[str, int]] = {}
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -776,6 +777,17 @@ class EmbeddedStore:
                 part,
             ))
         return group_sentences(rows)
+
+    def metadata_values(self, field: str) -> dict[str, int]:
+        """Documents per value of one metadata field (scalar values only; read once per field)."""
+        if field not in self._values:
+            rows = self._pool.rows(
+                "SELECT CAST(json_extract(metadata, ?) AS TEXT), count(*) FROM documents "
+                "WHERE json_type(metadata, ?) IN ('text', 'integer', 'real') GROUP BY 1",
+                ['$."' + field.replace('"', '""') + '"'] * 2,
+            )
+            self._values[field] = {r[0]: r[1] for r in rows}
+        return self._values[field]
 
     def metadata_fields(self) -> set[str]:
         """The metadata field names any document of this generation has (read once)."""

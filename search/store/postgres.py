@@ -201,6 +201,7 @@ class PostgresStore:
         self.dimension = int(self.manifest["model"]["dimension"])
         self._actors: dict[int, Actor] | None = None
         self._fields: set[str] | None = None
+        self._values: dict[str, dict[str, int]] = {}
         for conn in self._pool:
             conn.execute("SET hnsw.ef_search = 100")
             conn.execute("SET hnsw.iterative_scan = strict_order")
@@ -412,6 +413,17 @@ class PostgresStore:
         self, ids: Sequence[int], query: np.ndarray, speakers: Sequence[int] = ()
     ) -> dict[int, float]:
         return sentence_maxima(self.sentences(ids), query, speakers)
+
+    def metadata_values(self, field: str) -> dict[str, int]:
+        """Documents per value of one metadata field (scalar values only; read once per field)."""
+        if field not in self._values:
+            rows = self._pool.rows(
+                "SELECT metadata ->> %s, count(*) FROM fp_documents "
+                "WHERE jsonb_typeof(metadata -> %s) IN ('string', 'number') GROUP BY 1",
+                [field, field],
+            )
+            self._values[field] = {r[0]: int(r[1]) for r in rows}
+        return self._values[field]
 
     def metadata_fields(self) -> set[str]:
         """The metadata field names any document has (read once per change)."""
