@@ -106,6 +106,19 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Preference:
+    """Whose candidates come first for a query read as naming an actor: passages where one of
+    ``speakers`` speaks, passages nobody speaks in that name ``mention`` (a report: "Mr Putin
+    stressed …"), or passages whose document has ``field`` = ``value``; ``label`` says so on the hits."""
+
+    label: str
+    speakers: tuple[int, ...] = ()
+    mention: str | None = None
+    field: str | None = None
+    value: str | None = None
+
+
+@dataclass(frozen=True)
 class SearchOptions:
     """How to search; the defaults are the ones that won on the evaluation sets (see BENCHMARKS.md)."""
 
@@ -122,6 +135,7 @@ class SearchOptions:
     sentence_weight: float = 0.5
     speaker: str | None = None  # only sentences spoken by this actor count (a name; see Engine.resolve_speaker)
     literal: bool = False  # never read the query as naming an actor (see search.reading)
+    prefer: Preference | None = None  # set by the engine for a query read as naming an actor
 
     def check(self) -> SearchOptions:
         if not isinstance(self.k, int) or self.k < 1:
@@ -407,20 +421,18 @@ class Engine:
         return counts
 
     def _search_read(self, query: str, opts: SearchOptions, reading: Reading) -> list[Hit]:
-        """The actor's own statements first, then the rest of the hits of the query as it stands."""
-        where = opts.where or Filter()
+        """The actor's statements first, then the rest of the query's hits as it stands.
+
+        The actor's statements: passages where they speak, and passages that report them by name where
+        nobody's turn is given ("Mr Putin stressed that …"), in the order the query ranks them; a
+        passage where they speak is shown with its best sentence among theirs."""
         if reading.field is None:
             ids = tuple(sorted(i for i, a in self.store.actors.items() if a.name == reading.actor))
-            narrowed = replace(opts, where=replace(where, speakers=ids))
+            prefer = Preference(reading.describe(), speakers=ids, mention=reading.actor.split()[-1])
         else:
-            narrowed = replace(opts, where=replace(where, where=(*where.where, (reading.field, (reading.actor,)))))
-        first = self._results.through([(query, narrowed)], lambda m: self._search_many([query], narrowed))[0]
-        hits = [replace(h, reading=reading.describe()) for h in first]
-        if len(hits) < opts.k:
-            seen = {h.passage_id for h in hits}
-            rest = self._results.through([(query, opts)], lambda m: self._search_many([query], opts))[0]
-            hits += [h for h in rest if h.passage_id not in seen][: opts.k - len(hits)]
-        return [replace(h, rank=n) for n, h in enumerate(hits, 1)]
+            prefer = Preference(reading.describe(), field=reading.field, value=reading.actor)
+        read = replace(opts, prefer=prefer)
+        return list(self._results.through([(query, read)], lambda m: self._search_many([query], read))[0])
 
     def _search_many(self, queries: list[str], opts: SearchOptions) -> list[list[Hit]]:
         if not queries:
@@ -485,6 +497,9 @@ class Engine:
                 ranked = mmr_order(ranked, vecs, opts.mmr, len(ranked))
             if self.reranker is not None:
                 ranked = self._rerank(query, ranked, opts)
+            preferred: set[int] = set()
+            if opts.prefer is not None:
+                ranked, preferred = self._preferred_first(query, qvec, ranked, opts, depth)
             doc_of = self.store.passage_docs([pid for pid, _ in ranked])
             chosen = group(ranked, doc_of, opts.per_doc, opts.k)
             if len(chosen) >= opts.k or exhausted or depth >= total:
@@ -495,6 +510,8 @@ class Engine:
         cosines = self._cosines([pid for pid, _ in chosen], qvec)
         actors = self.store.actors
         speakers = frozenset(opts.where.speakers) if opts.where is not None else frozenset()
+        if opts.prefer is not None and opts.prefer.speakers:
+            speakers = speakers | frozenset(opts.prefer.speakers)  # their sentence, where they speak in it
         floor = frozenset(i for i, a in actors.items() if a.kind == FLOOR)
         hits = []
         for rank, (pid, score) in enumerate(chosen, 1):
@@ -520,9 +537,43 @@ class Engine:
                     metadata=rec.metadata,
                     speaker=actor.name if actor else None,
                     speaker_kind=actor.kind if actor else None,
+                    reading=opts.prefer.label if opts.prefer is not None and pid in preferred else None,
                 )
             )
         return hits
+
+    def _preferred_first(self, query: str, qvec, ranked: list[tuple[int, float]], opts: SearchOptions, depth: int):
+        """``(ranked, preferred ids)``: the candidates ``opts.prefer`` names first, in their order; when
+        the query's candidates hold fewer than k of them, the actor's own best passages (searched with
+        the actor as a filter) join them."""
+        prefer = opts.prefer
+        preferred = self._preferred(ranked, prefer)
+        first = [c for c in ranked if c[0] in preferred]
+        if len(first) < opts.k and (prefer.speakers or prefer.field):
+            where = opts.where or Filter()
+            if prefer.field is None:
+                narrowed = replace(where, speakers=prefer.speakers)
+            else:
+                narrowed = replace(where, where=(*where.where, (prefer.field, (prefer.value,))))
+            extra, _ = self._candidates(query, qvec, replace(opts, where=narrowed, prefer=None), depth)
+            first += [c for c in extra if c[0] not in preferred]
+            preferred |= {c[0] for c in extra}
+        return first + [c for c in ranked if c[0] not in preferred], preferred
+
+    def _preferred(self, ranked: Sequence[tuple[int, float]], prefer: Preference) -> set[int]:
+        """The candidates that ``prefer`` puts first (see ``Preference``)."""
+        ids = [pid for pid, _ in ranked]
+        if prefer.field is not None:
+            records = self.store.passages(ids)
+            return {p for p, r in records.items() if str(r.metadata.get(prefer.field)) == prefer.value}
+        sentences = self.store.sentences(ids)
+        wanted = np.asarray(prefer.speakers, dtype=np.int64)
+        out = {p for p, s in sentences.items() if np.isin(s.speakers, wanted).any()}
+        if prefer.mention:
+            unspoken = [p for p in ids if p not in out and not (sentences.get(p, NO_SENTENCES).speakers >= 0).any()]
+            records = self.store.passages(unspoken)
+            out |= {p for p, r in records.items() if prefer.mention in r.text}
+        return out
 
     def _with_speaker(self, opts: SearchOptions) -> SearchOptions:
         """``opts`` with its speaker's name turned into the filter on their actor ids."""

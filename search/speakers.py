@@ -52,7 +52,7 @@ _FLOOR = {
 }
 # Words that may stand in lower case inside a title ("Minister of Industry and Trade ..."), where the
 # office ends and the name begins after the last of them, and inside a name ("Van der Bellen").
-_LINKS = frozenset("of the and for on in at to".split())
+_LINKS = frozenset("of the and for on in at to from".split())
 _PARTICLES = frozenset("de del della di da du des la le van von der den ter bin ibn al el y e".split())
 _CONNECTORS = _LINKS | _PARTICLES
 # Words that make the start of a label a title, not a name; the actor is what follows the last one.
@@ -62,7 +62,8 @@ _TITLES = frozenset(
     press ceo chief commander speaker leader whip senator sen rep representative congressman
     congresswoman member chancellor king queen emperor prince princess sheikh emir sultan premier
     patriarch metropolitan archbishop bishop pope plenipotentiary envoy officer official founder editor
-    moderator host correspondent
+    moderator host correspondent sergeant corporal private secretary-general under-secretary-general
+    co-chair co-chairman vice-president vice-premier
     anchor journalist presenter commissioner administrator attorney justice judge colonel lieutenant
     major captain admiral marshal rector dean professor academician""".split()
 )
@@ -74,6 +75,8 @@ _FIELDS = frozenset(
     industry affairs relations sciences resources ecology communications media agriculture economy
     construction housing emergencies interior tourism youth""".split()
 )
+# Last words of places: "Verkhnyaya Salda, Sverdlovsk Region:" says where a caller is, not who.
+_PLACES_LAST = frozenset("region territory district oblast krai province republic".split())
 # Words that qualify an office ("First Deputy Prime Minister", "State Development Corporation"):
 # part of a title, but an organisation's name may hold them too, so the name never starts after one.
 _MODIFIERS = frozenset("first deputy acting senior special presidential executive managing federal state national".split())
@@ -92,7 +95,7 @@ _PLACES = (
 )
 # Capitalised words that open headings and notes, not speakers ("Note:", "Subject:", "Source: ...").
 _NOT_SPEAKERS = frozenset(
-    """text note notes subject source sources attention date time place venue participants agenda topic
+    """photo photos video text note notes subject source sources attention date time place venue participants agenda topic
     topics headline quote example answer summary background contents section chapter article item
     annex appendix tel telephone phone fax email e-mail website address location when where what who why
     how update updates see also ps p.s. re fwd bcc cc to from dear memorandum statement declaration
@@ -173,6 +176,13 @@ def strip_title(words: Sequence[str]) -> list[str]:
     several words (the name is then the last two), and a known place of several words is skipped
     whole. A name of one word keeps its title (``President Trump``)."""
     words = list(words)
+    lows = [w.lower().rstrip(".,") for w in words]
+    first_link = next((i for i, w in enumerate(lows) if w in _LINKS and i > 0), None)
+    if first_link is not None and lows[0] in _TITLE_WORDS:
+        between = [i for i in range(1, first_link) if lows[i] not in _TITLE_WORDS]
+        if between:  # "Patriarch Kirill of Moscow and All Russia": the name stands before "of"
+            name = words[between[0] : first_link]
+            return name if len(name) > 1 else words[between[0] - 1 : first_link]
     cut = -1
     for i, w in enumerate(words[:-1]):
         low = w.lower().rstrip(".,")
@@ -182,8 +192,6 @@ def strip_title(words: Sequence[str]) -> list[str]:
         return words
     rest = words[cut + 1 :]
     if words[cut].lower() in _LINKS:
-        if len(rest) == 1 and cut >= 2 and words[cut - 1].lower().rstrip(".,") not in _TITLE_WORDS:
-            return _untitled(words[:cut])  # "King Mohammed VI of Morocco": the name stands before "of"
         joined = " ".join(rest)
         for place in _PLACES:
             if joined.startswith(place + " ") and len(place.split()) < len(rest):
@@ -244,9 +252,19 @@ def normalise(label: str) -> tuple[str, str] | None:
         return floor, FLOOR
     core = _PARENS.sub("", label).strip()
     if ". " in core:  # "Direct Line with Vladimir Putin. Vladimir Putin": a heading glued to the label
-        tail = core.rsplit(". ", 1)[1]
-        if len(_words(tail)) >= 2 and not _CAPS_WORD.match(_words(core)[0].rstrip(".")):
+        head, tail = core.rsplit(". ", 1)
+        head_words = _words(head)
+        if head_words and (len(head_words) > 1 or len(head_words[0]) > 3) and head_words[-1].lower() not in _HONORIFICS:
+            if len(_words(tail)) < 2 or _words(tail)[0].lower().rstrip(".") in _NOT_SPEAKERS:
+                return None  # "Meeting of the Valdai Club. Photo": a caption's credit
             core = tail
+    if ", " in core:  # "Natalya Yuryeva, Channel One Russia": a name, then who they are
+        name, _, role = core.partition(", ")
+        parts = _words(name)
+        if 2 <= len(parts) <= 4 and not any(w.lower() in _TITLE_WORDS or w.lower() in _LINKS for w in parts):
+            if _words(role) and _words(role)[-1].lower().rstrip(".") in _PLACES_LAST:
+                return None  # "Verkhnyaya Salda, Sverdlovsk Region": where a caller is, not who
+            core = name
     words = _words(core)
     if not words or len(words) > MAX_LABEL_WORDS or any(ch.isdigit() for ch in core):
         return None
@@ -255,7 +273,8 @@ def normalise(label: str) -> tuple[str, str] | None:
     if core.startswith(("*", "-", "•")) or "**" in core:
         return None  # markdown: a bold heading or a bullet, not a transcript's label
     first, last = words[0].lower().rstrip("."), words[-1].lower().rstrip(".’'s")
-    if first in _NOT_SPEAKERS or first in _OPENERS or _VOCATIVE.match(core) or last in _ORGANISATIONS:
+    if (first in _NOT_SPEAKERS or first in _OPENERS or _VOCATIVE.match(core) or last in _ORGANISATIONS
+            or last in _PLACES_LAST):
         return None
     if first in _CONNECTORS and not (len(words) > 1 and words[1].lower() in _TITLE_WORDS):
         return None
@@ -269,9 +288,11 @@ def normalise(label: str) -> tuple[str, str] | None:
     words = [_title_case(w) if len(w.rstrip(".")) > 2 and _CAPS_WORD.match(w) else w for w in words]
     name = _drop_honorific(strip_title(words))
     if len(name) < 2 and name[0].lower().rstrip(".") not in _HONORIFICS:
-        if len(words) == 1:
-            return None  # one capitalised word alone ("Russia:", "Moscow:") is a heading, not a speaker
+        if len(words) == 1 or any(w.lower() in _LINKS for w in words):
+            return None  # "Russia:", "Minister of Agriculture:": a heading, or an office with nobody named
         name = words[-2:] if words[-2].lower().rstrip(".") in _HONORIFICS else name
+    if any("." in w.rstrip(".") for w in name):
+        return None  # "Lenta.ru": an outlet, not a person
     return " ".join(name), PERSON
 
 
@@ -289,8 +310,10 @@ def _capitals(words: list[str]) -> tuple[str, str] | None:
         pass  # "THE PRESIDENT", "SECRETARY BLINKEN", "SURGEON GENERAL MURTHY"
     else:
         return None  # "SUBJECT:", "MEMORANDUM FOR ...:", a shouted heading
-    return " ".join(_title_case(w) if i == 0 or w.lower() not in _CONNECTORS else w.lower()
-                    for i, w in enumerate(words)), PERSON
+    cased = [_title_case(w) if i == 0 or w.lower() not in _CONNECTORS else w.lower() for i, w in enumerate(words)]
+    if len(cased) > 3:  # "DEPUTY CHIEF OF STAFF ... PRESS SECRETARY DMITRY PESKOV": an office, then the name
+        cased = strip_title(cased)
+    return " ".join(cased), PERSON
 
 
 def label_at(line: str) -> tuple[int, str] | None:
@@ -387,9 +410,16 @@ def _merged(found: list[tuple[str, str]], labels: list[str]) -> list[tuple[str, 
             counts[actor] = counts.get(actor, 0) + 1
     people = {a for a in counts if len(a.split()) >= 2}
     out = []
+    surnames: dict[str, list[str]] = {}
+    for p in people:
+        if p.split()[0].lower().rstrip(".") not in _HONORIFICS:
+            surnames.setdefault(p.split()[-1], []).append(p)
     for (actor, kind), label in zip(found, labels):
         if kind == PERSON:
             actor = _named_in(label, people) or actor
+            parts = actor.split()
+            if len(parts) == 2 and parts[0].lower().rstrip(".") in _HONORIFICS and len(surnames.get(parts[1], ())) == 1:
+                actor = surnames[parts[1]][0]  # "Mr Putin" where "Vladimir Putin" speaks too
             for other in people:
                 if (counts[other] > counts.get(actor, 0) and len(other.split()) == len(actor.split())
                         and difflib.SequenceMatcher(None, actor, other).ratio() >= TYPO_RATIO):
@@ -466,8 +496,11 @@ def match_actor(name: str, actors: Iterable[str]) -> str:
     if exact:
         return exact[0]
     tail = [a for a in names if a.casefold().endswith(" " + wanted)]
-    if len(tail) == 1:
-        return tail[0]
+    full = [a for a in tail if a.split()[0].lower().rstrip(".") not in _HONORIFICS]
+    tail = full or tail  # "Mr Putin" gives way to "Vladimir Putin"
+    shortest = min(tail, key=len) if tail else ""
+    if len(tail) == 1 or (tail and all(a == shortest or a.endswith(" " + shortest) for a in tail)):
+        return shortest
     if tail:
         shown = ", ".join(tail[:10]) + (f" and {len(tail) - 10} more" if len(tail) > 10 else "")
         raise InvalidInput(f"speaker {name!r} is ambiguous: {shown}; give the full name")

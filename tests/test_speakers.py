@@ -358,8 +358,10 @@ def test_named_actors_statements_come_first_unless_literal(actors_index: Path, f
     hits = engine.search("What did Vladimir Putin say about a peace treaty with Japan?", k=6, per_doc=0)
     read = [h for h in hits if h.reading]
     assert read and read[0].rank == 1 and read[0].reading == "statements by Vladimir Putin"
-    assert all(h.speaker == "Vladimir Putin" for h in read)
-    assert hits[: len(read)] == read  # the actor's own words first, then the rest
+    # his own words, or a report that names him where nobody's turn is given
+    assert all(h.speaker == "Vladimir Putin" or (h.speaker is None and "Putin" in h.text) for h in read)
+    assert any(h.speaker == "Vladimir Putin" for h in read)
+    assert hits[: len(read)] == read  # the actor's statements first, then the rest
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
     literal = engine.search("What did Vladimir Putin say about a peace treaty with Japan?", k=6, per_doc=0, literal=True)
     assert not any(h.reading for h in literal)
