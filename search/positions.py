@@ -24,6 +24,9 @@ How the ranking is made, and why:
    single hit, and volume alone (many barely relevant passages) does not, since those gain next to
    nothing.
 
+5. **Only actors who take a position**: an actor whose best passage gains less than ``MIN_STRENGTH``
+   of the strongest passage's gain is left out, so a topic few speak to lists few actors.
+
 Each actor comes with its counts, first and last date, and its best quotes: of its passages that
 gain, one per document, those whose best sentence (its own, for a speaker) is closest to the topic.
 """
@@ -49,6 +52,9 @@ if TYPE_CHECKING:
 POOL = 200
 ANCHOR = 100
 PER_DOCUMENT = 3
+# An actor is listed only if its best passage gains at least this share of the best passage's gain of
+# any actor: one that only brushes the topic is not taking a position on it.
+MIN_STRENGTH = 0.3
 # Characters an actor must say in a passage for its whole gain; less gains in proportion to the square
 # root (a moderator's "go ahead, please" beside an answer on the topic gains a third of it).
 SAYS_ENOUGH = 300
@@ -204,6 +210,8 @@ def positions(
             counted.append((gain, pid, sid))
         table.append((score, key, items))
     table.sort(key=lambda row: (-row[0], row[1]))
+    strongest = max(items[0][0] for _, _, items in table)
+    table = [row for row in table if row[2][0][0] >= MIN_STRENGTH * strongest]
 
     floor = frozenset(i for i, a in actors.items() if a.kind == FLOOR)
     out = []
