@@ -27,8 +27,8 @@ How the ranking is made, and why:
 5. **Only actors who take a position**: an actor whose best passage gains less than ``MIN_STRENGTH``
    of the strongest passage's gain is left out, so a topic few speak to lists few actors.
 
-Each actor comes with its counts, first and last date, and its best quotes: of its passages that
-gain, one per document, those whose best sentence (its own, for a speaker) is closest to the topic.
+Each actor comes with its counts, first and last date, and its best quotes: among its best-gaining
+passages (one per document), those whose best sentence (its own, for a speaker) is closest to the topic.
 """
 
 from __future__ import annotations
@@ -44,14 +44,17 @@ import numpy as np
 from .errors import InvalidInput
 from .speakers import FLOOR
 from .store import Filter
-from .store.base import NO_SENTENCES, date_range
+from .store.base import NO_SENTENCES, Scored, date_range
 
 if TYPE_CHECKING:
     from .retrieval import Engine
 
 POOL = 200
+NO_SCORES = Scored(np.zeros((0, 2), np.int64), np.zeros(0, np.float32), np.zeros(0, np.int64))
 ANCHOR = 100
 PER_DOCUMENT = 3
+# Quotes are chosen among the actor's best-gaining passages of this many documents per quote asked.
+QUOTE_CANDIDATES = 4
 # An actor is listed only if its best passage gains at least this share of the best passage's gain of
 # any actor: one that only brushes the topic is not taking a position on it.
 MIN_STRENGTH = 0.3
@@ -151,32 +154,38 @@ def positions(
     if not ids:
         return []
     cosines = dict(zip(ids, (store.vectors_of(ids) @ qvec).tolist()))
-    sentences = store.sentences(ids)
-    records = store.passages(ids)
+    scored_sentences = store.sentence_scores(ids, qvec)
     actors = store.actors
     wanted = set(where.speakers) if where is not None and where.speakers else None
+    # who can hold a position: people (the floor asks, it does not answer), the wanted ones if given
+    speaking = {i for i, a in actors.items() if a.kind != FLOOR and (wanted is None or i in wanted)}
+
+    # each passage's own relevance, whoever speaks it: what τ is read from
+    top_sim = {pid: float(s.scores.max()) for pid, s in scored_sentences.items() if len(s.scores)}
+    pool = {pid: 0.5 * cosines[pid] + 0.5 * top_sim.get(pid, cosines[pid]) for pid in ids}
+    ranked = sorted(pool.values(), reverse=True)
+    tau = ranked[min(ANCHOR, len(ranked)) - 1] if len(ranked) > 1 else ranked[0] - 1e-6
+    # only a passage that can gain is read further (a speaker's relevance is at most their best sentence's)
+    able = [pid for pid in ids if max(pool[pid], top_sim.get(pid, -1.0)) > tau]
+    # the quotes' own texts are read at the end; metadata only when it is what actors are
+    records = store.passages(able, text=False, metadata=by not in BUILTIN)
 
     # relevance of each (passage, actor key), and the sentences that earned it
     # (relevance, passage, key, speaker id, how much of it the actor says)
     scored: list[tuple[float, int, str, int | None, float]] = []
-    pool: list[float] = []  # each passage's own relevance, whoever speaks it: what τ is read from
-    for pid in ids:
+    for pid in able:
         rec = records.get(pid)
         if rec is None:
             continue
-        found = sentences.get(pid, NO_SENTENCES)
-        sims = found.vectors @ qvec if found.vectors.size else np.zeros(0, np.float32)
-        pool.append(0.5 * cosines[pid] + 0.5 * (float(sims.max()) if len(sims) else cosines[pid]))
+        found = scored_sentences.get(pid, NO_SCORES)
         if by == "speaker":
             best: dict[int, float] = {}
             share: dict[int, int] = defaultdict(int)
             lengths = (found.spans[:, 1] - found.spans[:, 0]).tolist()
-            for sid, sim, length in zip(found.speakers.tolist(), sims.tolist(), lengths):
-                actor = actors.get(sid)
-                if actor is None or actor.kind == FLOOR or (wanted is not None and sid not in wanted):
-                    continue
-                best[sid] = max(best.get(sid, -1.0), sim)
-                share[sid] += length
+            for sid, sim, length in zip(found.speakers.tolist(), found.scores.tolist(), lengths):
+                if sid in speaking:
+                    best[sid] = max(best.get(sid, -1.0), sim)
+                    share[sid] += length
             total = max(sum(lengths), 1)
             for sid, sim in best.items():
                 part = share[sid] / total  # the passage's words lend relevance only as far as they are the actor's
@@ -185,12 +194,9 @@ def positions(
         else:
             key = _key(by, rec)
             if key is not None:
-                top = float(sims.max()) if len(sims) else cosines[pid]
-                scored.append((0.5 * cosines[pid] + 0.5 * top, pid, key, None, 1.0))
+                scored.append((pool[pid], pid, key, None, 1.0))
     if not scored:
         return []
-    ranked = sorted(pool, reverse=True)
-    tau = ranked[min(ANCHOR, len(ranked)) - 1] if len(ranked) > 1 else ranked[0] - 1e-6
 
     gains: dict[str, list[tuple[float, int, int | None]]] = defaultdict(list)
     for rel, pid, key, sid, amount in scored:
@@ -214,14 +220,18 @@ def positions(
     table = [row for row in table if row[2][0][0] >= MIN_STRENGTH * strongest]
 
     floor = frozenset(i for i, a in actors.items() if a.kind == FLOOR)
+    listed = table[:n]
+    picked = [_candidates(items, records, QUOTE_CANDIDATES * quotes) for _, _, items in listed] if quotes else []
+    quoted = sorted({pid for some in picked for _, pid, _ in some})
+    texts, held = store.passages(quoted), store.sentences(quoted)  # one read for every actor's quotes
     out = []
-    for score, key, items in table[:n]:
+    for n_, (score, key, items) in enumerate(listed):
         docs = {records[pid].doc_id for _, pid, _ in items}
         dates = sorted(
             (date_range(records[pid].date)[0] or "", records[pid].date)
             for _, pid, _ in items if records[pid].date
         )
-        chosen = _quotes(items, quotes, records, sentences, actors, qvec, topic, wanted, floor)
+        chosen = _quotes(picked[n_] if quotes else [], quotes, texts, held, actors, qvec, topic, wanted, floor)
         kind = actors[items[0][2]].kind if by == "speaker" else None
         out.append(Position(
             key, round(score, 6), len(docs), len(items), dates[0][1] if dates else None,
@@ -230,28 +240,35 @@ def positions(
     return out
 
 
-def _quotes(items, quotes, records, sentences, actors, qvec, topic, wanted, floor) -> tuple[Quote, ...]:
-    """An actor's best ``quotes``: of its passages that gain, one per document, those whose best
-    sentence (its own, for a speaker) is closest to the topic — the quote is the sentence, so it is
-    the sentence that must be on the topic, not only the passage around it."""
+def _candidates(items, records, most: int) -> list[tuple[float, int, int | None]]:
+    """An actor's best-gaining passages, one per document, ``most`` of them."""
+    picked, docs = [], set()
+    for gain, pid, sid in items:  # best gain first
+        if records[pid].doc_id not in docs:
+            docs.add(records[pid].doc_id)
+            picked.append((gain, pid, sid))
+            if len(picked) == most:
+                break
+    return picked
+
+
+def _quotes(picked, quotes, texts, sentences, actors, qvec, topic, wanted, floor) -> tuple[Quote, ...]:
+    """An actor's best ``quotes``: among its best-gaining passages (``picked``, one per document),
+    those whose best sentence (its own, for a speaker) is closest to the topic — the quote is the
+    sentence, so it is the sentence that must be on the topic, not only the passage around it."""
     from .retrieval import best_sentence
 
     found = []
-    for gain, pid, sid in items:
-        rec = records[pid]
+    for gain, pid, sid in picked:
+        rec = texts[pid]
         held = sentences.get(pid, NO_SENTENCES)
         only = frozenset([sid]) if sid is not None else frozenset(wanted or ())
         a, b, i = best_sentence(held, qvec, rec, topic, only, floor)
         closeness = float(held.vectors[i] @ qvec) if i >= 0 and held.vectors.size else gain
         found.append((closeness, gain, rec, a, b, held.speakers[i] if i >= 0 else -1))
     found.sort(key=lambda f: (-f[0], -f[1], f[2].doc_id, f[3]))
-    chosen, seen = [], set()
-    for _, gain, rec, a, b, sid in found:
-        if len(chosen) >= quotes:
-            break
-        if rec.doc_id in seen:
-            continue
-        seen.add(rec.doc_id)
+    chosen = []
+    for _, gain, rec, a, b, sid in found[:quotes]:
         said = actors.get(int(sid))
         chosen.append(Quote(
             rec.doc_id, rec.title, rec.date, rec.start, rec.end, a, b, rec.text[a - rec.start : b - rec.start],

@@ -117,6 +117,20 @@ class Sentences(NamedTuple):
     speakers: np.ndarray
 
 
+class Scored(NamedTuple):
+    """One passage's sentences scored against a query: spans (n × 2), cosines (n) and actor ids (n)."""
+
+    spans: np.ndarray
+    scores: np.ndarray
+    speakers: np.ndarray
+
+
+def score_sentences(sentences: dict[int, Sentences], query: np.ndarray) -> dict[int, Scored]:
+    """``Scored`` sentences from decoded ones (stores that keep no sentences in memory)."""
+    return {pid: Scored(s.spans, s.vectors @ query if s.vectors.size else np.zeros(0, np.float32), s.speakers)
+            for pid, s in sentences.items()}
+
+
 NO_SENTENCES = Sentences(np.zeros((0, 2), np.int64), np.zeros((0, 0), np.float32), np.zeros(0, np.int64))
 
 
@@ -177,9 +191,13 @@ class Store(Protocol):
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray: ...
 
-    def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]: ...
+    def passages(self, ids: Sequence[int], text: bool = True, metadata: bool = True) -> dict[int, PassageRecord]: ...
 
     def sentences(self, ids: Sequence[int]) -> dict[int, Sentences]: ...
+
+    def sentence_scores(self, ids: Sequence[int], query: np.ndarray) -> dict[int, Scored]:
+        """Per passage id: its sentences' cosines with ``query`` (a unit vector), spans and speakers."""
+        ...
 
     @property
     def actors(self) -> dict[int, Actor]:

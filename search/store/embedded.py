@@ -47,10 +47,12 @@ from .base import (
     ConnectionPool,
     Filter,
     PassageRecord,
+    Scored,
     Sentences,
     actor_counts_sql,
     attributed_rows,
     date_range,
+    score_sentences,
     sentence_maxima,
 )
 from .lexical import COSTLY_POSTINGS, Stemmer, WordScores, fts_query, query_words, select_words, top_sums
@@ -409,6 +411,22 @@ class SentenceTable:
             if b > a
         }
 
+    def scored(self, ids: Sequence[int], query: np.ndarray) -> dict[int, Scored]:
+        """All candidates' sentences scored in one product, kept per passage with spans and speakers."""
+        ids, lo, hi = self._ranges(ids)
+        held = hi > lo
+        ids, lo, hi = ids[held], lo[held], hi[held]
+        if not len(ids):
+            return {}
+        counts = hi - lo
+        starts = np.cumsum(counts) - counts
+        rows = np.arange(counts.sum()) + np.repeat(lo - starts, counts)
+        scores = (self.codes[rows].astype(np.float32) @ np.asarray(query, dtype=np.float32)) * self.scales[rows]
+        return {
+            int(pid): Scored(self.spans[a:b], scores[s : s + (b - a)], self.speakers[a:b])
+            for pid, a, b, s in zip(ids.tolist(), lo.tolist(), hi.tolist(), starts.tolist())
+        }
+
     def best_cosines(self, ids: Sequence[int], query: np.ndarray) -> dict[int, float]:
         """All candidates' sentences scored in one product, then the best per passage."""
         ids, lo, hi = self._ranges(ids)
@@ -700,15 +718,18 @@ class EmbeddedStore:
         """Whether the lexical scores are still being prepared (see ``preload``)."""
         return self._warmer is not None and self._warmer.is_alive()
 
-    def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]:
-        """The stored passages with these ids (ids not in the index are left out)."""
+    def passages(self, ids: Sequence[int], text: bool = True, metadata: bool = True) -> dict[int, PassageRecord]:
+        """The stored passages with these ids (ids not in the index are left out); ``text=False``
+        leaves each ``text`` empty (reading a passage's text reads its whole document's), and
+        ``metadata=False`` each ``metadata``."""
         out: dict[int, PassageRecord] = {}
         ids = [int(i) for i in ids]
+        body = "substr(d.text, p.start + 1, p.end - p.start)" if text else "''"
+        meta = "d.metadata" if metadata else "'{}'"
         for lo in range(0, len(ids), 500):
             part = ids[lo : lo + 500]
             rows = self._pool.rows(
-                "SELECT p.id, d.doc_id, d.title, d.date, d.source, p.start, p.end, "
-                "substr(d.text, p.start + 1, p.end - p.start), d.metadata "
+                f"SELECT p.id, d.doc_id, d.title, d.date, d.source, p.start, p.end, {body}, {meta} "
                 f"FROM passages p JOIN documents d ON d.id = p.doc WHERE p.id IN ({','.join('?' * len(part))})",
                 part,
             )
@@ -761,6 +782,13 @@ class EmbeddedStore:
         if self._memory is not None and not len(speakers):
             return self._memory.sentences.best_cosines(ids, query)
         return sentence_maxima(self.sentences(ids), query, speakers)
+
+    def sentence_scores(self, ids: Sequence[int], query: np.ndarray) -> dict[int, Scored]:
+        """Per passage id: its sentences' cosines with ``query``, spans and speakers (one product for
+        all of them when the sentences are in memory)."""
+        if self._memory is not None:
+            return self._memory.sentences.scored(ids, query)
+        return score_sentences(self.sentences(ids), query)
 
     def sentences(self, ids: Sequence[int]) -> dict[int, Sentences]:
         """Per passage id: its sentence spans (n × 2, document offsets), unit vectors (n × dim) and

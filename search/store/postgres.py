@@ -38,10 +38,12 @@ from .base import (
     ConnectionPool,
     Filter,
     PassageRecord,
+    Scored,
     Sentences,
     actor_counts_sql,
     attributed_rows,
     date_range,
+    score_sentences,
     sentence_maxima,
 )
 from .embedded import COMMON_TERM_FRACTION, TITLE_WEIGHT, group_sentences
@@ -389,12 +391,13 @@ class PostgresStore:
             [list(map(int, ids))],
         ))
 
-    def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]:
+    def passages(self, ids: Sequence[int], text: bool = True, metadata: bool = True) -> dict[int, PassageRecord]:
         if not ids:
             return {}
+        body = "substr(d.text, p.start_at + 1, p.end_at - p.start_at)" if text else "''"
+        meta = "d.metadata" if metadata else "'{}'::jsonb"
         rows = self._pool.rows(
-            "SELECT p.id, d.doc_id, d.title, d.date, d.source, p.start_at, p.end_at, "
-            "substr(d.text, p.start_at + 1, p.end_at - p.start_at), d.metadata "
+            f"SELECT p.id, d.doc_id, d.title, d.date, d.source, p.start_at, p.end_at, {body}, {meta} "
             "FROM fp_passages p JOIN fp_documents d ON d.id = p.doc WHERE p.id = ANY(%s)",
             [list(map(int, ids))],
         )
@@ -413,6 +416,9 @@ class PostgresStore:
         self, ids: Sequence[int], query: np.ndarray, speakers: Sequence[int] = ()
     ) -> dict[int, float]:
         return sentence_maxima(self.sentences(ids), query, speakers)
+
+    def sentence_scores(self, ids: Sequence[int], query: np.ndarray) -> dict[int, Scored]:
+        return score_sentences(self.sentences(ids), query)
 
     def metadata_values(self, field: str) -> dict[str, int]:
         """Documents per value of one metadata field (scalar values only; read once per field)."""
