@@ -241,9 +241,12 @@ def positions(
 
 
 def _candidates(items, records, most: int) -> list[tuple[float, int, int | None]]:
-    """An actor's best-gaining passages, one per document, ``most`` of them."""
+    """An actor's best-gaining passages, one per document, ``most`` of them, each gaining at least
+    ``MIN_STRENGTH`` of its best (a passage that only brushes the topic is not quoted)."""
     picked, docs = [], set()
     for gain, pid, sid in items:  # best gain first
+        if gain < MIN_STRENGTH * items[0][0]:
+            break
         if records[pid].doc_id not in docs:
             docs.add(records[pid].doc_id)
             picked.append((gain, pid, sid))

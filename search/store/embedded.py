@@ -411,17 +411,21 @@ class SentenceTable:
             if b > a
         }
 
-    def scored(self, ids: Sequence[int], query: np.ndarray) -> dict[int, Scored]:
-        """All candidates' sentences scored in one product, kept per passage with spans and speakers."""
+    def _score(self, ids: Sequence[int], query: np.ndarray):
+        """``(ids, lo, hi, starts, scores)``: every sentence of the passages ``ids`` that have any,
+        scored against ``query`` in one product; passage n's scores are ``scores[starts[n]:]``."""
         ids, lo, hi = self._ranges(ids)
         held = hi > lo
         ids, lo, hi = ids[held], lo[held], hi[held]
-        if not len(ids):
-            return {}
         counts = hi - lo
-        starts = np.cumsum(counts) - counts
+        starts = np.cumsum(counts) - counts  # where each passage's sentences begin in ``rows``
         rows = np.arange(counts.sum()) + np.repeat(lo - starts, counts)
         scores = (self.codes[rows].astype(np.float32) @ np.asarray(query, dtype=np.float32)) * self.scales[rows]
+        return ids, lo, hi, starts, scores
+
+    def scored(self, ids: Sequence[int], query: np.ndarray) -> dict[int, Scored]:
+        """All candidates' sentences scored in one product, kept per passage with spans and speakers."""
+        ids, lo, hi, starts, scores = self._score(ids, query)
         return {
             int(pid): Scored(self.spans[a:b], scores[s : s + (b - a)], self.speakers[a:b])
             for pid, a, b, s in zip(ids.tolist(), lo.tolist(), hi.tolist(), starts.tolist())
@@ -429,17 +433,10 @@ class SentenceTable:
 
     def best_cosines(self, ids: Sequence[int], query: np.ndarray) -> dict[int, float]:
         """All candidates' sentences scored in one product, then the best per passage."""
-        ids, lo, hi = self._ranges(ids)
-        held = hi > lo
-        ids, lo, hi = ids[held], lo[held], hi[held]
+        ids, _, _, starts, scores = self._score(ids, query)
         if not len(ids):
             return {}
-        counts = hi - lo
-        starts = np.cumsum(counts) - counts  # where each passage's sentences begin in ``rows``
-        rows = np.arange(counts.sum()) + np.repeat(lo - starts, counts)
-        scores = (self.codes[rows].astype(np.float32) @ np.asarray(query, dtype=np.float32)) * self.scales[rows]
-        best = np.maximum.reduceat(scores, starts)
-        return dict(zip(ids.tolist(), best.tolist()))
+        return dict(zip(ids.tolist(), np.maximum.reduceat(scores, starts).tolist()))
 
 
 class Preloaded:
