@@ -354,6 +354,7 @@ class Engine:
         self.reranker = reranker
         self._cache = Remembered(QUERY_CACHE)  # query text → vector
         self._results = Remembered(results)  # (query text, options) → hits
+        self._speakers: dict[str, int] | None = None
 
     @classmethod
     def open(
@@ -414,11 +415,14 @@ class Engine:
         return read_query(query, speakers, countries)
 
     def _speaker_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for a in self.store.actors.values():
-            if a.kind == PERSON:
-                counts[a.name] = counts.get(a.name, 0) + a.sentences
-        return counts
+        """Sentences per person actor (worked out once: the store is one immutable version)."""
+        if self._speakers is None:
+            counts: dict[str, int] = {}
+            for a in self.store.actors.values():
+                if a.kind == PERSON:
+                    counts[a.name] = counts.get(a.name, 0) + a.sentences
+            self._speakers = counts
+        return self._speakers
 
     def _search_read(self, query: str, opts: SearchOptions, reading: Reading) -> list[Hit]:
         """The actor's statements first, then the rest of the query's hits as it stands.
