@@ -508,10 +508,11 @@ def create_app(
         return _json(PositionsResponse(topic=q, by=by, took_ms=took, positions=[p.as_dict() for p in found]))
 
     @app.get("/speakers", response_model=list[SpeakerModel], tags=["search"])
-    def speakers_get(engine: EngineDep) -> list[SpeakerModel]:
-        """The actors the index attributes sentences to, most sentences first."""
-        return [SpeakerModel(actor=a.name, kind=a.kind, documents=a.documents, passages=a.passages,
-                             sentences=a.sentences) for a in engine.speakers()]
+    def speakers_get(
+        engine: EngineDep, kind: Annotated[Literal["person", "floor"] | None, Query()] = None
+    ) -> list[SpeakerModel]:
+        """The actors the index attributes sentences to (of one kind, if given), most sentences first."""
+        return [SpeakerModel(**a.as_dict()) for a in engine.speakers(kind)]
 
     @app.post("/search", response_model=SearchResponse | BatchResponse, tags=["search"])
     async def search_post(searcher: SearcherDep, body: SearchRequest) -> Response:

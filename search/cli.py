@@ -343,17 +343,10 @@ def speakers(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per actor and line.")] = False,
 ) -> None:
     """List the actors the index attributes sentences to, with their counts, most sentences first."""
-    from .errors import InvalidInput
-    from .speakers import KINDS
-
-    if kind is not None and kind not in KINDS:
-        raise InvalidInput(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    engine = _open_engine(index, None)
-    actors = [a for a in engine.speakers() if kind is None or a.kind == kind]
+    actors = _open_engine(index, None).speakers(kind)
     if as_json:
         for a in actors:
-            typer.echo(json.dumps({"actor": a.name, "kind": a.kind, "documents": a.documents,
-                                   "passages": a.passages, "sentences": a.sentences}, ensure_ascii=False))
+            typer.echo(json.dumps(a.as_dict(), ensure_ascii=False))
         return
     if not actors:
         typer.echo("no speakers: this index holds no transcripts with speaker turns, nor speakers in metadata")

@@ -35,7 +35,7 @@ from .models import canonical_name
 from .positions import Position
 from .positions import positions as rank_positions
 from .reading import Reading, read_query
-from .speakers import FLOOR, PERSON, match_actor
+from .speakers import FLOOR, KINDS, PERSON, match_actor
 from .store import Filter, PassageRecord, Store, Target, open_store
 from .store.base import NO_SENTENCES, Actor, Sentences
 from .store.lexical import query_words
@@ -604,9 +604,12 @@ class Engine:
             where = replace(where or Filter(), speakers=self.resolve_speaker(speaker))
         return rank_positions(self, topic, by, n, quotes, where)
 
-    def speakers(self) -> list[Actor]:
-        """The actors of the index, most sentences first."""
-        return sorted(self.store.actors.values(), key=lambda a: (-a.sentences, a.name))
+    def speakers(self, kind: str | None = None) -> list[Actor]:
+        """The actors of the index (of one ``kind``: person or floor, if given), most sentences first."""
+        if kind is not None and kind not in KINDS:
+            raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        actors = [a for a in self.store.actors.values() if kind is None or a.kind == kind]
+        return sorted(actors, key=lambda a: (-a.sentences, a.name))
 
     def _sentence_rescore(
         self, dense: list[tuple[int, float]], qvec: np.ndarray, weight: float, speakers: Sequence[int] = ()

@@ -231,14 +231,6 @@ def _last_name_words(words: list[str], most: int) -> list[str]:
     return kept[::-1]
 
 
-def _untitled(words: Sequence[str]) -> list[str]:
-    """``words`` without the title words they open with (``King Mohammed VI`` → ``Mohammed VI``)."""
-    first = 0
-    while first < len(words) - 1 and words[first].lower().rstrip(".,") in _TITLE_WORDS:
-        first += 1
-    return list(words[first:])
-
-
 def _drop_honorific(words: list[str]) -> list[str]:
     if len(words) > 2 and words[0].lower() in _HONORIFICS:
         return words[1:]

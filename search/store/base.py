@@ -107,6 +107,11 @@ class Actor:
     passages: int = 0
     sentences: int = 0
 
+    def as_dict(self) -> dict[str, Any]:
+        """As the CLI's ``--json`` and ``GET /speakers`` give it."""
+        return {"actor": self.name, "kind": self.kind, "documents": self.documents, "passages": self.passages,
+                "sentences": self.sentences}
+
 
 class Sentences(NamedTuple):
     """One passage's sentences: spans (n × 2, document offsets), unit vectors (n × dim) and the actor
