@@ -262,6 +262,11 @@ class EmbeddingRequest(BaseModel):
     def not_empty(cls, value: str | list[str]) -> str | list[str]:
         if isinstance(value, list) and not value:
             raise ValueError("input must not be an empty list")
+        items = [value] if isinstance(value, str) else value
+        empty = [i for i, text in enumerate(items) if text == ""]
+        if empty:  # as OpenAI does: an empty string has no embedding
+            where = "input" if isinstance(value, str) else f"input {empty[0]}"
+            raise ValueError(f"{where} is an empty string; give text to embed")
         return value
 
 

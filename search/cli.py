@@ -20,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # the default ("rich") reads "[start:end]" and "[default: ...]" as markup and drops them
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -137,6 +138,10 @@ class BarProgress:
             self.console.print(message, markup=False, highlight=False)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _resolve_paths(paths: list[Path] | None) -> list[Path]:
     return list(paths) if paths else [config.default_corpus()]
 
@@ -147,15 +152,17 @@ def _print_report(report, as_json: bool, verb: str) -> None:
         return
     parts = []
     if report.published:
-        parts.append(f"{report.documents:,} documents, {report.passages:,} passages")
+        parts.append(f"{_count(report.documents, 'document')}, {_count(report.passages, 'passage')}")
     if report.added or report.updated or report.unchanged:
         parts.append(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged")
     if report.removed:
         parts.append(f"{report.removed} removed")
     if report.embedded:
-        parts.append(f"embedded {report.embedded:,} passages at {report.passages_per_second:,.1f}/s")
+        # a few passages take as long as loading the model: a rate would only measure that
+        rate = f" ({report.passages_per_second:,.1f} passages/s)" if report.embedded >= 100 else ""
+        parts.append(f"embedded {_count(report.embedded, 'passage')} in {report.embed_seconds:,.1f} s{rate}")
     if report.problems:
-        parts.append(f"{len(report.problems)} input problems skipped")
+        parts.append(f"{_count(len(report.problems), 'input problem')} skipped")
     parts.append(f"{report.seconds:,.1f} s")
     state = verb if report.published else "nothing to change"
     typer.echo(f"{state} {report.index}: " + "; ".join(parts), err=True)
@@ -320,6 +327,9 @@ def query(
         text, k=k, mode=mode, per_doc=per_doc, where=filt, mmr=mmr, exact=exact, fusion=fusion, weight=weight,
         speaker=speaker, literal=literal,
     )
+    if 0 < len(hits) < k:
+        cap = f" (at most {per_doc} per document; --per-doc 0 lifts that)" if per_doc else ""
+        _err(f"{_count(len(hits), 'hit')}, fewer than the {k:,} asked for: no more passages match{cap}")
     if as_json:
         for hit in hits:
             typer.echo(json.dumps({"query": text, **hit.as_dict()}, ensure_ascii=False))
@@ -403,8 +413,8 @@ def positions(
 def doc(
     doc_id: Annotated[str, typer.Argument(help="Document id, as shown in hits.")],
     index: IndexOpt = None,
-    start: Annotated[Optional[int], typer.Option(help="Show only text[start:end].")] = None,
-    end: Annotated[Optional[int], typer.Option(help="Show only text[start:end].")] = None,
+    start: Annotated[Optional[int], typer.Option(help="First character to show: text[start:end], offsets as in hits [0].")] = None,
+    end: Annotated[Optional[int], typer.Option(help="Character after the last one to show: text[start:end] [end of the text].")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Print a stored document: id, title, date, metadata and full text."""
@@ -428,11 +438,29 @@ def doc(
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
     typer.echo(f"{d.doc_id}  {d.title}" + (f"  ({d.date})" if d.date else ""))
-    typer.echo(f"source: {d.source}")
-    for key, value in d.metadata.items():
-        typer.echo(f"{key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}")
+    typer.echo(f"source: {d.source}  ({len(d.text):,} characters)")
+    if d.metadata:
+        typer.echo("metadata:")
+        width = min(14, max(len(key) for key in d.metadata) + 1)
+        for key, value in d.metadata.items():
+            typer.echo(f"  {key + ':':<{width}} {_plain(value)}")
+    if span is not None:
+        typer.echo(f"characters {span[0]:,}-{span[1]:,}:")
     typer.echo("")
     typer.echo(d.text if span is None else d.text[span[0] : span[1]])
+
+
+def _plain(value: Any) -> str:
+    """A metadata value as a reader wants it: lists joined, empty ones as a dash, mappings as key=value."""
+    if isinstance(value, str):
+        return value or "—"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_plain(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_plain(v)}" for k, v in value.items()) or "—"
+    if value is None:
+        return "—"
+    return str(value)
 
 
 def _span(text: str, start: int | None, end: int | None) -> tuple[int, int] | None:

@@ -1,6 +1,7 @@
 """Loading a corpus into ``Document`` objects.
 
-Supported inputs: folders (walked recursively, sorted), ``.txt`` / ``.md`` files, and ``.jsonl`` /
+Supported inputs: folders (walked recursively, sorted), ``.txt`` / ``.md`` files (with their title,
+date and metadata in ``NAME.txt.json`` beside them, when there is one), and ``.jsonl`` /
 ``.jsonl.gz`` files with one document per line (``_id``, ``title``, ``date``, ``text``; every other
 field is kept as metadata; a BEIR ``corpus.jsonl`` is the same shape with a nested ``metadata``).
 Anything that cannot be used — a malformed line, an undecodable file, an empty document — is recorded
@@ -23,6 +24,7 @@ from .errors import SourceError
 
 TEXT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
+SIDECAR_SUFFIX = ".json"  # NAME.txt.json holds the title, date and metadata of NAME.txt
 _TITLE_MAX = 120
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
@@ -150,7 +152,35 @@ def _load_text(file: Path, root: Path, source: str, report: LoadReport) -> Itera
         report.skip(file, None, "empty document; skipped")
         return
     doc_id = file.relative_to(root).as_posix()
-    yield Document(doc_id=doc_id, text=clean_text(text), title=_title_of(text, file), source=source)
+    meta = _sidecar(file, report)
+    title = meta.pop("title", None)
+    date = meta.pop("date", None)
+    yield Document(
+        doc_id=doc_id,
+        text=clean_text(text),
+        title=clean_text(str(title)) if title else _title_of(text, file),
+        date=str(date) if date not in (None, "") else None,
+        source=source,
+        metadata=_clean_meta(meta),
+    )
+
+
+def _sidecar(file: Path, report: LoadReport) -> dict[str, Any]:
+    """What ``NAME.txt.json`` beside ``NAME.txt`` says about it: ``title``, ``date`` and any other
+    fields (kept as metadata), as a JSONL record would. A text file carries no title or date of its
+    own, and its first line is often the lead, not the headline."""
+    path = file.with_name(file.name + SIDECAR_SUFFIX)
+    if not path.is_file():
+        return {}
+    try:
+        meta = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        report.skip(path, None, f"metadata not used ({exc}); the file's text is indexed without it")
+        return {}
+    if not isinstance(meta, dict):
+        report.skip(path, None, "metadata not used (not a JSON object); the file's text is indexed without it")
+        return {}
+    return meta
 
 
 def _title_of(text: str, file: Path) -> str:

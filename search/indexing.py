@@ -348,6 +348,8 @@ def build(
         raise InvalidInput("--max-tokens must be at least 16")
     if settings.overlap < 0:
         raise InvalidInput("--overlap must be 0 or more")
+    for path in paths:
+        corpus_files(Path(path))  # a missing or unreadable input fails here, before the index is touched
     with root.lock():
         docs = _load(paths, source, report, progress)
         if not docs:
@@ -431,6 +433,8 @@ def add(
     progress = progress or Progress()
     report = Report(index=root.location)
     started = time.perf_counter()
+    for path in paths:
+        corpus_files(Path(path))
     with root.lock():
         docs = _load(paths, source, report, progress)
         if not docs and not root.exists():

@@ -124,7 +124,8 @@ def seed_sample(tmp_path: Path, n: int = 6) -> Path:
     """The seed article plus the ``n`` seed Kremlin documents that mention the Kurils most."""
     out = tmp_path / "sample"
     out.mkdir()
-    (out / "russia-japan-kuril-islands.txt").write_bytes((SEEDS / "russia-japan-kuril-islands.txt").read_bytes())
+    for name in ("russia-japan-kuril-islands.txt", "russia-japan-kuril-islands.txt.json"):
+        (out / name).write_bytes((SEEDS / name).read_bytes())
     with gzip.open(SEEDS / "kremlin_japan.jsonl.gz", "rt", encoding="utf-8") as fh:
         docs = [json.loads(line) for line in fh]
     docs.sort(key=lambda d: (-d["text"].count("Kuril"), d["_id"]))

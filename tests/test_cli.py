@@ -83,7 +83,7 @@ def test_bad_input_gives_one_line_and_nonzero_exit(real_index: Path, tmp_path: P
     _one_line_error(run("doc", "no-such-doc", "--index", str(real_index)), 5, "no document 'no-such-doc'")
     _one_line_error(run("index", str(tmp_path / "missing.txt"), "--index", str(tmp_path / "i")), 2,
                     "no such file or folder")
-    _one_line_error(run("query", "x", "--since", "yesterday", "--index", str(real_index)), 2, "--since")
+    _one_line_error(run("query", "x", "--since", "yesterday", "--index", str(real_index)), 2, "since 'yesterday'")
     _one_line_error(run("query", "x", "--mode", "magic", "--index", str(real_index)), 2, "mode must be")
     _one_line_error(run("doc", "x", "--index", str(real_index), "--start", "5", "--end", "2"), 5, "no document")
     _one_line_error(run("info", "--index", str(tmp_path / "nothing")), 3, "no index at")

@@ -44,12 +44,12 @@ def date_range(value: str | None) -> tuple[str | None, str | None]:
 
 
 def parse_bound(value: str | None, which: str) -> str | None:
-    """A ``--since``/``--until`` value as an ISO day: the start (since) or end (until) of what it names."""
+    """A ``since``/``until`` value (CLI ``--since``, HTTP ``since``) as an ISO day: the start (since) or end (until) of what it names."""
     if value is None or value == "":
         return None
     lo, hi = date_range(value)
     if lo is None or not _DATE.fullmatch(value.strip()):
-        raise InvalidInput(f"--{which} {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
+        raise InvalidInput(f"{which} {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
     return lo if which == "since" else hi
 
 
@@ -85,13 +85,13 @@ class Filter:
         """Parse user-facing filter values (``where`` items look like ``field=value`` or ``field=a|b``)."""
         lo, hi = parse_bound(since, "since"), parse_bound(until, "until")
         if lo and hi and lo > hi:
-            raise InvalidInput(f"--since {since} is after --until {until}")
+            raise InvalidInput(f"since {since} is after until {until}")
         pairs = []
         for item in where:
             name, sep, value = item.partition("=")
             name = name.strip()
             if not sep or not name:
-                raise InvalidInput(f"--where {item!r}: use FIELD=VALUE (or FIELD=A|B for any of several)")
+                raise InvalidInput(f"where {item!r}: use FIELD=VALUE (or FIELD=A|B for any of several)")
             pairs.append((name, tuple(v.strip() for v in value.split("|"))))
         return cls(lo, hi, tuple(s.strip() for s in sources if s.strip()), tuple(pairs))
 

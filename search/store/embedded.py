@@ -18,6 +18,7 @@ exactly as it was before or after the change, and readers keep a consistent view
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import hashlib
@@ -181,20 +182,31 @@ def index_exists(root: Path) -> bool:
 
 @contextmanager
 def writer_lock(root: Path) -> Iterator[None]:
-    """Hold the index's writer lock; a second writer fails at once with ``IndexBusy``."""
+    """Hold the index's writer lock; a second writer fails at once with ``IndexBusy``.
+
+    A writer that publishes nothing into a folder that held nothing (a build whose input was bad)
+    leaves no trace: the lock file goes, and so does the folder if the lock made it."""
+    made = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    held = False
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
             raise IndexBusy(f"{root} is being changed by {holder}; try again when it finishes") from None
+        held = True
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"process {os.getpid()}".encode(), 0)
         _remove_leftovers(root)
         yield
     finally:
+        if held and [p.name for p in root.iterdir()] == [LOCK]:
+            (root / LOCK).unlink(missing_ok=True)  # still locked by us, so no other writer is inside
+            if made:
+                with contextlib.suppress(OSError):
+                    root.rmdir()
         os.close(fd)
 
 
