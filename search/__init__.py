@@ -35,7 +35,8 @@ _EXPORTS = {
     "InvalidInput": "errors",
     "SourceError": "errors",
     "IndexSettings": "indexing",
-    "Progress": "indexing",
+    "Progress": "progress",
+    "Update": "progress",
     "Report": "indexing",
     "add": "indexing",
     "build": "indexing",
@@ -80,6 +81,7 @@ if TYPE_CHECKING:
         InvalidInput,
         SourceError,
     )
-    from .indexing import IndexSettings, Progress, Report, add, build, remove
+    from .indexing import IndexSettings, Report, add, build, remove
+    from .progress import Progress, Update
     from .retrieval import Engine, Hit, SearchOptions
     from .store import EmbeddedStore, Filter, Store

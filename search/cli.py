@@ -75,6 +75,28 @@ def handle_errors(fn):
     return wrapper
 
 
+def _progress(quiet: bool = False):
+    """A bar on a terminal; elsewhere (a pipe, a log file, CI) a line every ~10 s, which a bar that
+    redraws itself cannot give [FPSEARCH_PROGRESS_SECONDS sets the interval]."""
+    import os
+    import sys
+
+    from .progress import Progress, Reporter
+
+    if quiet:
+        return Progress()
+    if sys.stderr.isatty():
+        return BarProgress()
+    from .errors import InvalidInput
+
+    raw = os.environ.get("FPSEARCH_PROGRESS_SECONDS") or "10"
+    try:
+        interval = float(raw)
+    except ValueError:
+        raise InvalidInput(f"FPSEARCH_PROGRESS_SECONDS must be a number of seconds, not {raw!r}") from None
+    return Reporter(lambda update: _err(str(update)), interval=interval, notes=_err)
+
+
 class BarProgress:
     """Indexing progress as a rich bar on stderr: count, passages/s and time left."""
 
@@ -195,7 +217,7 @@ def index(
         from .distributed import RayEmbedder
 
         embedder = RayEmbedder(embedder or config.DEFAULT_MODEL, ray, ray_actors)
-    with BarProgress(quiet) as bar:
+    with _progress(quiet) as bar:
         report = build(
             _resolve_paths(paths),
             config.index_location(index),
@@ -219,7 +241,7 @@ def add(
     """Add new documents and replace changed ones (same id, new content); unchanged ones are skipped."""
     from .indexing import add as add_docs
 
-    with BarProgress(quiet) as bar:
+    with _progress(quiet) as bar:
         report = add_docs(paths, config.index_location(index), source=source, progress=bar)
     _print_report(report, as_json, "updated")
 
@@ -249,7 +271,7 @@ def _open_engine(index: str | None, model: str | None, rerank: str | None = None
     if config.is_default_index(root) and not index_exists(root):
         corpus = config.default_corpus()
         _err(f"no index yet at {root}: building it from {corpus} first (once)")
-        with BarProgress() as bar:
+        with _progress() as bar:
             build([corpus], root, config.model_name(model), progress=bar)
     return Engine.open(root, config.model_name(model), rerank)
 
@@ -512,7 +534,7 @@ def copy(
     """Copy an index into another store (e.g. a folder into PostgreSQL) without embedding again."""
     from .indexing import copy_index
 
-    with BarProgress(quiet) as bar:
+    with _progress(quiet) as bar:
         report = copy_index(config.index_location(source), config.index_location(dest), progress=bar)
     _print_report(report, as_json, "copied into")
 

@@ -23,25 +23,13 @@ from .chunking import Chunker, Passage
 from .documents import Document, LoadReport, Problem, corpus_files, load_documents
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import DocumentNotFound, InvalidInput, SourceError
+from .progress import Progress, ProgressArg, as_progress
 from .store import Store, Target, target
 from .store.vectors import ANN_THRESHOLD
 
 PART_SIZE = int(os.environ.get("FPSEARCH_PART_SIZE", "2048"))  # passages per embedding checkpoint
 DEFAULT_MAX_TOKENS = 200
 DEFAULT_OVERLAP = 1
-
-
-class Progress:
-    """What indexing reports while it works; the default reports nothing. The CLI shows a bar."""
-
-    def stage(self, name: str, total: int | None = None, done: int = 0) -> None:
-        """A new stage starts (``total`` units, ``done`` of them already done, e.g. resumed)."""
-
-    def advance(self, n: int) -> None:
-        """``n`` more units of the current stage are done."""
-
-    def note(self, message: str) -> None:
-        """Something the user should know (resuming, skipped input)."""
 
 
 @dataclass(frozen=True)
@@ -336,11 +324,11 @@ def build(
     model: str | Embedder | None = None,
     settings: IndexSettings | None = None,
     source: str | None = None,
-    progress: Progress | None = None,
+    progress: ProgressArg = None,
 ) -> Report:
     """Build a fresh index at ``index`` from ``paths``, replacing what was there only on success."""
     root = target(index)
-    progress = progress or Progress()
+    progress = as_progress(progress)
     settings = settings or IndexSettings()
     report = Report(index=root.location)
     started = time.perf_counter()
@@ -423,14 +411,14 @@ def add(
     index: Path | str | Target,
     model: Embedder | None = None,
     source: str | None = None,
-    progress: Progress | None = None,
+    progress: ProgressArg = None,
 ) -> Report:
     """Add new documents and replace changed ones (same id, new content); unchanged ones are skipped.
 
     With no index at ``index`` yet, this is a build with default settings.
     """
     root = target(index)
-    progress = progress or Progress()
+    progress = as_progress(progress)
     report = Report(index=root.location)
     started = time.perf_counter()
     for path in paths:
@@ -446,7 +434,7 @@ def add(
 
 def add_documents(
     docs: Sequence[Document], index: Path | str | Target, model: Embedder | None = None,
-    progress: Progress | None = None,
+    progress: ProgressArg = None,
 ) -> Report:
     """``add`` for documents already in memory (the HTTP API's write endpoint)."""
     root = target(index)
@@ -456,15 +444,15 @@ def add_documents(
     if not unique:
         raise InvalidInput("no documents given")
     with root.lock():
-        _add_locked(root, unique, model, progress or Progress(), report)
+        _add_locked(root, unique, model, as_progress(progress), report)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def remove(doc_ids: Sequence[str], index: Path | str | Target, progress: Progress | None = None) -> Report:
+def remove(doc_ids: Sequence[str], index: Path | str | Target, progress: ProgressArg = None) -> Report:
     """Remove documents (and their passages, vectors and lexical entries) by id."""
     root = target(index)
-    progress = progress or Progress()
+    progress = as_progress(progress)
     report = Report(index=root.location)
     started = time.perf_counter()
     if not doc_ids:
@@ -486,11 +474,11 @@ def remove(doc_ids: Sequence[str], index: Path | str | Target, progress: Progres
     return report
 
 
-def copy_index(source: Path | str | Target, dest: Path | str | Target, progress: Progress | None = None) -> Report:
+def copy_index(source: Path | str | Target, dest: Path | str | Target, progress: ProgressArg = None) -> Report:
     """Copy an index to another location or kind of store (a folder into PostgreSQL, say) without
     embedding anything again: documents, passages, vectors and sentence vectors travel as they are."""
     src, dst = target(source), target(dest)
-    progress = progress or Progress()
+    progress = as_progress(progress)
     report = Report(index=dst.location)
     started = time.perf_counter()
     store = src.open()

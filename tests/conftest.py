@@ -85,7 +85,7 @@ class FakeEmbedder:
             tokens, offsets = self._token_vectors(text)
             parts.append(pool_spans(tokens, offsets, np.ones(len(tokens)), sp))
         if progress:
-            progress(0)
+            progress(len(texts))
         return vecs, parts
 
 
