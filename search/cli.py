@@ -42,10 +42,35 @@ ModelOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+FormatOpt = Annotated[
+    Optional[str],
+    typer.Option("--format", "-f", help="text, json (one object per line, as --json) or csv (a header, then one row per hit).",
+                 show_default=False),
+]
 SpeakerOpt = Annotated[
     Optional[str],
     typer.Option(help="Only sentences spoken by this actor: a full name or an unambiguous surname (fpsearch speakers)."),
 ]
+
+
+def _output_format(fmt: str | None, as_json: bool) -> str:
+    from .errors import InvalidInput
+
+    chosen = (fmt or ("json" if as_json else "text")).strip().lower()
+    if chosen not in ("text", "json", "csv"):
+        raise InvalidInput(f"--format {fmt!r}: use text, json or csv")
+    if as_json and chosen != "json":
+        raise InvalidInput(f"--json and --format {chosen} ask for different outputs; give one")
+    return chosen
+
+
+def _write_csv(columns, rows) -> None:
+    import sys
+
+    from .export import write_csv
+
+    write_csv(sys.stdout, columns, rows)
+    sys.stdout.flush()
 
 
 def _err(message: str) -> None:
@@ -335,11 +360,13 @@ def query(
     speaker: SpeakerOpt = None,
     literal: Annotated[bool, typer.Option("--literal", help="Search the words as given: never read the query as asking what one actor says.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per hit and line.")] = False,
+    fmt: FormatOpt = None,
 ) -> None:
     """Search the index and print ranked passages with their source spans."""
     from .errors import InvalidInput
     from .retrieval import check_query
 
+    out = _output_format(fmt, as_json)
     check_query(text)
     if k < 1:
         raise InvalidInput("-k must be at least 1")
@@ -352,9 +379,14 @@ def query(
     if 0 < len(hits) < k:
         cap = f" (at most {per_doc} per document; --per-doc 0 lifts that)" if per_doc else ""
         _err(f"{_count(len(hits), 'hit')}, fewer than the {k:,} asked for: no more passages match{cap}")
-    if as_json:
+    if out == "json":
         for hit in hits:
             typer.echo(json.dumps({"query": text, **hit.as_dict()}, ensure_ascii=False))
+        return
+    if out == "csv":
+        from .export import HIT_COLUMNS, hit_rows
+
+        _write_csv(HIT_COLUMNS, hit_rows(text, hits))
         return
     from rich.console import Console
 
@@ -402,18 +434,25 @@ def positions(
     where: Annotated[Optional[list[str]], typer.Option(help="Metadata filter FIELD=VALUE or FIELD=A|B (repeatable).")] = None,
     speaker: SpeakerOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per actor and line.")] = False,
+    fmt: FormatOpt = None,
 ) -> None:
     """What each actor says about a topic: actors ranked by how strongly and how much they speak to
     it, each with its counts, first and last date, and best quotes."""
     from .retrieval import check_query
 
+    out = _output_format(fmt, as_json)
     check_query(topic)
     filt = _filter(since, until, source, where)
     engine = _open_engine(index, model)
     found = engine.positions(topic, by=by, n=n, quotes=quotes, where=filt, speaker=speaker)
-    if as_json:
+    if out == "json":
         for p in found:
             typer.echo(json.dumps({"topic": topic, "by": by, **p.as_dict()}, ensure_ascii=False))
+        return
+    if out == "csv":
+        from .export import POSITION_COLUMNS, position_rows
+
+        _write_csv(POSITION_COLUMNS, position_rows(topic, by, found))
         return
     if not found:
         typer.echo(f"no {by} speaks to this topic in the index")
