@@ -26,6 +26,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field, field_validator
 from threadpoolctl import threadpool_limits
 
@@ -434,7 +435,9 @@ def create_app(
             app.state.searcher.close()
             holder.close()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served from the fastapi-offline package, not a CDN
+    app = FastAPIOffline(
+        static_url="/docs-assets",
         title="fpsearch",
         version=__version__,
         summary="Semantic search over foreign-policy texts, with exact source spans.",

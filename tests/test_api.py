@@ -411,3 +411,32 @@ def test_per_doc_zero_lifts_the_limit_and_negative_is_refused(client) -> None:
     assert [h["doc_id"] for h in posted.json()["hits"]] == docs
     r = client.get("/search", params={"q": "Kuril", "per_doc": -1})
     assert r.status_code == 422 and "detail" in r.json()
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_api_docs_list_the_operations_with_no_network(server: str) -> None:
+    """Swagger UI's script and styles come from the server (the fastapi-offline package): a page that
+    fetched them from a CDN would be blank offline, so every request off this server is refused."""
+    from playwright.sync_api import sync_playwright
+
+    elsewhere: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+        def only_here(route) -> None:
+            if route.request.url.startswith(server):
+                route.continue_()
+            else:
+                elsewhere.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_here)
+        page.goto(server + "/docs")
+        page.wait_for_selector(".opblock", timeout=20_000)
+        listed = {page.locator(".opblock .opblock-summary-path").nth(i).inner_text().replace("\u200b", "")
+                  for i in range(page.locator(".opblock").count())}
+        assert {"/search", "/v1/embeddings", "/documents/{doc_id}", "/positions", "/health"} <= listed, listed
+        assert page.locator(".opblock-tag").count() >= 3  # the operations grouped by tag
+        browser.close()
+    assert elsewhere == [], f"/docs asked for {elsewhere}"
