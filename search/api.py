@@ -429,7 +429,8 @@ def create_app(
         # core (numpy's BLAS default) would only make them wait on each other.
         blas = threadpool_limits(1, user_api="blas")
         try:
-            yield
+            async with agents.session_manager.run():
+                yield
         finally:
             blas.restore_original_limits()
             app.state.searcher.close()
@@ -445,6 +446,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.token = os.environ.get("FPSEARCH_TOKEN") or None
+    agents = _mcp_server(app, settings)
 
     @app.exception_handler(FpsearchError)
     async def library_error(request: Request, exc: FpsearchError) -> JSONResponse:
@@ -672,6 +674,20 @@ def create_app(
     app.mount("/static", StaticFiles(directory=WEB), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+def _mcp_server(app: FastAPI, settings: ApiSettings):
+    """The MCP tools at ``/mcp`` (streamable HTTP). Stateless, so that any worker of ``serve --workers N``
+    answers any request; read-only, like the rest of the API without a token."""
+    from .integrations.mcp import create_server, http_security
+
+    server = create_server(lambda: app.state.holder.current(), settings.max_k, settings.max_query_chars)
+    routes = server.streamable_http_app(
+        streamable_http_path="/mcp", stateless_http=True, json_response=True,
+        transport_security=http_security(os.environ.get("FPSEARCH_MCP_HOSTS")),
+    ).routes
+    app.router.routes.extend(routes)  # its one route, on our app: our body limit and error handling apply
+    return server
 
 
 def app_from_env() -> FastAPI:

@@ -680,7 +680,10 @@ def serve(
     if not _is_loopback(host) and not os.environ.get("FPSEARCH_TOKEN"):
         _err(f"warning: {host} is not a loopback address and FPSEARCH_TOKEN is not set: anyone who can "
              "reach this port can search the index (writes stay disabled without a token)")
-    _err(f"serving {root} on http://{host}:{port} (search page at /, API docs at /docs)")
+    if not _is_loopback(host) and not os.environ.get("FPSEARCH_MCP_HOSTS"):
+        _err("note: /mcp answers only requests addressed to localhost; set FPSEARCH_MCP_HOSTS to the names "
+             "clients reach this server by (comma-separated, or * for any)")
+    _err(f"serving {root} on http://{host}:{port} (search page at /, API docs at /docs, MCP at /mcp)")
     if workers == 1:
         uvicorn.run(create_app(root, model, settings, rerank), host=host, port=port, log_level=log_level)
         return
@@ -691,6 +694,22 @@ def serve(
         if value is not None:
             os.environ[f"FPSEARCH_{name.upper()}"] = str(value)
     uvicorn.run("search.api:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level)
+
+
+@app.command()
+@handle_errors
+def mcp(index: IndexOpt = None, model: ModelOpt = None) -> None:
+    """Serve the index to an LLM agent as MCP tools over stdio (search, get_document, positions, speakers).
+
+    An agent starts it as a subprocess, e.g. `{"command": "fpsearch", "args": ["mcp", "--index", "/path/index"]}`.
+    `fpsearch serve` offers the same tools over HTTP at /mcp."""
+    from .integrations.mcp import run_stdio
+    from .store import open_store
+
+    root = config.index_location(index)
+    open_store(root).close()  # a missing or damaged index: one line on stderr now, not an MCP error later
+    _err(f"serving {root} as MCP tools on stdio")
+    run_stdio(root, model)
 
 
 def _is_loopback(host: str) -> bool:
