@@ -28,6 +28,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field, field_validator
+from starlette.routing import Route
 from threadpoolctl import threadpool_limits
 
 from . import __version__
@@ -429,7 +430,7 @@ def create_app(
         # core (numpy's BLAS default) would only make them wait on each other.
         blas = threadpool_limits(1, user_api="blas")
         try:
-            async with agents.session_manager.run():
+            async with agents.running():
                 yield
         finally:
             blas.restore_original_limits()
@@ -446,7 +447,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.token = os.environ.get("FPSEARCH_TOKEN") or None
-    agents = _mcp_server(app, settings)
+    agents = _McpRoute(app, settings)
+    app.router.routes.append(Route("/mcp", agents))  # on our app: our body limit and error handlers apply
 
     @app.exception_handler(FpsearchError)
     async def library_error(request: Request, exc: FpsearchError) -> JSONResponse:
@@ -676,18 +678,24 @@ def create_app(
     return app
 
 
-def _mcp_server(app: FastAPI, settings: ApiSettings):
+class _McpRoute:
     """The MCP tools at ``/mcp`` (streamable HTTP). Stateless, so that any worker of ``serve --workers N``
-    answers any request; read-only, like the rest of the API without a token."""
-    from .integrations.mcp import create_server, http_security
+    answers any request; read-only, like the rest of the API without a token. Each run of the app's
+    lifespan gets a session manager of its own (the SDK's runs only once)."""
 
-    server = create_server(lambda: app.state.holder.current(), settings.max_k, settings.max_query_chars)
-    routes = server.streamable_http_app(
-        streamable_http_path="/mcp", stateless_http=True, json_response=True,
-        transport_security=http_security(os.environ.get("FPSEARCH_MCP_HOSTS")),
-    ).routes
-    app.router.routes.extend(routes)  # its one route, on our app: our body limit and error handling apply
-    return server
+    def __init__(self, app: FastAPI, settings: ApiSettings) -> None:
+        from .integrations.mcp import create_server, http_security
+
+        self.server = create_server(lambda: app.state.holder.current(), settings.max_k, settings.max_query_chars)
+        self.security = http_security(os.environ.get("FPSEARCH_MCP_HOSTS"))
+
+    def running(self):
+        self.server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True,
+                                        transport_security=self.security)
+        return self.server.session_manager.run()
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.server.session_manager.handle_request(scope, receive, send)
 
 
 def app_from_env() -> FastAPI:
