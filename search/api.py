@@ -38,6 +38,8 @@ from .models import canonical_name
 from .positions import Quote
 from .retrieval import MODES, Engine, Hit
 from .store import Filter, open_store
+from .strength import best as best_match
+from .strength import no_strong_match
 
 WEB = Path(__file__).resolve().parent / "web"
 
@@ -171,6 +173,9 @@ class HitModel(BaseModel):
         None, description="person, floor (a question or remark from the floor) or null."
     )
     reading: str | None = Field(None, description="Set on the hits of the actor a question was read as naming.")
+    match: Literal["strong", "weak", "none"] | None = Field(
+        None, description="How well this passage matches the query, absolutely (from its cosine and how many "
+        "of the query's words it holds): strong, weak or none.")
 
 
 class PositionModel(BaseModel):
@@ -211,6 +216,11 @@ class SearchResponse(BaseModel):
                            "(waiting for a thread included).")
     reading: str | None = Field(None, description="How the query was read when it asks what one actor says: "
                                 "e.g. \"statements by Vladimir Putin\", whose hits come first (null: read as written).")
+    match: Literal["strong", "weak", "none"] = Field(
+        "none", description="The strongest hit's match: \"weak\" or \"none\" means nothing in the index answers the "
+        "query well, and the hits are only the closest passages.")
+    warnings: list[str] = Field([], description="What to know before trusting the hits: no strong match, or a "
+                                "query in a language the index's model does not read.")
     hits: list[HitModel]
 
 
@@ -395,6 +405,15 @@ def _check_query(query: str, settings: ApiSettings) -> None:
         raise InvalidInput(f"the query is {len(query)} characters; the limit is {settings.max_query_chars}")
 
 
+def search_warnings(engine: Engine, query: str, hits: list[Hit]) -> list[str]:
+    """The warnings of one answer: a query the model cannot read, and no strong match."""
+    out = engine.warnings(query)
+    level = best_match(hit.match for hit in hits)
+    if level != "strong":
+        out.append(no_strong_match(level, len(hits)))
+    return out
+
+
 def _hits(hits: list[Hit]) -> list[HitModel]:
     return [HitModel(**h.as_dict()) for h in hits]
 
@@ -425,6 +444,7 @@ def create_app(
             holder.engine.reranker = Engine.open(root, rerank=rerank).reranker
         app.state.holder = holder
         holder.engine.embed(["warm up"])  # load the model before the first request
+        holder.engine.warnings("warm up")  # and the language detector's
         app.state.searcher = Batcher(holder.current, threads=settings.batch_threads)
         # Searches already run side by side, one per core: a matrix product that fanned out over every
         # core (numpy's BLAS default) would only make them wait on each other.
@@ -459,7 +479,8 @@ def create_app(
         detail = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
 
-    async def run_search(searcher: Batcher, queries: list[str], k: int, **options: Any) -> list[SearchResponse]:
+    async def run_search(searcher: Batcher, engine: Engine, queries: list[str], k: int,
+                         **options: Any) -> list[SearchResponse]:
         for q in queries:
             _check_query(q, settings)
         _check_k(k, settings)
@@ -469,13 +490,15 @@ def create_app(
         took = round((time.perf_counter() - started) * 1000, 2)
         return [
             SearchResponse(query=q, k=k, mode=options["mode"], took_ms=took, hits=_hits(h),
-                           reading=next((hit.reading for hit in h if hit.reading), None))
+                           reading=next((hit.reading for hit in h if hit.reading), None),
+                           match=best_match(hit.match for hit in h), warnings=search_warnings(engine, q, h))
             for q, h in zip(queries, results)
         ]
 
     @app.get("/search", response_model=SearchResponse, tags=["search"])
     async def search_get(
         searcher: SearcherDep,
+        engine: EngineDep,
         q: Annotated[str, Query(description="The query text.")],
         k: Annotated[int, Query(ge=1, description="Number of hits.")] = 10,
         mode: Annotated[Literal["dense", "lexical", "hybrid"], Query()] = "hybrid",
@@ -493,7 +516,7 @@ def create_app(
         that asks what one actor of the index says gets that actor's statements first (see ``reading``)."""
         where_ = Filter.build(since, until, source, where)
         return _json((await run_search(
-            searcher, [q], k, mode=mode, per_doc=per_doc, fusion=fusion, weight=weight, where=where_,
+            searcher, engine, [q], k, mode=mode, per_doc=per_doc, fusion=fusion, weight=weight, where=where_,
             speaker=speaker, literal=literal,
         ))[0])
 
@@ -527,7 +550,7 @@ def create_app(
         return [SpeakerModel(**a.as_dict()) for a in engine.speakers(kind)]
 
     @app.post("/search", response_model=SearchResponse | BatchResponse, tags=["search"])
-    async def search_post(searcher: SearcherDep, body: SearchRequest) -> Response:
+    async def search_post(searcher: SearcherDep, engine: EngineDep, body: SearchRequest) -> Response:
         """One query (``query``) or a batch (``queries``): the same hits as GET /search."""
         if (body.query is None) == (body.queries is None):
             raise InvalidInput("give either 'query' or 'queries'")
@@ -539,7 +562,7 @@ def create_app(
         where_ = Filter.build(body.since, body.until, body.source, body.where)
         started = time.perf_counter()
         results = await run_search(
-            searcher, queries, body.k, mode=body.mode, per_doc=body.per_doc, fusion=body.fusion,
+            searcher, engine, queries, body.k, mode=body.mode, per_doc=body.per_doc, fusion=body.fusion,
             weight=body.weight, where=where_, speaker=body.speaker, literal=body.literal,
         )
         if body.query is not None:

@@ -318,6 +318,8 @@ def _show_hit(console, hit) -> None:
     meta = f"{hit.doc_id}:{hit.start}-{hit.end}  score {hit.score:.4f}"
     if hit.cosine is not None and hit.cosine != hit.score:
         meta += f"  cosine {hit.cosine:.3f}"
+    if hit.match:
+        meta += f"  {hit.match} match"
     head = f"{hit.rank:>2}. {hit.title or hit.doc_id}" + (f" ({hit.date})" if hit.date else "")
     said = f" — {hit.speaker}" if hit.speaker else ""
     if console.is_terminal:
@@ -371,11 +373,22 @@ def query(
     if k < 1:
         raise InvalidInput("-k must be at least 1")
     filt = _filter(since, until, source, where)
+    import threading
+
+    from . import language
+    from .strength import STRONG, best
+
+    detector = threading.Thread(target=language.warm, daemon=True)  # its model loads beside the embedder
+    detector.start()
     engine = _open_engine(index, model, rerank)
     hits = engine.search(
         text, k=k, mode=mode, per_doc=per_doc, where=filt, mmr=mmr, exact=exact, fusion=fusion, weight=weight,
         speaker=speaker, literal=literal,
     )
+    detector.join()
+    for warning in engine.warnings(text):
+        _err(f"note: {warning}")
+    strong = best(hit.match for hit in hits) == STRONG
     if 0 < len(hits) < k:
         cap = f" (at most {per_doc} per document; --per-doc 0 lifts that)" if per_doc else ""
         _err(f"{_count(len(hits), 'hit')}, fewer than the {k:,} asked for: no more passages match{cap}")
@@ -395,6 +408,8 @@ def query(
         typer.echo("no hits")
     elif hits[0].reading:
         typer.echo(f"answering with {hits[0].reading} first (--literal searches the words as given)\n")
+    if hits and not strong:
+        typer.echo("no strong match; the closest passages:\n")
     for hit in hits:
         _show_hit(console, hit)
 

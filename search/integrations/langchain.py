@@ -9,8 +9,8 @@
 Each ``Document`` is one passage: ``page_content`` is its text, and ``metadata`` holds where it comes
 from (``doc_id``, ``title``, ``date``, ``source``, ``start``/``end``: character offsets into the
 document's text, ``sentence_start``/``sentence_end`` and ``sentence``: the best-matching sentence),
-its ``rank``, ``score`` and ``cosine``, its ``speaker`` where the index knows, and the document's own
-metadata fields (``country``, ...).
+its ``rank``, ``score``, ``cosine`` and ``match`` (strong, weak or none), its ``speaker`` where the
+index knows, and the document's own metadata fields (``country``, ...).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ except ImportError as exc:  # pragma: no cover - the optional extra is missing
 OPTIONS = ("k", "mode", "per_doc", "fusion", "weight", "since", "until", "source", "where", "speaker", "literal")
 # Hit fields that become a Document's metadata (the text is its page_content).
 FIELDS = ("doc_id", "title", "date", "source", "start", "end", "sentence_start", "sentence_end", "rank",
-          "score", "cosine", "speaker", "speaker_kind", "passage_id", "reading")
+          "score", "cosine", "match", "speaker", "speaker_kind", "passage_id", "reading")
 
 _engines: dict[tuple[str, str | None], Any] = {}
 _engines_lock = threading.Lock()

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from .. import __version__
 from ..errors import FpsearchError, InvalidInput
 from ..retrieval import Engine, Hit
+from ..strength import best as best_match
 
 try:
     from mcp.server import MCPServer
@@ -71,6 +72,7 @@ class Passage(BaseModel):
     sentence_end: int
     speaker: str | None = Field(None, description="Who speaks that sentence, where the index knows.")
     speaker_kind: str | None = Field(None, description="person, floor (a question from the floor) or null.")
+    match: str | None = Field(None, description="How well it matches the query, absolutely: strong, weak or none.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="The document's other fields (country, ...).")
     uri: str = Field(description="The document as an MCP resource.")
 
@@ -81,7 +83,8 @@ class Passage(BaseModel):
             score=round(hit.score, 4), cosine=None if hit.cosine is None else round(hit.cosine, 4),
             start=hit.start, end=hit.end, text=hit.text, sentence=hit.sentence,
             sentence_start=hit.sentence_start, sentence_end=hit.sentence_end, speaker=hit.speaker,
-            speaker_kind=hit.speaker_kind, metadata=dict(hit.metadata), uri=document_uri(hit.doc_id),
+            speaker_kind=hit.speaker_kind, match=hit.match, metadata=dict(hit.metadata),
+            uri=document_uri(hit.doc_id),
         )
 
 
@@ -90,6 +93,9 @@ class SearchResult(BaseModel):
     mode: str
     reading: str | None = Field(None, description="How the query was read when it asks what one actor says "
                                 "(e.g. \"statements by Vladimir Putin\"); those hits come first.")
+    match: str = Field(description="The strongest hit's match: weak or none means nothing in the index answers "
+                       "the query well, and the hits are only the closest passages: say so rather than cite them.")
+    warnings: list[str] = Field(default_factory=list, description="What to know before trusting the hits.")
     hits: list[Passage]
 
 
@@ -152,6 +158,7 @@ def create_server(
 ) -> MCPServer:
     """The MCP server over the engine ``current()`` returns (called per request, so a server that
     switches to a new index generation serves it here too)."""
+    from ..api import search_warnings
     from ..store import Filter
 
     root = logging.getLogger()
@@ -175,7 +182,9 @@ def create_server(
     @server.tool(
         description="Search the foreign-policy texts: ranked passages, each with doc_id, title, date, its "
         "span (start/end: character offsets into the document's text), the best-matching sentence and, "
-        f"where the index knows, its speaker. {SCORE_NOTE} Filters: since/until (YYYY[-MM[-DD]]), source, "
+        f"where the index knows, its speaker. {SCORE_NOTE} match (strong, weak, none) says how well the best "
+        "passage answers the query; warnings say when it is weak or the query's language is one the index "
+        "cannot read. Filters: since/until (YYYY[-MM[-DD]]), source, "
         "where (FIELD=VALUE or FIELD=A|B, e.g. country=Japan), speaker (an actor's name or surname).",
         structured_output=True,
     )
@@ -196,10 +205,12 @@ def create_server(
             raise ToolError(f"k is {k}; the limit is {max_k}")
 
         def run() -> SearchResult:
-            hits = current().search(query, k=k, mode=mode, per_doc=per_doc, speaker=speaker,
-                                    where=Filter.build(since, until, source, where))
+            engine = current()
+            hits = engine.search(query, k=k, mode=mode, per_doc=per_doc, speaker=speaker,
+                                 where=Filter.build(since, until, source, where))
             reading = next((h.reading for h in hits if h.reading), None)
-            return SearchResult(query=query, mode=mode, reading=reading, hits=[Passage.of(h) for h in hits])
+            return SearchResult(query=query, mode=mode, reading=reading, match=best_match(h.match for h in hits),
+                                warnings=search_warnings(engine, query, hits), hits=[Passage.of(h) for h in hits])
 
         return answer(run)
 

@@ -53,6 +53,7 @@
     li.appendChild(h);
     const meta = [hit.date, hit.source, "score " + hit.score.toFixed(4)];
     if (hit.cosine !== null && hit.cosine !== hit.score) meta.push("cosine " + hit.cosine.toFixed(3));
+    if (hit.match && hit.match !== "strong") meta.push(hit.match + " match");
     meta.push(hit.doc_id + ":" + hit.start + "-" + hit.end);
     li.appendChild(el("p", "meta", meta.filter(Boolean).join(" · ")));
     const p = el("p", "passage");
@@ -155,6 +156,7 @@
     const within = year ? "&since=" + encodeURIComponent(year) + "&until=" + encodeURIComponent(year) : "";
     try {
       const body = await getJSON("/search?k=10&mode=" + encodeURIComponent(mode) + within + "&q=" + encodeURIComponent(q));
+      showNotices(body.warnings || []);
       body.hits.forEach(function (hit) { list.appendChild(renderHit(hit)); });
       status.textContent = body.hits.length + " hits" + (year ? " from " + year : "") + " in " + Math.round(body.took_ms) + " ms";
     } catch (err) {
@@ -163,7 +165,16 @@
     }
   }
 
+  // Warnings of an answer (no strong match, a query in a language the model cannot read), above the hits.
+  function showNotices(warnings) {
+    const box = document.getElementById("notices");
+    box.replaceChildren();
+    warnings.forEach(function (text) { box.appendChild(el("p", "notice", text)); });
+    box.hidden = warnings.length === 0;
+  }
+
   function run(q, mode, view) {
+    showNotices([]);
     document.getElementById("actors").replaceChildren();
     document.getElementById("results").replaceChildren();
     document.getElementById("timeline").hidden = true;
