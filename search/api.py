@@ -216,9 +216,9 @@ class SearchResponse(BaseModel):
                            "(waiting for a thread included).")
     reading: str | None = Field(None, description="How the query was read when it asks what one actor says: "
                                 "e.g. \"statements by Vladimir Putin\", whose hits come first (null: read as written).")
-    match: Literal["strong", "weak", "none"] = Field(
+    match: Literal["strong", "weak", "none"] | None = Field(
         "none", description="The strongest hit's match: \"weak\" or \"none\" means nothing in the index answers the "
-        "query well, and the hits are only the closest passages.")
+        "query well, and the hits are only the closest passages (null: not known for this index's model).")
     warnings: list[str] = Field([], description="What to know before trusting the hits: no strong match, or a "
                                 "query in a language the index's model does not read.")
     hits: list[HitModel]
@@ -409,7 +409,7 @@ def search_warnings(engine: Engine, query: str, hits: list[Hit]) -> list[str]:
     """The warnings of one answer: a query the model cannot read, and no strong match."""
     out = engine.warnings(query)
     level = best_match(hit.match for hit in hits)
-    if level != "strong":
+    if level not in ("strong", None):
         out.append(no_strong_match(level, len(hits)))
     return out
 

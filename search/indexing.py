@@ -21,7 +21,7 @@ import numpy as np
 
 from .chunking import Chunker, Passage
 from .documents import Document, LoadReport, Problem, corpus_files, load_documents
-from .embedding import Embedder, SentenceTransformerEmbedder
+from .embedding import Embedder, make_embedder
 from .errors import DocumentNotFound, InvalidInput, SourceError
 from .progress import Progress, ProgressArg, as_progress
 from .store import Store, Target, target
@@ -288,7 +288,7 @@ def _write(
 
 def _embedder_for(model: str | Embedder | None, default: str = "minilm") -> Embedder:
     if model is None or isinstance(model, str):
-        return SentenceTransformerEmbedder(model or default)
+        return make_embedder(model or default)
     return model
 
 
@@ -395,7 +395,7 @@ def _add_locked(
                 report.updated += 1
         if changed:
             manifest_settings = _kept_settings(base.manifest)
-            embedder = model or SentenceTransformerEmbedder(base.manifest["model"]["name"])
+            embedder = model or make_embedder(base.manifest["model"]["name"])
             settings = IndexSettings.from_manifest(base.manifest)
             passages, vectors, svecs = _prepare(root, changed, embedder, settings, manifest_settings, progress, report)
             _write(root, manifest_settings, base, changed, passages, vectors, svecs, progress, report)

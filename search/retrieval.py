@@ -28,7 +28,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from .embedding import Embedder, SentenceTransformerEmbedder
+from .embedding import Embedder, make_embedder
 from .errors import InvalidInput
 from .memo import Remembered
 from .models import canonical_name
@@ -39,7 +39,7 @@ from .speakers import FLOOR, KINDS, PERSON, match_actor
 from .store import Filter, PassageRecord, Store, Target, open_store
 from .store.base import NO_SENTENCES, Actor, Sentences
 from .store.lexical import query_words
-from .strength import STRONG, WEAK, coverage, strength
+from .strength import STRONG, WEAK, calibrated, coverage, strength
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
@@ -371,14 +371,14 @@ class Engine:
         reranker = CrossEncoderReranker(rerank) if rerank else None
         if isinstance(model, str):
             store = open_store(index, model=canonical_name(model))
-            return cls(store, SentenceTransformerEmbedder(model), reranker, results)
+            return cls(store, make_embedder(model), reranker, results)
         store = open_store(index)
         return cls(store, model, reranker, results)
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = SentenceTransformerEmbedder(self.store.manifest["model"]["name"])
+            self._embedder = make_embedder(self.store.manifest["model"]["name"])
         return self._embedder
 
     @property
@@ -537,13 +537,14 @@ class Engine:
         if opts.prefer is not None and opts.prefer.speakers:
             speakers = speakers | frozenset(opts.prefer.speakers)  # their sentence, where they speak in it
         floor = frozenset(i for i, a in actors.items() if a.kind == FLOOR)
+        rated = calibrated(self.manifest["model"]["name"])
         hits = []
         for rank, (pid, score) in enumerate(chosen, 1):
             rec = records[pid]
             found = sentences.get(pid, NO_SENTENCES)
             s_start, s_end, i = best_sentence(found, qvec, rec, query, speakers, floor)
             actor = actors.get(int(found.speakers[i])) if i >= 0 else None
-            share, words = coverage(query, rec.text)
+            share, words = coverage(query, rec.text) if rated else (0.0, 0)
             hits.append(
                 Hit(
                     rank=rank,
@@ -563,7 +564,7 @@ class Engine:
                     speaker=actor.name if actor else None,
                     speaker_kind=actor.kind if actor else None,
                     reading=opts.prefer.label if opts.prefer is not None and pid in preferred else None,
-                    match=strength(cosines.get(pid), share, words),
+                    match=strength(cosines.get(pid), share, words) if rated else None,
                 )
             )
         return hits

