@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the test suite needs and run it: Debian's chromium (for the browser test), a venv with
 # the CPU build of torch, fpsearch with its test extras, a second venv for the LangChain MCP client;
-# then pytest. This is what CI runs.
+# then ruff and pytest. This is what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
@@ -15,4 +15,5 @@ pip install -q -e '.[test]'
 # langchain-mcp-adapters 0.3 needs mcp<2 (fpsearch serves with mcp 2.x): its client runs from a venv of its own
 python3 -m venv .venv-adapters
 .venv-adapters/bin/pip install -q 'langchain-mcp-adapters==0.3.2'
+ruff check search tests scripts
 python -m pytest "$@"
