@@ -39,7 +39,6 @@ from .positions import Quote
 from .retrieval import MODES, Engine, Hit
 from .store import Filter, open_store
 from .strength import best as best_match
-from .strength import no_strong_match
 
 WEB = Path(__file__).resolve().parent / "web"
 
@@ -405,15 +404,6 @@ def _check_query(query: str, settings: ApiSettings) -> None:
         raise InvalidInput(f"the query is {len(query)} characters; the limit is {settings.max_query_chars}")
 
 
-def search_warnings(engine: Engine, query: str, hits: list[Hit]) -> list[str]:
-    """The warnings of one answer: a query the model cannot read, and no strong match."""
-    out = engine.warnings(query)
-    level = best_match(hit.match for hit in hits)
-    if level not in ("strong", None):
-        out.append(no_strong_match(level, len(hits)))
-    return out
-
-
 def _hits(hits: list[Hit]) -> list[HitModel]:
     return [HitModel(**h.as_dict()) for h in hits]
 
@@ -491,7 +481,7 @@ def create_app(
         return [
             SearchResponse(query=q, k=k, mode=options["mode"], took_ms=took, hits=_hits(h),
                            reading=next((hit.reading for hit in h if hit.reading), None),
-                           match=best_match(hit.match for hit in h), warnings=search_warnings(engine, q, h))
+                           match=best_match(hit.match for hit in h), warnings=engine.warnings(q, h))
             for q, h in zip(queries, results)
         ]
 

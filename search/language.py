@@ -73,6 +73,7 @@ def _script(text: str) -> str:
     return "Latin" if script == "LATIN" or counts.get("LATIN", 0) * 2 >= sum(counts.values()) else script.title()
 
 
+@functools.lru_cache(maxsize=4096)  # the engine and the service both ask about the same query
 def detect(text: str) -> Guess:
     """The query's most likely language (of ``LANGUAGES``), its probability and its script."""
     with _lock:

@@ -39,7 +39,7 @@ from .speakers import FLOOR, KINDS, PERSON, match_actor
 from .store import Filter, PassageRecord, Store, Target, open_store
 from .store.base import NO_SENTENCES, Actor, Sentences
 from .store.lexical import query_words
-from .strength import STRONG, WEAK, calibrated, coverage, strength
+from .strength import STRONG, WEAK, best, calibrated, coverage, no_strong_match, strength
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
@@ -418,15 +418,21 @@ class Engine:
         strong match (MiniLM gives Cyrillic queries cosines of 0.4-0.5 with unrelated passages)."""
         return [replace(h, match=WEAK) if h.match == STRONG else h for h in hits]
 
-    def warnings(self, query: str) -> list[str]:
+    def warnings(self, query: str, hits: Sequence[Hit] | None = None) -> list[str]:
         """What the user should know before trusting the hits of ``query``: a note when it is in a
-        language the index's model does not read (``search.language``)."""
+        language the index's model does not read (``search.language``), and, given its ``hits``,
+        when none of them is a strong match (``search.strength``)."""
         from .language import note
         from .models import model_languages
 
         name = self.manifest["model"]["name"]
         found = note(query, model_languages(name), name)
-        return [found] if found else []
+        out = [found] if found else []
+        if hits is not None:
+            level = best(h.match for h in hits)
+            if level not in (STRONG, None):
+                out.append(no_strong_match(level, len(hits)))
+        return out
 
     def read(self, query: str) -> Reading | None:
         """The actor a question names, if it asks what one actor of the index says (``search.reading``)."""

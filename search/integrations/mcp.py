@@ -158,7 +158,6 @@ def create_server(
 ) -> MCPServer:
     """The MCP server over the engine ``current()`` returns (called per request, so a server that
     switches to a new index generation serves it here too)."""
-    from ..api import search_warnings
     from ..store import Filter
 
     root = logging.getLogger()
@@ -210,7 +209,7 @@ def create_server(
                                  where=Filter.build(since, until, source, where))
             reading = next((h.reading for h in hits if h.reading), None)
             return SearchResult(query=query, mode=mode, reading=reading, match=best_match(h.match for h in hits),
-                                warnings=search_warnings(engine, query, hits), hits=[Passage.of(h) for h in hits])
+                                warnings=engine.warnings(query, hits), hits=[Passage.of(h) for h in hits])
 
         return answer(run)
 
