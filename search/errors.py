@@ -61,3 +61,33 @@ class IndexBusy(FpsearchError):
 
     exit_code = 6
     http_status = 409
+
+
+class DiskFull(FpsearchError):
+    """The device that holds the index filled up while a change was being written."""
+
+    exit_code = 7
+    http_status = 507
+
+
+_SQLITE_FULL = 13
+_PG_DISK_FULL = "53100"
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or an exception it was raised from) means that a device ran out of space, in
+    any of the ways our dependencies say it: ``OSError`` ENOSPC or EDQUOT, SQLite's SQLITE_FULL,
+    FAISS's RuntimeError text, PostgreSQL's disk_full."""
+    import errno
+
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL or getattr(exc, "sqlstate", None) == _PG_DISK_FULL:
+            return True
+        if isinstance(exc, RuntimeError) and "No space left on device" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False

@@ -12,7 +12,8 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import numpy as np
 from .chunking import Chunker, Passage
 from .documents import Document, LoadReport, Problem, corpus_files, load_documents
 from .embedding import Embedder, make_embedder
-from .errors import DocumentNotFound, InvalidInput, SourceError
+from .errors import DiskFull, DocumentNotFound, InvalidInput, SourceError, is_disk_full
 from .progress import Progress, ProgressArg, as_progress
 from .store import Store, Target, target
 from .store.vectors import ANN_THRESHOLD
@@ -228,14 +229,17 @@ def _save_part(folder: Path, number: int, vectors: np.ndarray, sentence_vectors:
     lo, hi = number * PART_SIZE, min(total, (number + 1) * PART_SIZE)
     svecs = sentence_vectors[lo:hi]
     tmp = folder / f"part-{number:06d}.tmp.npz"
-    with open(tmp, "wb") as fh:
-        np.savez(
-            fh,
-            vectors=vectors[lo:hi],
-            sentences=np.concatenate(svecs) if svecs else np.zeros((0, dim), np.float32),
-            counts=np.array([len(x) for x in svecs], dtype=np.int64),
-        )
-    os.replace(tmp, folder / f"part-{number:06d}.npz")
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez(
+                fh,
+                vectors=vectors[lo:hi],
+                sentences=np.concatenate(svecs) if svecs else np.zeros((0, dim), np.float32),
+                counts=np.array([len(x) for x in svecs], dtype=np.int64),
+            )
+        os.replace(tmp, folder / f"part-{number:06d}.npz")
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _read_part(path: Path, size: int, dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -253,6 +257,34 @@ def _read_part(path: Path, size: int, dim: int) -> tuple[np.ndarray, np.ndarray,
 
 def _finish_checkpoints(root: Target) -> None:
     shutil.rmtree(root.checkpoints(), ignore_errors=True)
+
+
+@contextmanager
+def _writing(root: Target) -> Iterator[None]:
+    """Hold ``root``'s writer lock for one change. If the device fills up on the way, the change is
+    not published (the store never publishes half a write), this run's checkpoints go too, so
+    that nothing it wrote is left taking space, and the caller gets ``DiskFull``."""
+    def full(exc: BaseException) -> DiskFull:
+        return DiskFull(
+            f"no space left on the device that holds {root.location}: the index is as it was before, and "
+            "the partial files of this run were removed; free some space and run it again"
+        )
+
+    try:
+        with root.lock():
+            try:
+                yield
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                _finish_checkpoints(root)
+                raise full(exc) from exc
+    except DiskFull:
+        raise
+    except Exception as exc:  # the lock itself (a fresh index folder on a full device)
+        if not is_disk_full(exc):
+            raise
+        raise full(exc) from exc
 
 
 def _write(
@@ -338,7 +370,7 @@ def build(
         raise InvalidInput("--overlap must be 0 or more")
     for path in paths:
         corpus_files(Path(path))  # a missing or unreadable input fails here, before the index is touched
-    with root.lock():
+    with _writing(root):
         docs = _load(paths, source, report, progress)
         if not docs:
             raise SourceError("no documents found in " + ", ".join(str(p) for p in paths))
@@ -423,7 +455,7 @@ def add(
     started = time.perf_counter()
     for path in paths:
         corpus_files(Path(path))
-    with root.lock():
+    with _writing(root):
         docs = _load(paths, source, report, progress)
         if not docs and not root.exists():
             raise SourceError("no documents found in " + ", ".join(str(p) for p in paths))
@@ -443,7 +475,7 @@ def add_documents(
     unique = list({d.doc_id: d for d in docs}.values())
     if not unique:
         raise InvalidInput("no documents given")
-    with root.lock():
+    with _writing(root):
         _add_locked(root, unique, model, as_progress(progress), report)
     report.seconds = time.perf_counter() - started
     return report
@@ -457,7 +489,7 @@ def remove(doc_ids: Sequence[str], index: Path | str | Target, progress: Progres
     started = time.perf_counter()
     if not doc_ids:
         raise InvalidInput("no document ids given")
-    with root.lock():
+    with _writing(root):
         base = _open_base(root)
         try:
             known = base.document_hashes()
@@ -485,7 +517,7 @@ def copy_index(source: Path | str | Target, dest: Path | str | Target, progress:
     try:
         settings = _kept_settings(store.manifest)
         progress.stage("copying", total=store.document_count)
-        with dst.lock(), dst.write(settings, None) as writer:
+        with _writing(dst), dst.write(settings, None) as writer:
             for doc in store.iter_documents():
                 rows = store.document_passages(doc.doc_id)
                 ids = [r[0] for r in rows]

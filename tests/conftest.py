@@ -120,6 +120,17 @@ def corpus(tmp_path: Path) -> Path:
     return root
 
 
+def document_state(index: Path) -> dict[str, str]:
+    """What an embedded index holds: its document ids and their content hashes."""
+    from search.store import EmbeddedStore
+
+    store = EmbeddedStore.open(index)
+    try:
+        return store.document_hashes()
+    finally:
+        store.close()
+
+
 def seed_sample(tmp_path: Path, n: int = 6) -> Path:
     """The seed article plus the ``n`` seed Kremlin documents that mention the Kurils most."""
     out = tmp_path / "sample"

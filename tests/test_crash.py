@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import document_state
 
 from search import build
-from search.store import EmbeddedStore
 from search.store.embedded import check_index
 
 WORKER = Path(__file__).resolve().parent / "crash_worker.py"
@@ -32,13 +32,6 @@ def _corpus(path: Path, prefix: str, n: int, words: int = 60) -> Path:
     (path / f"{prefix}.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     return path
 
-
-def _state(index: Path) -> dict[str, str]:
-    store = EmbeddedStore.open(index)
-    try:
-        return store.document_hashes()
-    finally:
-        store.close()
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +50,9 @@ def setup(tmp_path_factory):
         target = tmp / f"after-{op}"
         shutil.copytree(pristine, target)
         subprocess.run([sys.executable, str(WORKER), op, str(target), *args], check=True, timeout=120)
-        after[op] = _state(target)
+        after[op] = document_state(target)
         shutil.rmtree(target)
-    return tmp, pristine, ops, _state(pristine), after
+    return tmp, pristine, ops, document_state(pristine), after
 
 
 def _timed_run(cmd: list[str], env: dict) -> float:
@@ -87,12 +80,12 @@ def test_kill_nine_at_random_moments(setup, op: str) -> None:
         proc.wait()
         facts, problems = check_index(work)
         assert not problems, f"attempt {attempt}: {problems}"
-        state = _state(work)
+        state = document_state(work)
         assert state in (before, after[op]), f"attempt {attempt}: a mix of before and after"
         outcomes["before" if state == before else "after"] += 1
         if state == before:  # (a finished remove cannot run twice: its ids are gone)
             subprocess.run(cmd, check=True, env=env, timeout=120)
-        assert _state(work) == after[op]
+        assert document_state(work) == after[op]
         assert not check_index(work)[1]
         shutil.rmtree(work)
     print(f"{op}: killed 8 times within {duration:.2f} s: {outcomes}")

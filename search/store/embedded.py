@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import sqlite3
-import tempfile
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -302,17 +301,18 @@ def check_index(root: Path | str, full: bool = True) -> tuple[list[str], list[st
 
 
 def _check_fts(root: Path, gen: Path) -> list[str]:
-    # FTS5's integrity check is a write statement: run it on a private copy.
-    with tempfile.TemporaryDirectory(dir=root, prefix=".check-") as tmp:
-        copy = Path(tmp) / DB
-        shutil.copyfile(gen / DB, copy)
-        conn = sqlite3.connect(copy)
-        try:
-            conn.execute("INSERT INTO passages_fts (passages_fts, rank) VALUES ('integrity-check', 1)")
-        except sqlite3.DatabaseError as exc:
-            return [f"the FTS5 lexical index does not match the passages ({exc})"]
-        finally:
-            conn.close()
+    # FTS5's integrity check is a write statement: run it on a private copy, in memory, so that a
+    # check never needs free space on the index's device (a full disk is when one checks).
+    source = sqlite3.connect(f"file:{(gen / DB).as_posix()}?mode=ro&immutable=1", uri=True)
+    conn = sqlite3.connect(":memory:")
+    try:
+        source.backup(conn)
+        conn.execute("INSERT INTO passages_fts (passages_fts, rank) VALUES ('integrity-check', 1)")
+    except sqlite3.DatabaseError as exc:
+        return [f"the FTS5 lexical index does not match the passages ({exc})"]
+    finally:
+        conn.close()
+        source.close()
     return []
 
 
@@ -901,13 +901,19 @@ def _publish(root: Path, tmp: Path) -> Path:
     if gen.exists():
         shutil.rmtree(gen)
     os.rename(tmp, gen)
-    _fsync_dir(root)
     pointer = root / (CURRENT + ".tmp")
-    with open(pointer, "w", encoding="utf-8") as fh:
-        fh.write(gen.name + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(pointer, root / CURRENT)
+    try:
+        _fsync_dir(root)
+        with open(pointer, "w", encoding="utf-8") as fh:
+            fh.write(gen.name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(pointer, root / CURRENT)
+    except BaseException:
+        # not published (CURRENT still names the live generation): take back what this wrote
+        pointer.unlink(missing_ok=True)
+        shutil.rmtree(gen, ignore_errors=True)
+        raise
     _fsync_dir(root)
     _remove_leftovers(root)
     return gen
