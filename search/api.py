@@ -33,7 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from . import __version__
 from .batching import Batcher
-from .errors import FpsearchError, InvalidInput
+from .errors import FpsearchError, IndexDamaged, InvalidInput
 from .models import canonical_name
 from .positions import Quote
 from .retrieval import MODES, Engine, Hit
@@ -91,6 +91,12 @@ class IndexHolder:
         self._lock = threading.Lock()
         self._checked = time.monotonic()
         self.engine = self._prepared(Engine.open(index, model, results=results))
+        # what is wrong with the served index's files: all hashed at each open, looked at each check
+        self.problems: list[str] = self.engine.store.damage(full=True)
+        if self.problems:
+            self.engine.close()
+            raise IndexDamaged(f"{'; '.join(self.problems)}: rebuild the index, or go back to the previous "
+                               "generation with `fpsearch rollback`")
 
     @staticmethod
     def _prepared(engine: Engine) -> Engine:
@@ -98,10 +104,21 @@ class IndexHolder:
         return engine
 
     def current(self) -> Engine:
+        """The engine to answer with. Refuses (``IndexDamaged``, a 503) while the index's files are
+        damaged: what a damaged file would give is not an answer, and a request that only needs
+        what is in memory cannot be told apart from one that reads the file. It answers again
+        once a new generation is published (rebuilt or rolled back)."""
         now = time.monotonic()
         if now - self._checked >= self.check_seconds:
             self._checked = now
             self.reload()
+            self.problems = self.engine.store.damage()
+        if self.problems:
+            raise IndexDamaged(
+                f"the index being served is damaged ({'; '.join(self.problems)}); run `fpsearch check`, "
+                "then rebuild it or go back to the previous generation with `fpsearch rollback`: this "
+                "server moves to the new generation by itself"
+            )
         return self.engine
 
     def reload(self, force: bool = False) -> bool:
@@ -113,6 +130,7 @@ class IndexHolder:
                 return False
             old = self.engine
             self.engine = self._prepared(Engine(open_store(self.index), old._embedder, old.reranker, self.results))
+            self.problems = self.engine.store.damage(full=True)
         old.store.stop_warming()  # it still answers requests in flight, but is not worth preparing
         return True
 
@@ -652,9 +670,17 @@ def create_app(
         tokens = sum(counts) + 2 * len(texts)
         return EmbeddingResponse(data=data, model=name, usage=EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens))
 
-    @app.get("/health", tags=["service"])
-    def health(engine: EngineDep) -> dict[str, Any]:
-        """Liveness and what is being served."""
+    @app.get("/health", tags=["service"], responses={503: {"description": "The served index is damaged: "
+                                                          "`problems` names each damaged file."}})
+    def health(request: Request) -> Any:
+        """Liveness and what is being served; a 503 with ``status: damaged`` and the ``problems`` when
+        the index's files were damaged under the server."""
+        holder: IndexHolder = request.app.state.holder
+        try:
+            engine = holder.current()
+        except IndexDamaged as exc:
+            return JSONResponse({"status": "damaged", "detail": str(exc), "problems": holder.problems,
+                                 "generation": holder.engine.store.version}, status_code=503)
         return {
             "status": "ok",
             "generation": engine.store.version,

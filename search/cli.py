@@ -611,9 +611,35 @@ def check(
             typer.echo(f"ok: {line}")
         for line in problems:
             typer.echo(f"PROBLEM: {line}")
-        typer.echo("index is healthy" if not problems else f"{len(problems)} problem(s): rebuild with `fpsearch index`")
+        typer.echo("index is healthy" if not problems else f"{len(problems)} problem(s): {_fix(index)}")
     if problems:
         raise typer.Exit(4)
+
+
+def _fix(index: str | None) -> str:
+    from .store import is_database_url
+    from .store.embedded import damage_fix
+
+    location = config.index_location(index)
+    if is_database_url(location):
+        return f"rebuild with `fpsearch index PATH --index {location}`"
+    return damage_fix(Path(location), check=False)
+
+
+@app.command()
+@handle_errors
+def rollback(index: IndexOpt = None) -> None:
+    """Go back to the previous generation (kept beside the live one), after checking it in full: the
+    way back from a damaged file or an unwanted change. A running server follows within a second."""
+    from .errors import InvalidInput
+    from .store import is_database_url
+    from .store.embedded import rollback as roll_back
+
+    location = config.index_location(index)
+    if is_database_url(location):
+        raise InvalidInput("rollback works on index folders: a PostgreSQL index keeps no previous generation")
+    replaced, live = roll_back(Path(location))
+    typer.echo(f"{location}: {live} is live again ({replaced}, which replaced it, was removed)")
 
 
 @app.command("eval")

@@ -46,7 +46,7 @@ class IndexDamaged(FpsearchError):
     """An index whose files fail their checksums or disagree with each other."""
 
     exit_code = 4
-    http_status = 500
+    http_status = 503  # a server on a damaged index refuses until it is rebuilt or rolled back
 
 
 class DocumentNotFound(FpsearchError):

@@ -246,6 +246,11 @@ class Store(Protocol):
 
     def is_stale(self) -> bool: ...
 
+    def damage(self, full: bool = False) -> list[str]:
+        """What is wrong with the index's files since it was opened (``full``: at all), in plain
+        words; ``[]`` if nothing."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -218,7 +218,6 @@ def check_index(root: Path | str, full: bool = True) -> tuple[list[str], list[st
     """
     root = Path(root)
     facts: list[str] = []
-    problems: list[str] = []
     try:
         gen = current_generation(root)
     except IndexDamaged as exc:
@@ -228,6 +227,15 @@ def check_index(root: Path | str, full: bool = True) -> tuple[list[str], list[st
     if not gen.is_dir():
         return facts, [f"{CURRENT} names {gen.name}, which does not exist"]
     facts.append(f"live generation {gen.name}")
+    return check_generation(root, gen, full, facts)
+
+
+def check_generation(
+    root: Path, gen: Path, full: bool = True, facts: list[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """``check_index`` of one generation folder of ``root``, live or not."""
+    facts = [] if facts is None else facts
+    problems: list[str] = []
     try:
         manifest = read_manifest(gen)
     except IndexDamaged as exc:
@@ -238,13 +246,13 @@ def check_index(root: Path | str, full: bool = True) -> tuple[list[str], list[st
         path = gen / name
         want = manifest.get("files", {}).get(name, {})
         if not path.is_file():
-            problems.append(f"{name} is missing")
+            problems.append(f"{path} is missing")
             continue
         size = path.stat().st_size
         if size != want.get("bytes"):
-            problems.append(f"{name} is {size} bytes; the manifest says {want.get('bytes')}")
+            problems.append(f"{path} is {size} bytes; the manifest says {want.get('bytes')}")
         elif full and sha256_file(path) != want.get("sha256"):
-            problems.append(f"{name} does not match its checksum in the manifest (the file was changed or damaged)")
+            problems.append(f"{path} does not match its checksum in the manifest (the file was changed or damaged)")
         else:
             facts.append(f"{name}: {size:,} bytes" + (", checksum ok" if full else ""))
     if problems:
@@ -298,6 +306,51 @@ def check_index(root: Path | str, full: bool = True) -> tuple[list[str], list[st
     if (root / ".build").exists():
         facts.append("an interrupted build or add left embedding checkpoints in .build (run it again to resume)")
     return facts, problems
+
+
+def previous_generation(root: Path) -> Path | None:
+    """The generation published just before the live one, if it is still kept (see ``_remove_leftovers``)."""
+    try:
+        live = current_generation(root)
+    except IndexDamaged:
+        return None
+    if live is None:
+        return None
+    previous = root / f"gen-{_gen_number(live) - 1:06d}"
+    return previous if (previous / MANIFEST).is_file() else None
+
+
+def damage_fix(root: Path, check: bool = True) -> str:
+    """What to do about a damaged live generation: go back to the kept previous one, or rebuild
+    (after ``fpsearch check``, unless ``check`` is false: it was just run)."""
+    previous = previous_generation(root)
+    back = f"`fpsearch rollback --index {root}` goes back to {previous.name}, or " if previous else ""
+    first = f"run `fpsearch check --index {root}`; " if check else ""
+    return f"{first}{back}rebuild it with `fpsearch index PATH --index {root}`"
+
+
+def rollback(root: Path | str) -> tuple[str, str]:
+    """Make the kept previous generation live again, after checking it in full; the generation it
+    replaces is deleted. Returns ``(replaced, live)`` generation names. Readers (a running server)
+    move to it as to any newly published generation."""
+    root = Path(root)
+    with writer_lock(root):
+        live = current_generation(root)
+        if live is None:
+            raise IndexMissing(f"no index at {root}")
+        previous = previous_generation(root)
+        if previous is None:
+            raise IndexMissing(
+                f"{root} keeps no generation before {live.name} to go back to; rebuild it with "
+                f"`fpsearch index PATH --index {root}`"
+            )
+        _, problems = check_generation(root, previous)
+        if problems:
+            raise IndexDamaged(f"{previous} fails its check too ({'; '.join(problems)}); rebuild the index")
+        _point(root, previous)
+        _fsync_dir(root)
+        shutil.rmtree(live, ignore_errors=True)
+        return live.name, previous.name
 
 
 def _check_fts(root: Path, gen: Path) -> list[str]:
@@ -480,6 +533,36 @@ def _document(row: Sequence[Any]) -> Document:
     return Document(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6])
 
 
+_SQLITE_DAMAGED = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+class _Readers(ConnectionPool[sqlite3.Connection]):
+    """The store's SQLite readers. A read that finds the file damaged raises ``IndexDamaged`` naming
+    the file and the fix, not SQLite's bare "database disk image is malformed"."""
+
+    def __init__(self, connections: Sequence[sqlite3.Connection], root: Path, path: Path) -> None:
+        super().__init__(connections)
+        self._root, self._path = root, path
+
+    @contextmanager
+    def lend(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with super().lend() as conn:
+                yield conn
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _SQLITE_DAMAGED:  # extended codes too
+                raise
+            raise IndexDamaged(f"{self._path} is damaged ({exc}): {damage_fix(self._root)}") from exc
+
+
 class EmbeddedStore:
     """A read-only view of one published generation; safe to share between threads."""
 
@@ -496,7 +579,9 @@ class EmbeddedStore:
         connections = [sqlite3.connect(uri, uri=True, check_same_thread=False) for _ in range(readers)]
         for conn in connections:
             conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, passages_fts, 'row')")
-        self._pool = ConnectionPool(connections)
+        self._pool = _Readers(connections, root, gen / DB)
+        self._stamps = {name: _stamp(gen / name) for name in (DB, VECTORS)}
+        self._verdicts: dict[tuple, str | None] = {}
         self._stemmer = Stemmer(FTS_TOKENIZE)
         self._memory: Preloaded | None = None
         self._df = Remembered(DF_CACHE)  # term → passages holding it
@@ -540,25 +625,64 @@ class EmbeddedStore:
             expected = manifest.get("files", {}).get(name, {}).get("bytes")
             path = gen / name
             if not path.is_file():
-                raise IndexDamaged(f"{path} is missing; rebuild the index")
+                raise IndexDamaged(f"{path} is missing: {damage_fix(root)}")
             if expected is not None and path.stat().st_size != expected:
                 raise IndexDamaged(
                     f"{path} is {path.stat().st_size} bytes, the manifest says {expected}: the file is "
-                    "damaged; run `fpsearch check` and rebuild the index"
+                    f"damaged; {damage_fix(root)}"
                 )
-        vectors = VectorIndex.read(gen / VECTORS, manifest.get("vectors"))
-        store = cls(root, gen, manifest, vectors)
-        counts = manifest.get("counts", {})
+        # the vectors are read whole here anyway: checking their checksum costs little more
+        want = manifest.get("files", {}).get(VECTORS, {}).get("sha256")
+        if want and sha256_file(gen / VECTORS) != want:
+            raise IndexDamaged(
+                f"{gen / VECTORS} does not match its checksum in the manifest: the file was changed or "
+                f"damaged; {damage_fix(root)}"
+            )
         try:
+            vectors = VectorIndex.read(gen / VECTORS, manifest.get("vectors"))
+        except IndexDamaged as exc:
+            raise IndexDamaged(f"{gen / VECTORS} is not a readable FAISS index: {damage_fix(root)}") from exc
+        try:
+            store = cls(root, gen, manifest, vectors)
             db_passages = store._pool.rows("SELECT count(*) FROM passages")[0][0]
         except sqlite3.DatabaseError as exc:
-            raise IndexDamaged(f"{gen / DB} is not a readable SQLite database ({exc}); rebuild the index") from exc
+            raise IndexDamaged(f"{gen / DB} is not a readable SQLite database ({exc}): {damage_fix(root)}") from exc
+        counts = manifest.get("counts", {})
         if not (vectors.ntotal == db_passages == counts.get("passages")):
+            store.close()
             raise IndexDamaged(
                 f"{gen}: {vectors.ntotal} vectors, {db_passages} passages in SQLite, manifest says "
-                f"{counts.get('passages')}; run `fpsearch check` and rebuild the index"
+                f"{counts.get('passages')}: {damage_fix(root)}"
             )
         return store
+
+    def damage(self, full: bool = False) -> list[str]:
+        """What is wrong with this generation's files now, in plain words (nothing: ``[]``). A
+        generation never changes once published, so a file whose size, time or inode differ from
+        when it was opened was damaged or replaced: it is hashed against the manifest, once per
+        change. While nothing changes this costs one ``stat`` per file. ``full`` hashes every file
+        (a server does when it opens a generation; a one-off query, which reads a few pages of the
+        store, does not)."""
+        problems = []
+        for name, opened in self._stamps.items():
+            path = self.gen / name
+            stamp = _stamp(path)
+            if stamp == opened and not full:
+                continue
+            if stamp not in self._verdicts:
+                want = self.manifest.get("files", {}).get(name, {})
+                if stamp is None:
+                    verdict = f"{path} is missing"
+                elif stamp[0] != want.get("bytes"):
+                    verdict = f"{path} is {stamp[0]} bytes, the manifest says {want.get('bytes')}: the file is damaged"
+                elif sha256_file(path) != want.get("sha256"):
+                    verdict = f"{path} does not match its checksum in the manifest: the file was changed or damaged"
+                else:
+                    verdict = None  # touched, not changed
+                self._verdicts[stamp] = verdict
+            if self._verdicts[stamp]:
+                problems.append(self._verdicts[stamp])
+        return problems
 
     def stop_warming(self) -> None:
         """Stop scoring words ahead (a server does when a newer generation replaces this one)."""
@@ -710,6 +834,12 @@ class EmbeddedStore:
         ``WARM_FROM`` passages or more (rarer ones take well under a millisecond) and not pruned as
         common, those with the most postings first, while ``WORD_SCORES`` lasts. Runs beside a
         starting server (about 4 s of one core for the 25,000-passage Kremlin index)."""
+        try:
+            self._score_costly_words()
+        except IndexDamaged:
+            pass  # a damaged store: its server refuses to answer from it and says why (see damage())
+
+    def _score_costly_words(self) -> None:
         cap = max(COMMON_TERM_FRACTION * self.passage_count, COSTLY_POSTINGS)
         rows = self._pool.rows(
             "SELECT term, doc FROM temp.vocab WHERE doc >= ? AND doc <= ? ORDER BY doc DESC, term", [WARM_FROM, cap]
@@ -901,22 +1031,28 @@ def _publish(root: Path, tmp: Path) -> Path:
     if gen.exists():
         shutil.rmtree(gen)
     os.rename(tmp, gen)
-    pointer = root / (CURRENT + ".tmp")
     try:
         _fsync_dir(root)
+        _point(root, gen)
+    except BaseException:
+        shutil.rmtree(gen, ignore_errors=True)  # not published (CURRENT still names the live one)
+        raise
+    _fsync_dir(root)
+    _remove_leftovers(root)
+    return gen
+
+
+def _point(root: Path, gen: Path) -> None:
+    """Make ``gen`` the live generation: one atomic rename of ``CURRENT`` (fsync ``root`` after it)."""
+    pointer = root / (CURRENT + ".tmp")
+    try:
         with open(pointer, "w", encoding="utf-8") as fh:
             fh.write(gen.name + "\n")
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(pointer, root / CURRENT)
-    except BaseException:
-        # not published (CURRENT still names the live generation): take back what this wrote
+    finally:
         pointer.unlink(missing_ok=True)
-        shutil.rmtree(gen, ignore_errors=True)
-        raise
-    _fsync_dir(root)
-    _remove_leftovers(root)
-    return gen
 
 
 class GenerationWriter:
