@@ -37,6 +37,7 @@ from .errors import FpsearchError, IndexDamaged, InvalidInput
 from .models import canonical_name
 from .positions import Quote
 from .retrieval import MODES, Engine, Hit
+from .shutdown import Drain
 from .store import Filter, open_store
 from .strength import best as best_match
 
@@ -714,6 +715,8 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=WEB), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.state.draining = threading.Event()  # set when the server shuts down: see search.shutdown
+    app.add_middleware(Drain, flag=app.state.draining)
     return app
 
 

@@ -701,14 +701,18 @@ def serve(
     batch_threads: Annotated[Optional[int], typer.Option(
         help="Threads that run searches, each answering the queries that wait together in one batch; 0: one per core [0].")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    grace: Annotated[float, typer.Option(
+        help="Seconds a shutdown (SIGTERM, Ctrl-C) waits for running requests; new ones get a 503 meanwhile.")] = 10.0,
 ) -> None:
-    """Run the HTTP API and the search page (FastAPI + uvicorn)."""
+    """Run the HTTP API and the search page (FastAPI + uvicorn). SIGTERM or Ctrl-C drains it: running
+    requests finish, new ones get a 503, and it exits 0 within --grace seconds."""
     import os
 
     import uvicorn
 
     from .api import ApiSettings, create_app
     from .errors import InvalidInput
+    from .shutdown import serve as serve_drained
     from .store import open_store
 
     root = config.index_location(index)
@@ -725,8 +729,10 @@ def serve(
         _err("note: /mcp answers only requests addressed to localhost; set FPSEARCH_MCP_HOSTS to the names "
              "clients reach this server by (comma-separated, or * for any)")
     _err(f"serving {root} on http://{host}:{port} (search page at /, API docs at /docs, MCP at /mcp)")
+    if grace <= 0:
+        raise InvalidInput("--grace must be more than 0 seconds")
     if workers == 1:
-        uvicorn.run(create_app(root, model, settings, rerank), host=host, port=port, log_level=log_level)
+        serve_drained(create_app(root, model, settings, rerank), host, port, log_level, grace)
         return
     os.environ["FPSEARCH_INDEX"] = str(root) if isinstance(root, str) else str(root.resolve())
     if model:
@@ -734,7 +740,8 @@ def serve(
     for name, value in limits.items():
         if value is not None:
             os.environ[f"FPSEARCH_{name.upper()}"] = str(value)
-    uvicorn.run("search.api:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level)
+    uvicorn.run("search.api:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level,
+                timeout_graceful_shutdown=grace)  # uvicorn's own shutdown in each worker, bounded by --grace
 
 
 @app.command()
