@@ -70,6 +70,14 @@ class DiskFull(FpsearchError):
     http_status = 507
 
 
+class StoreUnavailable(FpsearchError):
+    """The database that holds the index cannot be reached, or the connection to it was lost (a
+    PostgreSQL primary that is down or failing over)."""
+
+    exit_code = 8
+    http_status = 503
+
+
 _SQLITE_FULL = 13
 _PG_DISK_FULL = "53100"
 

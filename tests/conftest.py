@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -202,9 +203,10 @@ class Backend:
         return Engine(open_store(self.read), embedder)
 
 
-@pytest.fixture(scope="session")
-def pg_cluster():
-    """A PostgreSQL primary and streaming replica on loopback (skipped only if they cannot start)."""
+@contextmanager
+def started_pg_cluster():
+    """A PostgreSQL primary and streaming replica on loopback (the test is skipped only if they
+    cannot start)."""
     from pg_cluster import PgCluster, server_binaries
 
     if server_binaries() is None:
@@ -215,8 +217,17 @@ def pg_cluster():
     except Exception as exc:  # pragma: no cover - depends on the machine
         cluster.stop()
         pytest.skip(f"PostgreSQL could not start here: {exc}")
-    yield cluster
-    cluster.stop()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """The cluster the store tests share."""
+    with started_pg_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture(params=["embedded", "postgres"])

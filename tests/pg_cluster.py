@@ -90,6 +90,13 @@ class PgCluster:
         if action == "start":
             self.started.append(data)
 
+    def stop_primary(self) -> None:
+        self._pg_ctl(self.tmp / "primary", "stop")
+
+    def start_primary(self) -> None:
+        self._pg_ctl(self.tmp / "primary", "start")
+        self.started.remove(self.tmp / "primary")  # listed once, from start()
+
     def url(self, which: int, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.ports[which]}/{database}"
 

@@ -353,6 +353,13 @@ class ConnectionPool(Generic[C]):
         with self.lend() as conn:
             return conn.execute(sql, args).fetchall()
 
+    def _replace(self, old: C, new: C) -> None:
+        """Put ``new`` in the place of ``old`` (a lent connection that was opened again)."""
+        old_close = getattr(old, "close", None)
+        if old_close is not None:
+            old_close()
+        self._all[self._all.index(old)] = new
+
     def __iter__(self) -> Iterator[C]:
         return iter(self._all)
 

@@ -21,7 +21,9 @@ import datetime as dt
 import hashlib
 import json
 import math
+import os
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +33,7 @@ import numpy as np
 
 from ..chunking import Passage
 from ..documents import Document
-from ..errors import DocumentNotFound, IndexBusy, IndexIncompatible, IndexMissing, InvalidInput
+from ..errors import DocumentNotFound, IndexBusy, IndexIncompatible, IndexMissing, InvalidInput, StoreUnavailable
 from .base import (
     FORMAT_VERSION,
     Actor,
@@ -147,16 +149,38 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+# Nothing waits on a database without end: a connection is refused after CONNECT_SECONDS, a
+# statement cancelled by the server after READ_SECONDS (a search) or WRITE_SECONDS (one statement of a
+# change), and a peer that stops answering at the TCP level is dropped after about 30 s.
+CONNECT_SECONDS = 10
+IDLE_SECONDS = 10  # a pooled reader unused this long is tried (one round trip) before it is lent
+READ_SECONDS = float(os.environ.get("FPSEARCH_PG_READ_SECONDS", "30"))
+WRITE_SECONDS = float(os.environ.get("FPSEARCH_PG_WRITE_SECONDS", "600"))
+_TCP = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+        "tcp_user_timeout": 30_000}
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def _connect(url: str, autocommit: bool = True):
     try:
         import psycopg
         from pgvector.psycopg import register_vector
     except ImportError as exc:
         raise InvalidInput("the PostgreSQL store needs: pip install 'fpsearch[postgres]'") from exc
+    timeout = int(1000 * (READ_SECONDS if autocommit else WRITE_SECONDS))
     try:
-        conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+        conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=CONNECT_SECONDS,
+                               options=f"-c statement_timeout={timeout}", **_TCP)
     except psycopg.Error as exc:
-        raise IndexMissing(f"cannot connect to {mask(url)}: {str(exc).strip().splitlines()[0]}") from exc
+        if "does not exist" in str(exc):
+            raise IndexMissing(f"cannot connect to {mask(url)}: {_first_line(exc)}") from exc
+        raise StoreUnavailable(
+            f"cannot reach the database at {mask(url)} ({_first_line(exc)}): it is down or unreachable; "
+            "reads can go to a replica, changes need the primary"
+        ) from exc
     try:
         register_vector(conn)
     except psycopg.ProgrammingError:
@@ -178,13 +202,74 @@ def _schema_version(conn) -> int:
     return int(conn.execute("SELECT coalesce(max(version), 0) FROM fp_schema_migrations").fetchone()[0])
 
 
+class _Readers(ConnectionPool):
+    """Reader connections to one database that outlive the database's restarts: a connection the
+    server dropped (a restart, a failover) is opened again when it is next lent, and a read it broke
+    is tried again on a fresh one. A database that cannot be reached is ``StoreUnavailable``."""
+
+    def __init__(self, url: str, readers: int) -> None:
+        super().__init__([_connect(url) for _ in range(readers)])
+        self._url = url
+        # connections to try before lending: one of the others was lost, or they sat idle (the
+        # database may have restarted meanwhile)
+        self._suspect: set[int] = set()
+        self._used: dict[int, float] = {id(c): time.monotonic() for c in self._all}
+
+    @staticmethod
+    def _alive(conn) -> bool:
+        import psycopg
+
+        try:
+            conn.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            return False
+
+    @contextmanager
+    def lend(self) -> Iterator[Any]:
+        import psycopg
+
+        conn = self._free.get()
+        try:
+            unsure = id(conn) in self._suspect or time.monotonic() - self._used.get(id(conn), 0) > IDLE_SECONDS
+            if conn.closed or conn.broken or (unsure and not self._alive(conn)):
+                fresh = _connect(self._url)  # StoreUnavailable while the database is down
+                self._replace(conn, fresh)
+                conn = fresh
+            self._suspect.discard(id(conn))
+            self._used[id(conn)] = time.monotonic()
+            try:
+                yield conn
+            except psycopg.errors.QueryCanceled as exc:
+                raise StoreUnavailable(f"{mask(self._url)} did not answer within {READ_SECONDS:g} s "
+                                       f"({_first_line(exc)})") from exc
+            except psycopg.OperationalError as exc:
+                if not conn.broken:
+                    raise
+                self._suspect = {id(c) for c in self._all}  # the others were likely dropped with it
+                raise StoreUnavailable(f"lost the connection to {mask(self._url)} ({_first_line(exc)})") from exc
+        finally:
+            self._free.put(conn)
+
+    def rows(self, sql: str, args: Any = ()) -> list[tuple]:
+        # A read changes nothing, so one that a dropped connection broke is tried again: as often as
+        # there are connections, each of which may have been dropped, and fresh ones are opened.
+        for attempt in range(len(self._all) + 1):
+            try:
+                return super().rows(sql, args)
+            except StoreUnavailable as exc:
+                if "lost the connection" not in str(exc) or attempt == len(self._all):
+                    raise
+        raise AssertionError("unreachable")
+
+
 class PostgresStore:
     """Reads from one database (a primary or a read replica); safe to share between threads."""
 
     def __init__(self, url: str, readers: int = 4) -> None:
         self.url = url
         self.location = mask(url)
-        self._pool = ConnectionPool([_connect(url) for _ in range(readers)])
+        self._pool = _Readers(url, readers)
         with self._pool.lend() as conn:
             version = _schema_version(conn)
             if version == 0:
@@ -618,7 +703,8 @@ class PostgresTarget:
             try:
                 yield
             finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+                if not conn.broken:  # a lost connection took its session's lock with it
+                    conn.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
         finally:
             conn.close()
 
@@ -633,6 +719,8 @@ class PostgresTarget:
 
     @contextmanager
     def write(self, settings: dict[str, Any], base: PostgresStore | None):
+        import psycopg
+
         dim = int(settings["model"]["dimension"])
         conn = _connect(self.url, autocommit=False)
         try:
@@ -657,6 +745,13 @@ class PostgresTarget:
                 writer = PostgresWriter(conn, settings, base)
                 yield writer
                 writer.finish()
+        except psycopg.OperationalError as exc:
+            if not conn.broken and not isinstance(exc, psycopg.errors.QueryCanceled):
+                raise
+            raise StoreUnavailable(
+                f"lost {self.location} while writing ({_first_line(exc)}): nothing was changed (a change is "
+                "one transaction); run it again when the primary answers"
+            ) from exc
         finally:
             conn.close()
 
