@@ -239,6 +239,8 @@ class SearchResponse(BaseModel):
         "query well, and the hits are only the closest passages (null: not known for this index's model).")
     warnings: list[str] = Field([], description="What to know before trusting the hits: no strong match, or a "
                                 "query in a language the index's model does not read.")
+    version: str | None = Field(None, description="The index version that answered (a generation of a folder "
+                                "index): every hit comes from it, also while changes are being published.")
     hits: list[HitModel]
 
 
@@ -500,7 +502,8 @@ def create_app(
         return [
             SearchResponse(query=q, k=k, mode=options["mode"], took_ms=took, hits=_hits(h),
                            reading=next((hit.reading for hit in h if hit.reading), None),
-                           match=best_match(hit.match for hit in h), warnings=engine.warnings(q, h))
+                           match=best_match(hit.match for hit in h), warnings=engine.warnings(q, h),
+                           version=getattr(h, "version", None))
             for q, h in zip(queries, results)
         ]
 

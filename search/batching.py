@@ -24,6 +24,12 @@ from .retrieval import Engine, Hit, SearchOptions, check_query
 MAX_BATCH = 16  # measured on 2 cores: 4 to 16 queries a batch cost about the same per query
 
 
+class Answer(list):
+    """One query's hits, with the ``version`` of the index that found them (all come from it)."""
+
+    version: str | None = None
+
+
 @dataclass
 class _Waiting:
     query: str
@@ -112,4 +118,6 @@ class Batcher:
                 self._answer([w])
             return
         for w, hits in zip(batch, found):
-            w.future.set_result(hits)
+            answer = Answer(hits)
+            answer.version = getattr(getattr(engine, "store", None), "version", None)
+            w.future.set_result(answer)

@@ -21,11 +21,12 @@ def client(real_index: Path):
         yield c
 
 
-def test_search_get_spans_round_trip_against_documents(client) -> None:
+def test_search_get_spans_round_trip_against_documents(client, real_index: Path) -> None:
     r = client.get("/search", params={"q": "Kuril Islands position", "k": 5})
     assert r.status_code == 200
     body = r.json()
     assert body["query"] == "Kuril Islands position" and body["took_ms"] >= 0
+    assert body["version"] == (real_index / "CURRENT").read_text().strip()  # the generation that answered
     assert len(body["hits"]) == 5
     assert sum("Kuril" in h["text"] for h in body["hits"][:3]) >= 2
     for h in body["hits"]:
