@@ -1,12 +1,15 @@
-"""A bounded loopback soak of `fpsearch serve`: many requests, many connections, mixed valid and invalid.
+"""A loopback soak of `fpsearch serve` as it runs today (searches answered in batches on the server's
+own threads): many requests, many connections, mixed valid and invalid, over queries it has not seen.
 
-    python scripts/soak.py --index ~/kremlin-index [--requests 10000] [--connections 32] [--max-seconds 1800]
+    python scripts/soak.py --index DIR [--requests 100000] [--connections 32] [--max-seconds 3600] [--write]
 
-Starts the server on 127.0.0.1 (a free port), sends ``--requests`` requests from ``--connections``
-concurrent connections — about 80% valid searches, document fetches and embeddings, 20% invalid — and
-stops at the count or the time limit, whichever comes first. Reports errors on valid requests (must be
-0), 5xx (must be 0), latency percentiles, and the server's resident memory at the start, after the first
-thousand requests and at the end. Loopback only; nothing else is contacted.
+Starts the server on 127.0.0.1 (a free port) and sends ``--requests`` requests from ``--connections``
+concurrent connections: about 80% valid (searches in every mode, batches of queries, document fetches,
+embeddings), 20% invalid. Every search query is new (words of the field drawn at random, never the
+same twice), so no answer comes from the server's remembered results. Stops at the count or the time
+limit. Reports errors on valid requests (must be 0), 5xx (must be 0), latency p50/p99, and the server's
+resident memory at the start, every 10,000 requests and at the end; ``--write`` puts it in
+BENCHMARKS.md. Loopback only; nothing else is contacted.
 """
 
 from __future__ import annotations
@@ -15,23 +18,52 @@ import argparse
 import asyncio
 import json
 import os
+import platform
 import random
+import re
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-QUERIES = [
-    "Kuril Islands position", "gas transit Ukraine", "New START extension", "Nord Stream 2",
-    "What did Putin say about a peace treaty with Japan?", "WTO accession", "Caspian Sea legal status",
-    "disputed islands north of Hokkaido", "shipping lane along Russia's polar coast", "BRICS bank",
-    "economic integration of former Soviet republics", "Syria settlement talks", "visa-free travel",
-]
+ROOT = Path(__file__).resolve().parent.parent
+START, END = "<!-- soak.py:start -->", "<!-- soak.py:end -->"
+
+# Words of the field, combined at random into queries a server has not seen.
+VOCABULARY = """
+Kuril Islands peace treaty Japan Russia China United States Ukraine gas transit pipeline Nord Stream
+sanctions Crimea Syria Iran nuclear programme NATO enlargement missile defence arms control New START
+Arctic shipping route Caspian Sea oil prices OPEC trade tariffs WTO accession visa regime Schengen
+energy security Europe Germany France Britain India Brazil BRICS bank Shanghai Cooperation Organisation
+terrorism Afghanistan Kosovo Serbia Georgia South Ossetia Abkhazia Belarus union state Kazakhstan
+Eurasian Economic Union customs integration summit talks negotiations minister visit president prime
+cooperation investment border security military exercises navy fleet Black Sea Baltic Kaliningrad
+human rights elections democracy sovereignty territorial integrity United Nations Security Council
+resolution veto climate agreement Paris emissions space station satellite cyber attacks disinformation
+refugees migration humanitarian aid ceasefire Minsk agreements Donbass Korea peninsula denuclearisation
+""".split()
+
+
+class UnseenQueries:
+    """Queries of two to five words of ``VOCABULARY``, each one new."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.seen: set[str] = set()
+
+    def __call__(self) -> str:
+        while True:
+            q = " ".join(self.rng.sample(VOCABULARY, self.rng.randint(2, 5)))
+            if q not in self.seen:
+                self.seen.add(q)
+                return q
 
 
 def free_port() -> int:
@@ -44,23 +76,70 @@ def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+                return round(int(line.split()[1]) / 1024, 1)
     return 0.0
 
 
-def make_request(rng: random.Random, doc_ids: list[str]) -> tuple[bool, str, str, dict]:
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+@contextmanager
+def serving(index: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``fpsearch serve`` on ``index`` on a free loopback port: ``(base URL, process)``."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "search", "serve", "--index", str(index), "--port", str(port),
+         "--log-level", "warning", *options],
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 180
+        while True:
+            try:
+                if httpx.get(base + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline or server.poll() is not None:
+                sys.exit("the server did not start")
+            time.sleep(0.5)
+        yield base, server
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def write_section(out: Path, start: str, end: str, block: str, heading: str) -> None:
+    """Put ``block`` (which opens with ``start`` and closes with ``end``) in ``out``, in the place of
+    the one before, or at the end under ``heading``."""
+    text = out.read_text() if out.exists() else "# Benchmarks\n"
+    if start in text and end in text:
+        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + f"\n\n{heading}\n\n{block}\n"
+    out.write_text(text)
+
+
+def make_request(rng: random.Random, query, doc_ids: list[str]) -> tuple[bool, str, str, dict]:
     """(valid?, method, path, kwargs)"""
     roll = rng.random()
-    q = rng.choice(QUERIES)
     if roll < 0.55:
         mode = rng.choice(["hybrid", "hybrid", "dense", "lexical"])
-        return True, "GET", "/search", {"params": {"q": q, "k": 10, "mode": mode}}
+        return True, "GET", "/search", {"params": {"q": query(), "k": 10, "mode": mode}}
     if roll < 0.65:
-        return True, "POST", "/search", {"json": {"queries": rng.sample(QUERIES, 2), "k": 5}}
+        return True, "POST", "/search", {"json": {"queries": [query(), query()], "k": 5}}
     if roll < 0.72:
         return True, "GET", f"/documents/{rng.choice(doc_ids)}", {}
     if roll < 0.80:
-        return True, "POST", "/v1/embeddings", {"json": {"input": [q], "model": "default"}}
+        return True, "POST", "/v1/embeddings", {"json": {"input": [query()], "model": "default"}}
+    q = query()
     bad = [
         ("GET", "/search", {"params": {"q": ""}}),
         ("GET", "/search", {"params": {"q": q, "k": 0}}),
@@ -77,21 +156,21 @@ def make_request(rng: random.Random, doc_ids: list[str]) -> tuple[bool, str, str
 
 async def soak(base: str, total: int, connections: int, max_seconds: float, pid: int, seed: int) -> dict:
     rng = random.Random(seed)
+    query = UnseenQueries(rng)
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         hits = (await client.get("/search", params={"q": "Russia", "k": 50, "per_doc": 1})).json()["hits"]
         doc_ids = [h["doc_id"] for h in hits]
-        plan = [make_request(rng, doc_ids) for _ in range(total)]
         results: list[tuple[bool, int, float]] = []
-        memory = {"start_mb": round(rss_mb(pid), 1)}
+        memory = [{"requests": 0, "rss_mb": rss_mb(pid)}]
         started = time.perf_counter()
-        queue: asyncio.Queue = asyncio.Queue()
-        for item in plan:
-            queue.put_nowait(item)
+        sent = 0
 
         async def worker() -> None:
-            while not queue.empty() and time.perf_counter() - started < max_seconds:
-                valid, method, path, kwargs = queue.get_nowait()
+            nonlocal sent
+            while sent < total and time.perf_counter() - started < max_seconds:
+                sent += 1
+                valid, method, path, kwargs = make_request(rng, query, doc_ids)
                 t0 = time.perf_counter()
                 try:
                     r = await client.request(method, path, **kwargs)
@@ -101,12 +180,13 @@ async def soak(base: str, total: int, connections: int, max_seconds: float, pid:
                 except (httpx.HTTPError, ValueError):
                     status = 0
                 results.append((valid, status, (time.perf_counter() - t0) * 1000))
-                if len(results) == 1000:
-                    memory["after_1000_mb"] = round(rss_mb(pid), 1)
+                if len(results) % 10_000 == 0:
+                    memory.append({"requests": len(results), "rss_mb": rss_mb(pid)})
 
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.perf_counter() - started
-        memory["end_mb"] = round(rss_mb(pid), 1)
+        if memory[-1]["requests"] != len(results):
+            memory.append({"requests": len(results), "rss_mb": rss_mb(pid)})
     valid = [r for r in results if r[0]]
     latencies = sorted(r[2] for r in valid)
     pct = lambda p: round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1)  # noqa: E731
@@ -120,51 +200,51 @@ async def soak(base: str, total: int, connections: int, max_seconds: float, pid:
         "invalid": len(results) - len(valid),
         "invalid_answered_4xx": sum(1 for r in results if not r[0] and 400 <= r[1] < 500),
         "server_errors_5xx": sum(1 for r in results if r[1] >= 500 or r[1] == 0),
+        "distinct_queries": len(query.seen),
         "p50_ms": pct(0.50) if latencies else None,
         "p99_ms": pct(0.99) if latencies else None,
         "median_ms": round(statistics.median(latencies), 1) if latencies else None,
-        **memory,
+        "memory": memory,
     }
+
+
+def render(result: dict, index: Path) -> str:
+    r = result
+    at = lambda n: next((m["rss_mb"] for m in r["memory"] if m["requests"] >= n), r["memory"][-1]["rss_mb"])  # noqa: E731
+    rows = " · ".join(f"{m['requests']:,}: {m['rss_mb']:.0f} MB" for m in r["memory"])
+    return "\n".join([
+        START, "",
+        f"_`python scripts/soak.py --index {index.name} --requests {r['requests']}` on {time.strftime('%Y-%m-%d')}: "
+        f"{machine()}; {r['connections']} connections._", "",
+        f"**{r['requests']:,} requests** in {r['seconds']:,} s ({r['requests_per_second']} requests/s): "
+        f"{r['valid']:,} valid (searches in every mode over {r['distinct_queries']:,} queries none of them "
+        f"repeated, batches, document fetches, embeddings) and {r['invalid']:,} invalid. "
+        f"**{r['valid_errors']} errors on valid requests, {r['server_errors_5xx']} 5xx**; "
+        f"{r['invalid_answered_4xx']:,} of the invalid ones answered 4xx with a JSON detail. "
+        f"Latency p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms (queueing behind {r['connections']} connections).", "",
+        f"Server memory (RSS): {r['memory'][0]['rss_mb']:.0f} MB at the start, {at(10_000):.0f} MB after "
+        f"10,000 requests, {r['memory'][-1]['rss_mb']:.0f} MB at the end. By request count: {rows}.", "",
+        END,
+    ])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
-    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--max-seconds", type=float, default=1800)
+    parser.add_argument("--max-seconds", type=float, default=3600)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--write", action="store_true", help="write the figures into BENCHMARKS.md")
     args = parser.parse_args()
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", str(args.index), "--port", str(port),
-         "--log-level", "warning"],
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 180
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                sys.exit("the server did not start")
-            time.sleep(0.5)
+    with serving(args.index) as (base, server):
         result = asyncio.run(soak(base, args.requests, args.connections, args.max_seconds, server.pid, args.seed))
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
     print(json.dumps(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
+    if args.write:
+        write_section(ROOT / "BENCHMARKS.md", START, END, render(result, args.index), "### Soak (`scripts/soak.py`)")
     if result["valid_errors"] or result["server_errors_5xx"]:
         sys.exit(1)
 
