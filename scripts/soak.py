@@ -80,6 +80,13 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def describe(index: Path) -> str:
+    """``N documents, M passages`` of the index's live generation."""
+    gen = (index / "CURRENT").read_text().strip()
+    counts = json.loads((index / gen / "manifest.json").read_text())["counts"]
+    return f"{counts['documents']:,} documents, {counts['passages']:,} passages"
+
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -215,7 +222,7 @@ def render(result: dict, index: Path) -> str:
     return "\n".join([
         START, "",
         f"_`python scripts/soak.py --index {index.name} --requests {r['requests']}` on {time.strftime('%Y-%m-%d')}: "
-        f"{machine()}; {r['connections']} connections._", "",
+        f"{machine()}; an index of {describe(index)}; {r['connections']} connections._", "",
         f"**{r['requests']:,} requests** in {r['seconds']:,} s ({r['requests_per_second']} requests/s): "
         f"{r['valid']:,} valid (searches in every mode over {r['distinct_queries']:,} queries none of them "
         f"repeated, batches, document fetches, embeddings) and {r['invalid']:,} invalid. "

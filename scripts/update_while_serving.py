@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from soak import ROOT, UnseenQueries, machine, rss_mb, serving, write_section  # noqa: E402
+from soak import ROOT, UnseenQueries, describe, machine, rss_mb, serving, write_section  # noqa: E402
 
 START, END = "<!-- update_while_serving.py:start -->", "<!-- update_while_serving.py:end -->"
 ADDED = "while-serving-"
@@ -78,6 +78,7 @@ async def load(base: str, connections: int, done: threading.Event, pid: int, see
     rng = random.Random(seed)
     query = UnseenQueries(rng)
     answers: list[tuple[int, str | None, list[str], float]] = []
+    failures: list[str] = []  # the first few, to say what went wrong
     memory = {"start_mb": rss_mb(pid)}
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
@@ -87,6 +88,8 @@ async def load(base: str, connections: int, done: threading.Event, pid: int, see
                 try:
                     r = await client.get("/search", params={"q": query(), "k": 10})
                     body = r.json() if r.status_code == 200 else {}
+                    if r.status_code != 200 and len(failures) < 5:
+                        failures.append(f"{r.status_code}: {r.text[:300]}")
                     answers.append((r.status_code, body.get("version"), [h["doc_id"] for h in body.get("hits", [])],
                                     (time.perf_counter() - t0) * 1000))
                 except (httpx.HTTPError, ValueError):
@@ -101,7 +104,7 @@ async def load(base: str, connections: int, done: threading.Event, pid: int, see
     samples = memory.pop("samples", [memory["start_mb"]])
     memory["middle_mb"] = samples[len(samples) // 2]
     memory["end_mb"] = rss_mb(pid)
-    return {"answers": answers, "memory": memory}
+    return {"answers": answers, "memory": memory, "failures": failures}
 
 
 def main() -> None:
@@ -172,7 +175,7 @@ def main() -> None:
             "disk_start_mb": round(disk[0][0] / 2**20, 1), "disk_max_mb": round(max(d[0] for d in disk) / 2**20, 1),
             "disk_end_mb": round(disk_use(index)[0] / 2**20, 1),
             "generations_max": max(d[1] for d in disk), "generations_end": disk_use(index)[1],
-            **seen["memory"],
+            **seen["memory"], "first_failures": seen["failures"],
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -188,7 +191,8 @@ def render(r: dict, args) -> str:
     return "\n".join([
         START, "",
         f"_`python scripts/update_while_serving.py --index {args.index.name} --cycles {r['cycles']}` on "
-        f"{time.strftime('%Y-%m-%d')}: {machine()}; {args.connections} connections searching._", "",
+        f"{time.strftime('%Y-%m-%d')}: {machine()}; an index of {describe(args.index)}; {args.connections} "
+        "connections searching._", "",
         f"**{r['changes']} changes** ({r['cycles']} add/remove cycles by another process) in {r['seconds']} s, "
         f"under **{r['searches']:,} searches** (queries none repeated): **{r['errors']} errors**, "
         f"**{r['inconsistent']} answers with a hit their generation does not hold** and {r['unknown_version']} "

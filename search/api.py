@@ -745,4 +745,7 @@ class _McpRoute:
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` (used by ``fpsearch serve --workers N``)."""
+    from .malloc import steady
+
+    steady()  # each worker is a process of its own
     return create_app(os.environ.get("FPSEARCH_INDEX"), os.environ.get("FPSEARCH_MODEL"))

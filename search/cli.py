@@ -712,9 +712,11 @@ def serve(
 
     from .api import ApiSettings, create_app
     from .errors import InvalidInput
+    from .malloc import steady
     from .shutdown import serve as serve_drained
     from .store import open_store
 
+    steady()  # flat memory over many index reloads (see search/malloc.py)
     root = config.index_location(index)
     open_store(root).close()  # a missing or damaged index: say so now, not in a worker
     if workers < 1:

@@ -116,3 +116,20 @@ def test_rollback_refuses_without_a_previous_generation(real_index: Path, tmp_pa
     result = CliRunner().invoke(cli, ["rollback", "--index", str(index)])
     assert result.exit_code == 3
     assert "keeps no generation before gen-000001" in result.output
+
+
+def test_a_retired_generation_is_not_damaged(pristine: Path, tmp_path: Path) -> None:
+    """A server's store on a generation that a newer one retired (its files deleted) is stale, not
+    damaged: the server moves on rather than refusing (found by scripts/update_while_serving.py)."""
+    from search.store import EmbeddedStore
+
+    index = tmp_path / "index"
+    shutil.copytree(pristine, index)
+    store = EmbeddedStore.open(index)
+    try:
+        assert store.damage(full=True) == []
+        assert CliRunner().invoke(cli, ["rollback", "--index", str(index)]).exit_code == 0  # deletes gen-000002
+        assert not store.gen.exists() and store.is_stale()
+        assert store.damage() == [] and store.damage(full=True) == []
+    finally:
+        store.close()

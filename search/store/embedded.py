@@ -581,7 +581,7 @@ class EmbeddedStore:
             conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, passages_fts, 'row')")
         self._pool = _Readers(connections, root, gen / DB)
         self._stamps = {name: _stamp(gen / name) for name in (DB, VECTORS)}
-        self._verdicts: dict[tuple, str | None] = {}
+        self._verdicts: dict[tuple[str, tuple | None], str | None] = {}
         self._stemmer = Stemmer(FTS_TOKENIZE)
         self._memory: Preloaded | None = None
         self._df = Remembered(DF_CACHE)  # term → passages holding it
@@ -669,20 +669,28 @@ class EmbeddedStore:
             stamp = _stamp(path)
             if stamp == opened and not full:
                 continue
-            if stamp not in self._verdicts:
-                want = self.manifest.get("files", {}).get(name, {})
-                if stamp is None:
-                    verdict = f"{path} is missing"
-                elif stamp[0] != want.get("bytes"):
-                    verdict = f"{path} is {stamp[0]} bytes, the manifest says {want.get('bytes')}: the file is damaged"
-                elif sha256_file(path) != want.get("sha256"):
-                    verdict = f"{path} does not match its checksum in the manifest: the file was changed or damaged"
-                else:
-                    verdict = None  # touched, not changed
-                self._verdicts[stamp] = verdict
-            if self._verdicts[stamp]:
-                problems.append(self._verdicts[stamp])
+            if stamp is None and self.is_stale():
+                continue  # retired by a newer generation (its readers move to that one), not damaged
+            if (name, stamp) not in self._verdicts:
+                try:
+                    self._verdicts[name, stamp] = self._verdict(name, stamp)
+                except FileNotFoundError:  # removed while it was read
+                    if self.is_stale():
+                        continue
+                    self._verdicts[name, stamp] = f"{path} is missing"
+            if self._verdicts[name, stamp]:
+                problems.append(self._verdicts[name, stamp])
         return problems
+
+    def _verdict(self, name: str, stamp: tuple[int, int, int] | None) -> str | None:
+        path, want = self.gen / name, self.manifest.get("files", {}).get(name, {})
+        if stamp is None:
+            return f"{path} is missing"
+        if stamp[0] != want.get("bytes"):
+            return f"{path} is {stamp[0]} bytes, the manifest says {want.get('bytes')}: the file is damaged"
+        if sha256_file(path) != want.get("sha256"):
+            return f"{path} does not match its checksum in the manifest: the file was changed or damaged"
+        return None  # touched, not changed
 
     def stop_warming(self) -> None:
         """Stop scoring words ahead (a server does when a newer generation replaces this one)."""
