@@ -132,3 +132,29 @@ def test_a_change_on_a_full_device_fails_cleanly_and_succeeds_after(device, setu
     assert document_state(index) == after[change]
     assert _leftovers(index) == []
     shutil.rmtree(index)
+
+
+def test_post_documents_on_a_full_device_is_a_507(device, setup, monkeypatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from search.api import create_app
+
+    a, b, pristine, before, after, need = setup
+    index = device / "index-http"
+    shutil.copytree(pristine, index)
+    monkeypatch.setenv("FPSEARCH_TOKEN", "s3cret")
+    auth = {"Authorization": "Bearer s3cret"}
+    docs = [{"doc_id": f"http-{i}", "title": f"HTTP {i}", "text": f"Statement {i} on the Kuril Islands talks."}
+            for i in range(20)]
+    with TestClient(create_app(index)) as client:
+        ballast = _fill(device, need["add"] // 3)
+        try:
+            r = client.post("/documents", json={"documents": docs}, headers=auth)
+            assert r.status_code == 507, r.text
+            assert r.json()["detail"].startswith("no space left on the device")
+            assert document_state(index) == before and _leftovers(index) == []
+            assert client.get("/search", params={"q": "Kuril Islands"}).status_code == 200  # still serving
+        finally:
+            ballast.unlink()
+        assert client.post("/documents", json={"documents": docs}, headers=auth).status_code == 200
+    shutil.rmtree(index)
