@@ -635,8 +635,8 @@ class EmbeddedStore:
         want = manifest.get("files", {}).get(VECTORS, {}).get("sha256")
         if want and sha256_file(gen / VECTORS) != want:
             raise IndexDamaged(
-                f"{gen / VECTORS} does not match its checksum in the manifest: the file was changed or "
-                f"damaged; {damage_fix(root)}"
+                f"{gen / VECTORS} (the FAISS index) does not match its checksum in the manifest: the file "
+                f"was changed or damaged; {damage_fix(root)}"
             )
         try:
             vectors = VectorIndex.read(gen / VECTORS, manifest.get("vectors"))
