@@ -144,10 +144,6 @@ def engine(request: Request) -> Engine:
     return request.app.state.holder.current()
 
 
-def limits(request: Request) -> ApiSettings:
-    return request.app.state.settings
-
-
 async def searcher(request: Request) -> Batcher:
     """The batcher that runs this app's searches (a FastAPI dependency; override it in tests)."""
     return request.app.state.searcher
@@ -160,7 +156,6 @@ SourceQ = Annotated[list[str], Query()]
 WhereQ = Annotated[list[str], Query(description="FIELD=VALUE or FIELD=A|B")]
 SpeakerQ = Annotated[str | None, Query(description="Only sentences spoken by this actor (a name or a surname).")]
 SearcherDep = Annotated[Batcher, Depends(searcher)]
-LimitsDep = Annotated[ApiSettings, Depends(limits)]
 
 
 # -- response and request models -------------------------------------------------------------

@@ -19,7 +19,6 @@ and ``sentence_start``/``sentence_end``: the sentence of the passage closest to 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
@@ -676,8 +675,3 @@ class Engine:
         self.store.close()
 
 
-def timed(fn, *args, **kwargs):
-    """``(result, milliseconds)`` of one call."""
-    started = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return result, (time.perf_counter() - started) * 1000

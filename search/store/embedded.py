@@ -432,13 +432,6 @@ def group_sentences(rows: Sequence[tuple]) -> dict[int, Sentences]:
     return table.sentences(np.unique(table.passages))
 
 
-def dequantize(rows: Sequence[tuple[float, bytes]]) -> np.ndarray:
-    if not rows:
-        return np.zeros((0, 0), dtype=np.float32)
-    q = np.stack([np.frombuffer(blob, dtype=np.int8) for _, blob in rows]).astype(np.float32)
-    return q * np.array([scale for scale, _ in rows], dtype=np.float32)[:, None]
-
-
 class SentenceTable:
     """Sentence rows decoded into arrays sorted by passage: spans, int8 vectors and their scales, and
     each sentence's actor id (-1: none)."""
@@ -1004,9 +997,6 @@ class EmbeddedStore:
             ):
                 yield _document(row)
 
-    def sources(self) -> dict[str, int]:
-        return dict(self._pool.rows("SELECT source, count(*) FROM documents GROUP BY source"))
-
     def file_sizes(self) -> dict[str, int]:
         return {name: (self.gen / name).stat().st_size for name in (MANIFEST, DB, VECTORS)}
 
@@ -1163,13 +1153,6 @@ class GenerationWriter:
             self.vectors.remove(np.array([r[0] for r in rows], dtype=np.int64))
         self.removed += 1
         return True
-
-    def has(self, doc_id: str, content_hash: str | None = None) -> bool:
-        sql, args = "SELECT 1 FROM documents WHERE doc_id = ?", [doc_id]
-        if content_hash is not None:
-            sql += " AND hash = ?"
-            args.append(content_hash)
-        return self.conn.execute(sql, args).fetchone() is not None
 
     def finish(self) -> None:
         """Commit, write the vectors and the manifest, and flush everything to disk."""

@@ -632,13 +632,6 @@ class PostgresWriter:
             [name, kind],
         ).fetchone()[0])
 
-    def has(self, doc_id: str, content_hash: str | None = None) -> bool:
-        sql, args = "SELECT 1 FROM fp_documents WHERE doc_id = %s", [doc_id]
-        if content_hash is not None:
-            sql += " AND hash = %s"
-            args.append(content_hash)
-        return self.conn.execute(sql, args).fetchone() is not None
-
     def finish(self) -> None:
         from .. import __version__
 
@@ -678,7 +671,6 @@ class PostgresTarget:
     def __init__(self, url: str) -> None:
         self.url = url
         self.location = mask(url)
-        self._locked = None
 
     def exists(self) -> bool:
         conn = _connect(self.url)
