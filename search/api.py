@@ -36,7 +36,7 @@ from .batching import Batcher
 from .errors import FpsearchError, IndexDamaged, InvalidInput
 from .models import canonical_name
 from .positions import Quote
-from .retrieval import MODES, Engine, Hit
+from .retrieval import MODES, CrossEncoderReranker, Engine, Hit
 from .shutdown import Drain
 from .store import Filter, open_store
 from .strength import best as best_match
@@ -447,7 +447,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         holder = IndexHolder(root, config.model_name(model), settings.reload_check_seconds, settings.result_cache)
         if rerank:
-            holder.engine.reranker = Engine.open(root, rerank=rerank).reranker
+            holder.engine.reranker = CrossEncoderReranker(rerank)
         app.state.holder = holder
         holder.engine.embed(["warm up"])  # load the model before the first request
         holder.engine.warnings("warm up")  # and the language detector's
