@@ -63,7 +63,9 @@ class DrainingServer(uvicorn.Server):
         # the rest as uvicorn does it: close what is left, wait out what runs, then the app's shutdown
         self.config.timeout_graceful_shutdown = max(0.5, deadline - time.monotonic())
         await super().shutdown(sockets)
-        self._captured_signals.clear()  # drained: exit 0 rather than by the signal
+        captured = getattr(self, "_captured_signals", None)  # uvicorn ≥ 0.29 re-raises them after shutdown
+        if captured is not None:
+            captured.clear()  # drained: exit 0 rather than by the signal
 
 
 def serve(app: FastAPI, host: str, port: int, log_level: str, grace: float = GRACE_SECONDS) -> None:

@@ -202,6 +202,10 @@ def _schema_version(conn) -> int:
     return int(conn.execute("SELECT coalesce(max(version), 0) FROM fp_schema_migrations").fetchone()[0])
 
 
+class _Lost(StoreUnavailable):
+    """A connection the database dropped: the read may be tried again on a fresh one."""
+
+
 class _Readers(ConnectionPool):
     """Reader connections to one database that outlive the database's restarts: a connection the
     server dropped (a restart, a failover) is opened again when it is next lent, and a read it broke
@@ -247,7 +251,7 @@ class _Readers(ConnectionPool):
                 if not conn.broken:
                     raise
                 self._suspect = {id(c) for c in self._all}  # the others were likely dropped with it
-                raise StoreUnavailable(f"lost the connection to {mask(self._url)} ({_first_line(exc)})") from exc
+                raise _Lost(f"lost the connection to {mask(self._url)} ({_first_line(exc)})") from exc
         finally:
             self._free.put(conn)
 
@@ -257,8 +261,8 @@ class _Readers(ConnectionPool):
         for attempt in range(len(self._all) + 1):
             try:
                 return super().rows(sql, args)
-            except StoreUnavailable as exc:
-                if "lost the connection" not in str(exc) or attempt == len(self._all):
+            except _Lost:
+                if attempt == len(self._all):
                     raise
         raise AssertionError("unreachable")
 
