@@ -161,7 +161,8 @@ def real_index(tmp_path_factory) -> Path:
     return tmp / "index"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -172,7 +173,7 @@ def server(real_index: Path):
     """A real uvicorn server on loopback, in a thread."""
     import uvicorn
 
-    port = _free_port()
+    port = free_port()
     from search.api import create_app
 
     config = uvicorn.Config(create_app(real_index), host="127.0.0.1", port=port, log_level="warning")

@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from conftest import free_port
+
 NOBODY = 65534
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_binaries() -> Path | None:
@@ -41,7 +37,7 @@ class PgCluster:
     def __init__(self) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="fpsearch-pg-"))
         self.root = os.geteuid() == 0
-        self.ports = (_free_port(), _free_port())
+        self.ports = (free_port(), free_port())
         self.started: list[Path] = []
 
     def _run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -8,7 +8,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import free_port
 
 CONNECTIONS = 32
 GRACE = 10
@@ -24,15 +24,10 @@ WORDS = ("Kuril Islands peace treaty Japan visit minister talks economy trade bo
          "activity sovereignty declaration negotiations Tokyo Moscow summit").split()
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class Server:
     def __init__(self, index: Path) -> None:
-        self.port = _port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "search", "serve", "--index", str(index), "--port", str(self.port),
