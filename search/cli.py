@@ -603,7 +603,8 @@ def check(
     """Verify the index: checksums, SQLite and FTS5 integrity, the same passages in FAISS and SQLite."""
     from .store import target
 
-    facts, problems = target(config.index_location(index)).check(full=not quick)
+    checked = target(config.index_location(index))
+    facts, problems = checked.check(full=not quick)
     if as_json:
         typer.echo(json.dumps({"ok": not problems, "facts": facts, "problems": problems}, ensure_ascii=False))
     else:
@@ -611,19 +612,9 @@ def check(
             typer.echo(f"ok: {line}")
         for line in problems:
             typer.echo(f"PROBLEM: {line}")
-        typer.echo("index is healthy" if not problems else f"{len(problems)} problem(s): {_fix(index)}")
+        typer.echo("index is healthy" if not problems else f"{len(problems)} problem(s): {checked.repair()}")
     if problems:
         raise typer.Exit(4)
-
-
-def _fix(index: str | None) -> str:
-    from .store import is_database_url
-    from .store.embedded import damage_fix
-
-    location = config.index_location(index)
-    if is_database_url(location):
-        return f"rebuild with `fpsearch index PATH --index {location}`"
-    return damage_fix(Path(location), check=False)
 
 
 @app.command()
@@ -631,14 +622,10 @@ def _fix(index: str | None) -> str:
 def rollback(index: IndexOpt = None) -> None:
     """Go back to the previous generation (kept beside the live one), after checking it in full: the
     way back from a damaged file or an unwanted change. A running server follows within a second."""
-    from .errors import InvalidInput
-    from .store import is_database_url
-    from .store.embedded import rollback as roll_back
+    from .store import target
 
     location = config.index_location(index)
-    if is_database_url(location):
-        raise InvalidInput("rollback works on index folders: a PostgreSQL index keeps no previous generation")
-    replaced, live = roll_back(Path(location))
+    replaced, live = target(location).rollback()
     typer.echo(f"{location}: {live} is live again ({replaced}, which replaced it, was removed)")
 
 

@@ -276,6 +276,14 @@ class Target(Protocol):
     def check(self, full: bool = True) -> tuple[list[str], list[str]]:
         """``(facts, problems)`` in plain words."""
 
+    def repair(self) -> str:
+        """What to do about the problems ``check`` found, in one phrase."""
+        ...
+
+    def rollback(self) -> tuple[str, str]:
+        """Make the previous version live again: ``(replaced, live)``; an error where none is kept."""
+        ...
+
 
 C = TypeVar("C")
 

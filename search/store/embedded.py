@@ -394,6 +394,13 @@ class EmbeddedTarget:
     def check(self, full: bool = True) -> tuple[list[str], list[str]]:
         return check_index(self.root, full)
 
+    def repair(self) -> str:
+        """What to do about the problems ``check`` found."""
+        return damage_fix(self.root, check=False)
+
+    def rollback(self) -> tuple[str, str]:
+        return rollback(self.root)
+
 
 def _gen_number(path: Path) -> int:
     return int(_GEN.match(path.name).group(1))

@@ -757,6 +757,12 @@ class PostgresTarget:
         key = hashlib.sha256(self.location.encode()).hexdigest()[:16]
         return cache_dir().parent / "build" / key
 
+    def repair(self) -> str:
+        return f"rebuild with `fpsearch index PATH --index {self.location}`"
+
+    def rollback(self) -> tuple[str, str]:
+        raise InvalidInput("rollback works on index folders: a PostgreSQL index keeps no previous generation")
+
     def check(self, full: bool = True) -> tuple[list[str], list[str]]:
         facts: list[str] = []
         problems: list[str] = []
