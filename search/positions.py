@@ -44,7 +44,8 @@ import numpy as np
 from .errors import InvalidInput
 from .speakers import FLOOR
 from .store import Filter
-from .store.base import NO_SENTENCES, Scored, date_range
+from .store.base import date_range
+from .store.sentences import NO_SENTENCES, Scored
 
 if TYPE_CHECKING:
     from .retrieval import Engine

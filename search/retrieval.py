@@ -36,8 +36,9 @@ from .positions import positions as rank_positions
 from .reading import Reading, read_query
 from .speakers import FLOOR, KINDS, PERSON, match_actor
 from .store import Filter, PassageRecord, Store, Target, open_store
-from .store.base import NO_SENTENCES, Actor, Sentences
+from .store.base import Actor
 from .store.lexical import query_words
+from .store.sentences import NO_SENTENCES, Sentences
 from .strength import STRONG, WEAK, best, calibrated, coverage, no_strong_match, strength
 
 Mode = Literal["dense", "lexical", "hybrid"]

@@ -154,10 +154,10 @@ def test_remembered_results_equal_fresh_ones_and_stay_bounded(real_index: Path) 
 
 def _fts5_whole_query(store, query: str, k: int) -> list[tuple[int, float]]:
     """FTS5 ranking the whole OR query itself: what the word-by-word sums must equal."""
-    from search.store.embedded import BM25
+    from search.store.embedded.fts import BM25
     from search.store.lexical import fts_query
 
-    words = [w for w, _ in store._lexical_words(query)]
+    words = [w for w, _ in store.lexical.words(query)]
     sql = f"SELECT rowid, -{BM25} FROM passages_fts WHERE passages_fts MATCH ? ORDER BY {BM25}, rowid LIMIT ?"
     return [(int(i), float(s)) for i, s in store._pool.rows(sql, [fts_query(words), k])]
 
@@ -177,7 +177,7 @@ def test_word_by_word_bm25_equals_fts5_on_the_whole_query(real_index: Path) -> N
             got = store.search_lexical(q, 1000)
             assert [i for i, _ in got] == [i for i, _ in want], q
             assert np.allclose([s for _, s in got], [s for _, s in want], rtol=0, atol=1e-9), q
-    assert len(store._word_scores) > 0
+    assert len(store.lexical.word_scores) > 0
     assert store.search_lexical(q, 3) == store.search_lexical(q, 1000)[:3]
     # a filter goes to FTS5 as one query; its hits are the unfiltered ones that pass the filter
     from search.store import Filter
@@ -233,22 +233,22 @@ def test_word_scores_hold_at_most_their_budget_and_drop_the_oldest() -> None:
 
 
 def test_a_preloading_store_scores_costly_words_ahead_and_answers_the_same(real_index: Path, monkeypatch) -> None:
-    import search.store.embedded as embedded
+    import search.store.embedded.fts as fts
 
-    monkeypatch.setattr(embedded, "WARM_FROM", 2)
+    monkeypatch.setattr(fts, "WARM_FROM", 2)
     store = Engine.open(real_index).store
     want = {q: _fts5_whole_query(store, q, 1000) for q in LEXICAL_QUERIES}
     store.preload()
-    store._warmer.join(60)
+    store.lexical._warmer.join(60)
     assert not store.warming
-    warmed = len(store._word_scores)
-    assert warmed > 0 and ("kuril",) in store._word_scores and ("island",) in store._word_scores
+    warmed = len(store.lexical.word_scores)
+    assert warmed > 0 and ("kuril",) in store.lexical.word_scores and ("island",) in store.lexical.word_scores
     for q in LEXICAL_QUERIES:
         got = store.search_lexical(q, 1000)
         assert [i for i, _ in got] == [i for i, _ in want[q]], q
         assert np.allclose([s for _, s in got], [s for _, s in want[q]], rtol=0, atol=1e-9), q
     # "islands" and "island" are one FTS5 term: scored once, when warming
-    assert len(store._word_scores) - warmed < sum(len(store._lexical_words(q)) for q in LEXICAL_QUERIES)
+    assert len(store.lexical.word_scores) - warmed < sum(len(store.lexical.words(q)) for q in LEXICAL_QUERIES)
     store.close()  # stops a warmer that may still run, then closes the connections
 
 

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import queue
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
 from ..chunking import Passage
 from ..documents import Document
 from ..errors import InvalidInput
-from ..speakers import attribute, document_turns
+from ..version import __version__
+from .sentences import Scored, Sentences
 
 FORMAT_VERSION = 2  # 2: speaker turns, actors and a speaker per sentence
 
@@ -113,30 +115,12 @@ class Actor:
                 "sentences": self.sentences}
 
 
-class Sentences(NamedTuple):
-    """One passage's sentences: spans (n × 2, document offsets), unit vectors (n × dim) and the actor
-    id of each (-1: nobody the index knows)."""
-
-    spans: np.ndarray
-    vectors: np.ndarray
-    speakers: np.ndarray
 
 
-class Scored(NamedTuple):
-    """One passage's sentences scored against a query: spans (n × 2), cosines (n) and actor ids (n)."""
-
-    spans: np.ndarray
-    scores: np.ndarray
-    speakers: np.ndarray
 
 
-def score_sentences(sentences: dict[int, Sentences], query: np.ndarray) -> dict[int, Scored]:
-    """``Scored`` sentences from decoded ones (stores that keep no sentences in memory)."""
-    return {pid: Scored(s.spans, s.vectors @ query if s.vectors.size else np.zeros(0, np.float32), s.speakers)
-            for pid, s in sentences.items()}
 
 
-NO_SENTENCES = Sentences(np.zeros((0, 2), np.int64), np.zeros((0, 0), np.float32), np.zeros(0, np.int64))
 
 
 @dataclass(frozen=True)
@@ -288,47 +272,10 @@ class Target(Protocol):
 C = TypeVar("C")
 
 
-def sentence_maxima(
-    sentences: dict[int, Sentences], query: np.ndarray, speakers: Sequence[int] = ()
-) -> dict[int, float]:
-    """Per passage: the best cosine of its sentence vectors with ``query`` (with ``speakers``: of
-    the sentences they speak; passages with none are left out)."""
-    out = {}
-    for pid, s in sentences.items():
-        scores = s.vectors @ query if s.vectors.size else s.vectors
-        if len(speakers) and len(scores):
-            scores = scores[np.isin(s.speakers, speakers)]
-        if len(scores):
-            out[pid] = float(scores.max())
-    return out
 
 
-def quantize(vectors: np.ndarray) -> list[tuple[float, bytes]]:
-    """Unit vectors as int8 with a per-vector scale: a quarter of the space, ample for ranking a
-    passage's own sentences against each other."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    scales = np.abs(vectors).max(axis=1) if len(vectors) else np.zeros(0, dtype=np.float32)
-    safe = np.where(scales > 0, scales, 1.0)[:, None]
-    q = np.clip(np.rint(vectors / safe * 127), -127, 127).astype(np.int8)
-    return [(float(s) / 127.0, row.tobytes()) for s, row in zip(scales, q)]
 
 
-def attributed_rows(
-    doc: Document, ids: Sequence[int], passages: Sequence[Passage], sentence_vectors: Sequence[np.ndarray] | None,
-    actor_id: Callable[[str, str], int],
-) -> tuple[list[tuple], list[tuple]]:
-    """What a writer stores of a document's speakers: its turns as ``(start, body, end, label, actor
-    id)`` and its passages' sentences as ``(passage id, start, end, scale, int8 vector, actor id or
-    None)``; ``actor_id(name, kind)`` gives (or makes) the id of an actor."""
-    turns = document_turns(doc.text, doc.metadata)
-    actors = [actor_id(t.actor, t.kind) for t in turns]
-    turn_rows = [(t.start, t.body, t.end, t.label, a) for t, a in zip(turns, actors)]
-    sentence_rows: list[tuple] = []
-    for pid, passage, svecs in zip(ids, passages, sentence_vectors or ()):
-        said = attribute(turns, passage.sentences, doc.text)
-        for (a, b), (scale, blob), t in zip(passage.sentences, quantize(svecs), said):
-            sentence_rows.append((int(pid), a, b, scale, blob, None if t is None else actors[t]))
-    return turn_rows, sentence_rows
 
 
 def actor_counts_sql(prefix: str = "") -> str:
@@ -376,3 +323,25 @@ class ConnectionPool(Generic[C]):
             conn.close()
         self._all.clear()
 
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def new_manifest(
+    settings: dict[str, Any], created: str | None, documents: int, passages: int, sources: dict[str, int],
+    **parts: Any,
+) -> dict[str, Any]:
+    """The manifest of a newly written index version, the same for every store: what fpsearch and
+    which settings wrote it, what it holds, then the store's own ``parts`` (its vectors, files...)."""
+    return {
+        "format": "fpsearch-index",
+        "format_version": FORMAT_VERSION,
+        "created": created or utc_now(),
+        "updated": utc_now(),
+        "package_version": __version__,
+        **settings,
+        "counts": {"documents": documents, "passages": passages},
+        "sources": sources,
+        **parts,
+    }

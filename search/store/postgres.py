@@ -17,7 +17,6 @@ the same BM25 formula as SQLite FTS5's ``bm25()`` (k1 1.2, b 0.75, title weight 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import math
@@ -40,16 +39,12 @@ from .base import (
     ConnectionPool,
     Filter,
     PassageRecord,
-    Scored,
-    Sentences,
     actor_counts_sql,
-    attributed_rows,
     date_range,
-    score_sentences,
-    sentence_maxima,
+    new_manifest,
 )
-from .embedded import COMMON_TERM_FRACTION, TITLE_WEIGHT, group_sentences
-from .lexical import COSTLY_POSTINGS, query_words
+from .lexical import COMMON_TERM_FRACTION, COSTLY_POSTINGS, TITLE_WEIGHT, query_words
+from .sentences import Scored, Sentences, attributed_rows, group_sentences, score_sentences, sentence_maxima
 
 TS_CONFIG = "english"
 K1, B = 1.2, 0.75
@@ -143,10 +138,6 @@ _DOC_LEXEMES = (
 def mask(url: str) -> str:
     """The URL without its password, for messages and manifests."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 # Nothing waits on a database without end: a connection is refused after CONNECT_SECONDS, a
@@ -637,8 +628,6 @@ class PostgresWriter:
         ).fetchone()[0])
 
     def finish(self) -> None:
-        from .. import __version__
-
         docs, passages = self.conn.execute(
             "SELECT (SELECT count(*) FROM fp_documents), (SELECT count(*) FROM fp_passages)"
         ).fetchone()
@@ -649,20 +638,14 @@ class PostgresWriter:
         self.conn.execute("DELETE FROM fp_lexemes WHERE df <= 0")
         old = self.conn.execute("SELECT value FROM fp_meta WHERE key = 'manifest'").fetchone()
         old = old[0] if old else {}
-        manifest = {
-            "format": "fpsearch-index",
-            "format_version": FORMAT_VERSION,
-            "created": old.get("created") or _now(),
-            "updated": _now(),
-            "package_version": __version__,
-            **{k: v for k, v in self.settings.items() if k != "ann"},
-            "counts": {"documents": docs, "passages": passages},
-            "sources": sources,
-            "vectors": {"type": "pgvector HNSW", "metric": "inner_product",
-                        "dimension": int(self.settings["model"]["dimension"]), "schema": SCHEMA_VERSION},
-            "lexical": {"engine": f"tsvector ({TS_CONFIG}) with BM25", "avg_tokens": float(tokens)},
-            "change": int(old.get("change", 0)) + 1,
-        }
+        settings = {k: v for k, v in self.settings.items() if k != "ann"}
+        manifest = new_manifest(
+            settings, old.get("created"), docs, passages, sources,
+            vectors={"type": "pgvector HNSW", "metric": "inner_product",
+                     "dimension": int(self.settings["model"]["dimension"]), "schema": SCHEMA_VERSION},
+            lexical={"engine": f"tsvector ({TS_CONFIG}) with BM25", "avg_tokens": float(tokens)},
+            change=int(old.get("change", 0)) + 1,
+        )
         self.conn.execute(
             "INSERT INTO fp_meta VALUES ('manifest', %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
             [json.dumps(manifest)],
