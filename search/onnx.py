@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .mpnet import cache_dir
+from .config import cache_dir
 
 _LOCK = threading.Lock()
 CALIBRATION = Path(__file__).with_name("calibration.txt")
@@ -49,7 +49,7 @@ def _target(model_dir: Path) -> Path:
     weights = next((p for p in (model_dir / "model.safetensors", model_dir / "pytorch_model.bin") if p.exists()), None)
     stamp = f"{model_dir.resolve()}:{weights.stat().st_size if weights else 0}"
     key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
-    return cache_dir().parent / "onnx" / f"{model_dir.name}-{key}" / "model.onnx"
+    return cache_dir() / "onnx" / f"{model_dir.name}-{key}" / "model.onnx"
 
 
 def cached(model_dir: Path) -> Path | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config import is_database_url
 from .base import FORMAT_VERSION, Filter, PassageRecord, Store, StoreWriter, Target
 from .embedded import EmbeddedStore, EmbeddedTarget, index_exists, writer_lock
 
@@ -26,10 +27,6 @@ __all__ = [
     "target",
     "writer_lock",
 ]
-
-
-def is_database_url(location: str | Path) -> bool:
-    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
 def target(location: str | Path | Target) -> Target:
