@@ -44,7 +44,8 @@ _EXPORTS = {
     "Engine": "retrieval",
     "Hit": "retrieval",
     "SearchOptions": "retrieval",
-    "Batcher": "batching",
+    "Batcher": "retrieval.batching",
+    "LiveIndex": "retrieval.live",
     "EmbeddedStore": "store",
     "Filter": "store",
     "Store": "store",
@@ -67,7 +68,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from .batching import Batcher
     from .chunking import Chunker, Passage, split_sentences
     from .documents import Document, LoadReport, load_documents
     from .embedding import Embedder, SentenceTransformerEmbedder
@@ -84,4 +84,6 @@ if TYPE_CHECKING:
     from .indexing import IndexSettings, Report, add, build, remove
     from .progress import Progress, Update
     from .retrieval import Engine, Hit, SearchOptions
+    from .retrieval.batching import Batcher
+    from .retrieval.live import LiveIndex
     from .store import EmbeddedStore, Filter, Store

@@ -32,13 +32,14 @@ from starlette.routing import Route
 from threadpoolctl import threadpool_limits
 
 from . import __version__
-from .batching import Batcher
 from .errors import FpsearchError, IndexDamaged, InvalidInput
 from .models import canonical_name
 from .positions import Quote
-from .retrieval import MODES, CrossEncoderReranker, Engine, Hit
+from .retrieval import MODES, Engine, Hit
+from .retrieval.batching import Batcher
+from .retrieval.live import LiveIndex
 from .shutdown import Drain
-from .store import Filter, open_store
+from .store import Filter
 from .strength import best as best_match
 
 WEB = Path(__file__).resolve().parent / "web"
@@ -79,64 +80,6 @@ class ApiSettings:
                     raise InvalidInput(f"FPSEARCH_{f.name.upper()} must be {kind}, not {raw!r}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
-
-
-class IndexHolder:
-    """The live engine, swapped for a new one when the index moves to a new version."""
-
-    def __init__(self, index: Path | str, model: str | None, check_seconds: float, results: int = 0) -> None:
-        self.index = index
-        self.model = model
-        self.check_seconds = check_seconds
-        self.results = results
-        self._lock = threading.Lock()
-        self._checked = time.monotonic()
-        self.engine = self._prepared(Engine.open(index, model, results=results))
-        # what is wrong with the served index's files: all hashed at each open, looked at each check
-        self.problems: list[str] = self.engine.store.damage(full=True)
-        if self.problems:
-            self.engine.close()
-            raise IndexDamaged(f"{'; '.join(self.problems)}: rebuild the index, or go back to the previous "
-                               "generation with `fpsearch rollback`")
-
-    @staticmethod
-    def _prepared(engine: Engine) -> Engine:
-        engine.store.preload()  # a server answers many queries: sentence vectors in memory, lexical words scored ahead
-        return engine
-
-    def current(self) -> Engine:
-        """The engine to answer with. Refuses (``IndexDamaged``, a 503) while the index's files are
-        damaged: what a damaged file would give is not an answer, and a request that only needs
-        what is in memory cannot be told apart from one that reads the file. It answers again
-        once a new generation is published (rebuilt or rolled back)."""
-        now = time.monotonic()
-        if now - self._checked >= self.check_seconds:
-            self._checked = now
-            self.reload()
-            self.problems = self.engine.store.damage()
-        if self.problems:
-            raise IndexDamaged(
-                f"the index being served is damaged ({'; '.join(self.problems)}); run `fpsearch check`, "
-                "then rebuild it or go back to the previous generation with `fpsearch rollback`: this "
-                "server moves to the new generation by itself"
-            )
-        return self.engine
-
-    def reload(self, force: bool = False) -> bool:
-        """Open the index again if a newer version was published (or ``force``); True if it did."""
-        if not force and not self.engine.store.is_stale():
-            return False
-        with self._lock:
-            if not force and not self.engine.store.is_stale():
-                return False
-            old = self.engine
-            self.engine = self._prepared(Engine(open_store(self.index), old._embedder, old.reranker, self.results))
-            self.problems = self.engine.store.damage(full=True)
-        old.store.stop_warming()  # it still answers requests in flight, but is not worth preparing
-        return True
-
-    def close(self) -> None:
-        self.engine.close()
 
 
 def engine(request: Request) -> Engine:
@@ -445,9 +388,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        holder = IndexHolder(root, config.model_name(model), settings.reload_check_seconds, settings.result_cache)
-        if rerank:
-            holder.engine.reranker = CrossEncoderReranker(rerank)
+        holder = LiveIndex(root, config.model_name(model), settings.reload_check_seconds, settings.result_cache,
+                           rerank=rerank)
         app.state.holder = holder
         holder.engine.embed(["warm up"])  # load the model before the first request
         holder.engine.warnings("warm up")  # and the language detector's
@@ -598,7 +540,7 @@ def create_app(
         return out
 
     def changed(request: Request, report) -> ChangeResponse:
-        holder: IndexHolder = request.app.state.holder
+        holder: LiveIndex = request.app.state.holder
         holder.reload()
         return ChangeResponse(
             generation=holder.engine.store.version, added=report.added, updated=report.updated,
@@ -674,7 +616,7 @@ def create_app(
     def health(request: Request) -> Any:
         """Liveness and what is being served; a 503 with ``status: damaged`` and the ``problems`` when
         the index's files were damaged under the server."""
-        holder: IndexHolder = request.app.state.holder
+        holder: LiveIndex = request.app.state.holder
         try:
             engine = holder.current()
         except IndexDamaged as exc:

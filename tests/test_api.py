@@ -46,7 +46,7 @@ def test_search_post_single_and_batch_match_get(client) -> None:
 
 
 def test_concurrent_requests_get_the_hits_of_sequential_ones(real_index: Path) -> None:
-    """Requests that arrive together are searched in one batch (``search.batching``); each still gets
+    """Requests that arrive together are searched in one batch (``search.retrieval.batching``); each still gets
     exactly the hits it would get alone (no remembered results here, so every request searches)."""
     from concurrent.futures import ThreadPoolExecutor
 

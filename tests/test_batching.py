@@ -1,4 +1,4 @@
-"""Concurrent searches run together (``search.batching``): the same hits as one query at a time,
+"""Concurrent searches run together (``search.retrieval.batching``): the same hits as one query at a time,
 batches only of queries with the same options, and one bad query never fails the others."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from search import Engine
-from search.batching import Batcher
 from search.errors import InvalidInput
+from search.retrieval.batching import Batcher
 
 QUERIES = [
     "Kuril Islands position",

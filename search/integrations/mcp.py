@@ -305,12 +305,13 @@ def http_security(hosts: str | None) -> TransportSecuritySettings:
 def run_stdio(index: str | None = None, model: str | None = None) -> None:
     """Serve the index over stdio until the client closes it (``fpsearch mcp``)."""
     from .. import config
-    from ..api import ApiSettings, IndexHolder
+    from ..api import ApiSettings
+    from ..retrieval.live import LiveIndex
 
     logging.getLogger("mcp").setLevel(logging.WARNING)  # not a line on stderr for each refused call
     settings = ApiSettings.from_env()
     # as the HTTP service does: a new index generation (fpsearch add/remove/index) is served when published
-    holder = IndexHolder(config.index_location(index), config.model_name(model), settings.reload_check_seconds)
+    holder = LiveIndex(config.index_location(index), config.model_name(model), settings.reload_check_seconds)
     try:
         holder.engine.embed(["warm up"])  # load the model before the first call
         create_server(holder.current, settings.max_k, settings.max_query_chars).run("stdio")

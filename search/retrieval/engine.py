@@ -1,346 +1,38 @@
-"""From a query to ranked ``Hit``s: dense, lexical or hybrid retrieval, filters, per-document grouping
-and the best-matching sentence of every hit.
-
-Scores:
-
-- ``dense``: cosine similarity of the query and passage vectors, mixed half and half (by default)
-  with the cosine of the passage's best-matching sentence (-1..1, higher is closer);
-- ``lexical``: SQLite FTS5 BM25 (0..∞, higher is better; comparable only within one query);
-- ``hybrid`` (default ``fusion="weighted"``): 0.5 × the dense score + 0.5 × the BM25 score, each
-  scaled from its list's score at rank ``FUSION_ANCHOR`` (0) to its best (1), below the anchor 0
-  (0..1, comparable only within one query); or with ``fusion="rrf"`` reciprocal-rank fusion,
-  ``Σ 1 / (60 + rank)``;
-- with a reranker: the cross-encoder's relevance logit.
-
-Every hit also carries ``cosine`` (its passage vector against the query, when the query was embedded)
-and ``sentence_start``/``sentence_end``: the sentence of the passage closest to the query.
-"""
+"""``Engine``: one index's searches, from a query to ranked ``Hit``s (see the package for the scores)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any
 
 import numpy as np
 
-from .embedding import Embedder, make_embedder
-from .errors import InvalidInput
-from .memo import Remembered
-from .models import canonical_name
-from .positions import Position
-from .positions import positions as rank_positions
-from .reading import Reading, read_query
-from .speakers import FLOOR, KINDS, PERSON, match_actor
-from .store import Filter, PassageRecord, Store, Target, open_store
-from .store.base import Actor
-from .store.lexical import query_words
-from .store.sentences import NO_SENTENCES, Sentences
-from .strength import STRONG, WEAK, best, calibrated, coverage, no_strong_match, strength
+from ..embedding import Embedder, make_embedder
+from ..errors import InvalidInput
+from ..memo import Remembered
+from ..models import canonical_name
+from ..positions import Position
+from ..positions import positions as rank_positions
+from ..reading import Reading, read_query
+from ..speakers import FLOOR, KINDS, PERSON, match_actor
+from ..store import Filter, Store, Target, open_store
+from ..store.base import Actor
+from ..store.sentences import NO_SENTENCES
+from ..strength import STRONG, WEAK, best, calibrated, coverage, no_strong_match, strength
+from .hit import Hit
+from .options import Preference, SearchOptions, check_query
+from .ranking import fuse, group, mmr_order
+from .rerank import CrossEncoderReranker, Reranker
+from .sentence import best_sentence
 
-Mode = Literal["dense", "lexical", "hybrid"]
-MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
-RRF_K = 60
-# Weighted fusion scales each list from its score at this rank (0) to its best score (1). Anchoring
-# at a fixed rank, not at the list's last candidate, keeps the scale the same however deep the
-# candidate lists go and however small the corpus is: when the lists hold the whole of a small
-# corpus, their minimum is a passage about something else, and min-max would let a passage that
-# only matches one incidental query word win with a poor cosine.
-FUSION_ANCHOR = 20
 QUERY_CACHE = 4096
 # Lexical searches run on these threads beside the vector search (shared by every engine in a process).
 _LEXICAL_POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
-LEXICAL_RRF_WEIGHT = 1.0
-MAX_QUERY_CHARS = 2000
-# A best sentence shorter than this ("Thank you.", "Question:") is shown with its better neighbour.
-SHORT_SENTENCE = 30
-# Taken off the cosine of a question or remark from the floor when choosing a hit's best sentence for
-# a query that is not a question: the journalist who restates the topic gives way to the answer.
-FLOOR_PENALTY = 0.1
-_QUESTION_WORDS = frozenset(
-    "what why how when where who whom whose which did does do is are was were can could will would should "
-    "has have had may might".split()
-)
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One ranked passage with its source span: ``document.text[start:end] == text``."""
-
-    rank: int
-    doc_id: str
-    title: str
-    date: str | None
-    source: str
-    score: float
-    start: int
-    end: int
-    text: str
-    sentence_start: int
-    sentence_end: int
-    passage_id: int
-    cosine: float | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    speaker: str | None = None
-    """Who speaks the best sentence (an actor of the index), or None where the index does not know."""
-    speaker_kind: str | None = None
-    """``person``, ``floor`` (a question or remark from the floor) or None."""
-    reading: str | None = None
-    """Set when the query was read as naming an actor and this hit is that actor's: e.g.
-    "statements by Vladimir Putin" (see ``search.reading``)."""
-    match: str | None = None
-    """How well it matches the query, absolutely: ``strong``, ``weak`` or ``none`` (``search.strength``)."""
-
-    @property
-    def sentence(self) -> str:
-        """The best-matching sentence (a slice of ``text``)."""
-        return self.text[self.sentence_start - self.start : self.sentence_end - self.start]
-
-    def as_dict(self) -> dict[str, Any]:
-        """The fields as a dict (``metadata`` copied one level; ``dataclasses.asdict`` deep-copies every
-        hit's metadata on every request)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["metadata"] = dict(self.metadata)
-        return out
-
-
-@dataclass(frozen=True)
-class Preference:
-    """Whose candidates come first for a query read as naming an actor: passages where one of
-    ``speakers`` speaks, passages nobody speaks in that name ``mention`` (a report: "Mr Putin
-    stressed …"), or passages whose document has ``field`` = ``value``; ``label`` says so on the hits."""
-
-    label: str
-    speakers: tuple[int, ...] = ()
-    mention: str | None = None
-    field: str | None = None
-    value: str | None = None
-
-
-@dataclass(frozen=True)
-class SearchOptions:
-    """How to search; the defaults are the ones that won on the evaluation sets (see BENCHMARKS.md)."""
-
-    k: int = 10
-    mode: Mode = "hybrid"
-    per_doc: int | None = 2  # most passages from one document; 0 or None: no limit
-    where: Filter | None = None
-    fusion: Literal["rrf", "weighted"] = "weighted"
-    weight: float = 0.5
-    depth: int = 100
-    mmr: float | None = None
-    rerank_depth: int = 30
-    exact: bool = False
-    sentence_weight: float = 0.5
-    speaker: str | None = None  # only sentences spoken by this actor count (a name; see Engine.resolve_speaker)
-    literal: bool = False  # never read the query as naming an actor (see search.reading)
-    prefer: Preference | None = None  # set by the engine for a query read as naming an actor
-
-    def check(self) -> SearchOptions:
-        if not isinstance(self.k, int) or self.k < 1:
-            raise InvalidInput(f"k must be a whole number of at least 1, not {self.k!r}")
-        if self.mode not in MODES:
-            raise InvalidInput(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
-        if self.per_doc is not None and (not isinstance(self.per_doc, int) or self.per_doc < 0):
-            raise InvalidInput(f"per-doc must be a whole number, 0 for no limit, not {self.per_doc!r}")
-        if self.fusion not in ("rrf", "weighted"):
-            raise InvalidInput(f"fusion must be rrf or weighted, not {self.fusion!r}")
-        if not 0.0 <= self.weight <= 1.0:
-            raise InvalidInput("weight must be between 0 and 1")
-        if self.mmr is not None and not 0.0 <= self.mmr <= 1.0:
-            raise InvalidInput("mmr (relevance weight λ) must be between 0 and 1")
-        if not 0.0 <= self.sentence_weight <= 1.0:
-            raise InvalidInput("sentence weight must be between 0 and 1")
-        if self.depth < 1 or self.rerank_depth < 1:
-            raise InvalidInput("depth must be at least 1")
-        if self.speaker is not None and (not isinstance(self.speaker, str) or not self.speaker.strip()):
-            raise InvalidInput("speaker is empty: give an actor's name")
-        if self.per_doc == 0:
-            return replace(self, per_doc=None)  # 0 and None both mean no limit, as in the CLI and HTTP
-        return self
-
-
-def check_query(query: str) -> str:
-    if not isinstance(query, str) or not query.strip():
-        raise InvalidInput("the query is empty")
-    if len(query) > MAX_QUERY_CHARS:
-        raise InvalidInput(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
-    return query
-
-
-def fuse(
-    dense: Sequence[tuple[int, float]],
-    lexical: Sequence[tuple[int, float]],
-    method: str = "weighted",
-    weight: float = 0.5,
-    anchor: int = FUSION_ANCHOR,
-) -> list[tuple[int, float]]:
-    """Merge two ranked lists of ``(id, score)`` into one, best first.
-
-    ``weighted``: ``weight`` × the dense score + (1 − ``weight``) × the lexical score, each anchored
-    at ``anchor`` (see ``_anchored``) and counted from 0 up: below the anchor of a list, or missing
-    from it, a candidate gets nothing from that list. Candidates below both anchors (score 0) keep the
-    order of their unclipped sums, a missing score counting as its list's last. ``rrf``:
-    reciprocal-rank fusion, ``Σ 1/(60 + rank)``.
-    """
-    if method == "rrf":
-        fused: dict[int, float] = {}
-        for ranked, w in ((dense, 1.0), (lexical, LEXICAL_RRF_WEIGHT)):
-            for rank, (pid, _) in enumerate(ranked, 1):
-                fused[pid] = fused.get(pid, 0.0) + w / (RRF_K + rank)
-        return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-    # In arrays: the same float64 arithmetic as one candidate at a time (195 → 110 µs for 2 × 100 candidates).
-    ids, d, lx = _aligned(dense, lexical, anchor)
-    fused = weight * np.maximum(d, 0.0) + (1 - weight) * np.maximum(lx, 0.0)
-    below = weight * d + (1 - weight) * lx
-    order = np.lexsort((ids, -below, -fused))
-    return list(zip(ids[order].tolist(), fused[order].tolist()))
-
-
-def _aligned(
-    dense: Sequence[tuple[int, float]], lexical: Sequence[tuple[int, float]], anchor: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every candidate id of either list, and its anchored score in each (a list's last where missing)."""
-    (d_ids, d), (lx_ids, lx) = _anchored(dense, anchor), _anchored(lexical, anchor)
-    ids, where = np.unique(np.concatenate([d_ids, lx_ids]), return_inverse=True)
-    columns = []
-    for scores, at in ((d, where[: len(d)]), (lx, where[len(d) :])):
-        column = np.full(len(ids), scores.min() if len(scores) else 0.0)
-        column[at] = scores
-        columns.append(column)
-    return ids, columns[0], columns[1]
-
-
-def _anchored(ranked: Sequence[tuple[int, float]], anchor: int = FUSION_ANCHOR) -> tuple[np.ndarray, np.ndarray]:
-    """A ranked list as ``(ids, scores)`` arrays, each score scaled so that the ``anchor``-th best (or
-    the last, in a shorter list) is 0 and the best is 1; below the anchor it goes negative."""
-    if not ranked:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    pids, values = zip(*ranked)
-    ids, scores = np.array(pids, dtype=np.int64), np.array(values, dtype=np.float64)
-    hi, lo = scores.max(), np.sort(scores)[::-1][min(anchor, len(scores)) - 1]
-    span = hi - lo
-    return ids, (scores - lo) / span if span > 0 else np.ones(len(scores))
-
-
-def group(ranked: Sequence[tuple[int, float]], doc_of: dict[int, str], per_doc: int | None, k: int) -> list[tuple[int, float]]:
-    """The first ``k`` entries of ``ranked`` with at most ``per_doc`` passages from any one document."""
-    seen: dict[str, int] = {}
-    out = []
-    for pid, score in ranked:
-        doc = doc_of.get(pid)
-        if doc is None:
-            continue
-        if per_doc is not None and seen.get(doc, 0) >= per_doc:
-            continue
-        seen[doc] = seen.get(doc, 0) + 1
-        out.append((pid, score))
-        if len(out) == k:
-            break
-    return out
-
-
-def mmr_order(
-    ranked: Sequence[tuple[int, float]], vectors: np.ndarray, lam: float, limit: int
-) -> list[tuple[int, float]]:
-    """Maximal marginal relevance: pick, one at a time, the candidate with the best
-    ``λ·relevance − (1−λ)·(highest cosine to anything already picked)``; relevance is the candidate's
-    min-max normalised score. Returns up to ``limit`` entries with their original scores."""
-    if not ranked:
-        return []
-    rel = _anchored(ranked, len(ranked))[1].astype(np.float32)
-    picked: list[int] = []
-    closest = np.full(len(ranked), -np.inf, dtype=np.float32)
-    left = np.ones(len(ranked), dtype=bool)
-    for _ in range(min(limit, len(ranked))):
-        penalty = np.where(np.isfinite(closest), closest, 0.0)
-        gain = np.where(left, lam * rel - (1 - lam) * penalty, -np.inf)
-        best = int(np.argmax(gain))
-        picked.append(best)
-        left[best] = False
-        closest = np.maximum(closest, vectors @ vectors[best])
-    return [ranked[i] for i in picked]
-
-
-def is_question(query: str) -> bool:
-    """Whether the query asks something ("What did Putin say ...?") rather than names a topic."""
-    text = query.strip().lower()
-    return text.endswith("?") or text.split(" ", 1)[0] in _QUESTION_WORDS
-
-
-def best_sentence(
-    sentences: Sentences, query_vec: np.ndarray | None, record: PassageRecord, query: str,
-    speakers: frozenset[int] = frozenset(), floor: frozenset[int] = frozenset(),
-) -> tuple[int, int, int]:
-    """``(start, end, i)``: the span of the sentence closest to the query and its index in
-    ``sentences`` (-1 for none): by cosine when the query was embedded, else by the number of query
-    words it contains. With ``speakers``, only their sentences are chosen from. Unless the query is a
-    question, a sentence spoken from the ``floor`` (a journalist's question that restates the topic)
-    gives way to a statement that scores nearly as well. A very short best sentence is joined with its
-    neighbour of the same speaker that scores higher, so the highlight is never a bare fragment."""
-    spans, vectors, said = sentences
-    if len(spans) == 0:
-        return record.start, record.end, -1
-    if query_vec is not None and vectors.size:
-        scores = (vectors @ query_vec).astype(np.float64)
-    else:
-        words = set(query_words(query))
-        scores = np.array(
-            [
-                len(words & set(query_words(record.text[a - record.start : b - record.start])))
-                for a, b in spans
-            ],
-            dtype=np.float64,
-        )
-    if floor and not is_question(query):
-        scores = scores - FLOOR_PENALTY * np.isin(said, list(floor))
-    if speakers:
-        allowed = np.isin(said, list(speakers))
-        if allowed.any():
-            scores = np.where(allowed, scores, -np.inf)
-    best = int(np.argmax(scores))
-    start, end = int(spans[best][0]), int(spans[best][1])
-    if end - start < SHORT_SENTENCE and len(spans) > 1:
-        left = scores[best - 1] if best > 0 and said[best - 1] == said[best] else -np.inf
-        right = scores[best + 1] if best + 1 < len(spans) and said[best + 1] == said[best] else -np.inf
-        if np.isfinite(max(left, right)):
-            other = best - 1 if left >= right else best + 1
-            start, end = min(start, int(spans[other][0])), max(end, int(spans[other][1]))
-    return start, end, best
-
-
-class Reranker(Protocol):
-    """Scores (query, passage) pairs; higher is more relevant."""
-
-    def score(self, query: str, passages: Sequence[str]) -> list[float]: ...
-
-
-class CrossEncoderReranker:
-    """A sentence-transformers ``CrossEncoder``; its scores are the model's raw relevance logits."""
-
-    def __init__(self, model: str) -> None:
-        self.ref = model
-        self._model = None
-        self._lock = threading.Lock()
-
-    def score(self, query: str, passages: Sequence[str]) -> list[float]:
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    from sentence_transformers import CrossEncoder
-
-                    try:
-                        self._model = CrossEncoder(self.ref, device="cpu")
-                    except Exception as exc:
-                        raise InvalidInput(f"cannot load reranker {self.ref!r}: {exc}") from exc
-        if not passages:
-            return []
-        scores = self._model.predict([(query, p) for p in passages], show_progress_bar=False)
-        return [float(s) for s in np.asarray(scores).reshape(len(passages), -1)[:, -1]]
 
 
 class Engine:
@@ -422,8 +114,8 @@ class Engine:
         """What the user should know before trusting the hits of ``query``: a note when it is in a
         language the index's model does not read (``search.language``), and, given its ``hits``,
         when none of them is a strong match (``search.strength``)."""
-        from .language import note
-        from .models import model_languages
+        from ..language import note
+        from ..models import model_languages
 
         name = self.manifest["model"]["name"]
         found = note(query, model_languages(name), name)
@@ -674,5 +366,3 @@ class Engine:
 
     def close(self) -> None:
         self.store.close()
-
-

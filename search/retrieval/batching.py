@@ -19,7 +19,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from .retrieval import Engine, Hit, SearchOptions, check_query
+from .engine import Engine
+from .hit import Hit
+from .options import SearchOptions, check_query
 
 MAX_BATCH = 16  # measured on 2 cores: 4 to 16 queries a batch cost about the same per query
 
