@@ -697,9 +697,9 @@ def serve(
 
     import uvicorn
 
-    from .api import ApiSettings, create_app
     from .errors import InvalidInput
     from .malloc import steady
+    from .server import ApiSettings, create_app
     from .shutdown import serve as serve_drained
     from .store import open_store
 
@@ -729,7 +729,7 @@ def serve(
     for name, value in limits.items():
         if value is not None:
             os.environ[f"FPSEARCH_{name.upper()}"] = str(value)
-    uvicorn.run("search.api:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level,
+    uvicorn.run("search.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level,
                 timeout_graceful_shutdown=grace)  # uvicorn's own shutdown in each worker, bounded by --grace
 
 

@@ -174,7 +174,7 @@ def server(real_index: Path):
     import uvicorn
 
     port = free_port()
-    from search.api import create_app
+    from search.server import create_app
 
     config = uvicorn.Config(create_app(real_index), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search import Engine
-from search.api import ApiSettings, create_app
+from search.server import ApiSettings, create_app
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from search import Document, Engine
-from search.api import ApiSettings, create_app
 from search.cli import app as cli
 from search.errors import IndexDamaged
 from search.indexing import add_documents
+from search.server import ApiSettings, create_app
 
 QUERIES = ["Kuril Islands position", "peace treaty with Japan", "joint economic activity on the islands"]
 NEW = Document(doc_id="late-1", title="A later statement", date="2020-01-01",

@@ -137,7 +137,7 @@ def test_a_change_on_a_full_device_fails_cleanly_and_succeeds_after(device, setu
 def test_post_documents_on_a_full_device_is_a_507(device, setup, monkeypatch) -> None:
     from fastapi.testclient import TestClient
 
-    from search.api import create_app
+    from search.server import create_app
 
     a, b, pristine, before, after, need = setup
     index = device / "index-http"

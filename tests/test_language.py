@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from search import Engine, language
-from search.api import create_app
 from search.cli import app
 from search.models import MINILM, model_languages
+from search.server import create_app
 
 ENGLISH = frozenset({"en"})
 

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from search import Engine
-from search.api import create_app
 from search.cli import app
+from search.server import create_app
 from search.strength import NONE, STRONG, WEAK, best, coverage, strength
 
 CHROMIUM = "/usr/bin/chromium"

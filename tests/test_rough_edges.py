@@ -74,7 +74,7 @@ def test_build_report_counts_in_good_english(tmp_path: Path) -> None:
 
 
 def test_http_errors_name_parameters_not_cli_flags(real_index: Path) -> None:
-    from search.api import create_app
+    from search.server import create_app
 
     with TestClient(create_app(real_index)) as client:
         for params in ({"q": "x", "since": "yesterday"}, {"q": "x", "since": "2020", "until": "2019"},

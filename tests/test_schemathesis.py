@@ -13,7 +13,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
-from search.api import ApiSettings, create_app
+from search.server import ApiSettings, create_app
 
 EXAMPLES = 30
 

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from search import Engine, build
-from search.api import create_app
 from search.chunking import split_sentences
 from search.cli import app
 from search.errors import InvalidInput
+from search.server import create_app
 from search.speakers import FLOOR, PERSON, attribute, document_turns, find_turns, match_actor, normalise
 
 TRANSCRIPT = """Meeting with Prime Minister of Japan Shinzo Abe

@@ -128,7 +128,7 @@ def test_manifest_is_json_and_versioned(backend, corpus: Path, fake) -> None:
 def test_server_on_a_replica_answers_with_correct_spans(pg_cluster, real_index: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from search.api import create_app
+    from search.server import create_app
 
     primary, replica = pg_cluster.create_database("served")
     copy_index(real_index, primary)

@@ -305,8 +305,8 @@ def http_security(hosts: str | None) -> TransportSecuritySettings:
 def run_stdio(index: str | None = None, model: str | None = None) -> None:
     """Serve the index over stdio until the client closes it (``fpsearch mcp``)."""
     from .. import config
-    from ..api import ApiSettings
     from ..retrieval.live import LiveIndex
+    from ..server import ApiSettings
 
     logging.getLogger("mcp").setLevel(logging.WARNING)  # not a line on stderr for each refused call
     settings = ApiSettings.from_env()

@@ -1,0 +1,29 @@
+"""The MCP tools mounted at ``/mcp`` on the HTTP server."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from .settings import ApiSettings
+
+
+class McpRoute:
+    """The MCP tools at ``/mcp`` (streamable HTTP). Stateless, so that any worker of ``serve --workers N``
+    answers any request; read-only, like the rest of the API without a token. Each run of the app's
+    lifespan gets a session manager of its own (the SDK's runs only once)."""
+
+    def __init__(self, app: FastAPI, settings: ApiSettings) -> None:
+        from ..integrations.mcp import create_server, http_security
+
+        self.server = create_server(lambda: app.state.holder.current(), settings.max_k, settings.max_query_chars)
+        self.security = http_security(os.environ.get("FPSEARCH_MCP_HOSTS"))
+
+    def running(self):
+        self.server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True,
+                                        transport_security=self.security)
+        return self.server.session_manager.run()
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.server.session_manager.handle_request(scope, receive, send)

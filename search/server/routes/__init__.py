@@ -1,0 +1,1 @@
+"""One router per concern: search, documents, embeddings, and the service itself."""

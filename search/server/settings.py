@@ -1,0 +1,46 @@
+"""The server's limits, each settable with ``FPSEARCH_<NAME>`` or a ``serve`` option."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ..errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Limits that protect a small machine; each can be set with ``FPSEARCH_<NAME>`` or a serve option."""
+
+    max_query_chars: int = 1000
+    max_k: int = 100
+    max_batch: int = 32
+    max_body_bytes: int = 1_000_000
+    max_embed_inputs: int = 256
+    max_add_documents: int = 100
+    reload_check_seconds: float = 1.0
+    # Result lists remembered per index version (a repeated query is answered without searching).
+    result_cache: int = 1024
+    # Threads that run searches, batching the queries that wait together (0: one per core).
+    batch_threads: int = 0
+
+    def __post_init__(self) -> None:
+        if self.result_cache < 0:
+            raise InvalidInput("--result-cache (FPSEARCH_RESULT_CACHE) must be 0 (off) or more")
+        if self.batch_threads < 0:
+            raise InvalidInput("--batch-threads (FPSEARCH_BATCH_THREADS) must be 0 (one per core) or more")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> ApiSettings:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"FPSEARCH_{f.name.upper()}")
+            if raw is not None:
+                try:
+                    values[f.name] = type(f.default)(raw)
+                except ValueError:
+                    kind = "a whole number" if isinstance(f.default, int) else "a number"
+                    raise InvalidInput(f"FPSEARCH_{f.name.upper()} must be {kind}, not {raw!r}") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
