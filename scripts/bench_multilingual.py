@@ -59,7 +59,7 @@ def main() -> None:
     for model in MODELS:
         seconds = statistics.median(r.embed_seconds for r in runs[model])
         passages = runs[model][0].passages
-        name = open_store(work / model).manifest["model"]["name"]
+        name = open_store(work / model).manifest.model.name
         speed = chars / seconds
         base = base or speed
         lines_out.append(f"| {name} | {passages:,} | {seconds:.1f} | {passages / seconds:.1f} | {speed:,.0f} | "

@@ -75,7 +75,7 @@ def main() -> None:
             kinds[cells[1]] = cells[2]
     sets = {"dev": [q["text"] for q in dev], **offtopic()}
     lines = [stamp("calibrate_match.py"), "",
-             f"Index `{args.index}` ({engine.store.passage_count:,} passages, {engine.manifest['model']['name']}); "
+             f"Index `{args.index}` ({engine.store.passage_count:,} passages, {engine.manifest.model.name}); "
              f"{len(sets['dev'])} dev queries, {len(sets['offtopic'])} off-topic, {len(sets['nonsense'])} nonsense; "
              "hybrid search, k=10; a query's match is its strongest hit's.", ""]
 

@@ -57,7 +57,7 @@ class RayEmbedder:
         try:
             import ray  # noqa: F401
         except ImportError as exc:
-            raise InvalidInput("--ray needs Ray: pip install 'fpsearch[ray]'") from exc
+            raise InvalidInput("building on a Ray cluster needs Ray: pip install 'fpsearch[ray]'") from exc
         self.local = SentenceTransformerEmbedder(model)
         self.name = self.local.name
         self.address = None if address in (None, "", "local") else address

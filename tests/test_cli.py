@@ -90,6 +90,10 @@ def test_bad_input_gives_one_line_and_nonzero_exit(real_index: Path, tmp_path: P
     _one_line_error(run("query", "x", "--index", str(real_index), "--model", "mpnet-nope"), 3, "built with model")
     _one_line_error(run("serve", "--index", str(real_index), "--result-cache", "-1"), 2, "--result-cache")
     _one_line_error(run("serve", "--index", str(real_index), "--batch-threads", "-1"), 2, "--batch-threads")
+    # library errors name the parameter (max_tokens, per_doc); the command line names its option
+    _one_line_error(run("index", str(tmp_path), "--index", str(tmp_path / "i"), "--max-tokens", "8"), 2,
+                    "--max-tokens must be at least 16")
+    _one_line_error(run("query", "x", "--per-doc", "-1", "--index", str(real_index)), 2, "--per-doc must be")
 
 
 @pytest.mark.parametrize("name, value", [("FPSEARCH_MAX_K", "many"), ("FPSEARCH_BATCH_THREADS", "two"),

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import search.indexing as indexing
+import search.indexing.checkpoints as checkpoints
 from search import Engine, Filter, build, remove
 from search.errors import (
     IndexDamaged,
@@ -68,7 +68,7 @@ def test_per_doc_limits_passages_from_one_document(tmp_path: Path, fake) -> None
     assert len(engine.search("pipeline gas", k=5, per_doc=None)) == 5
     # 0 means no limit in the library too, as in the CLI (--per-doc 0) and HTTP (per_doc=0)
     assert engine.search("pipeline gas", k=5, per_doc=0) == engine.search("pipeline gas", k=5, per_doc=None)
-    with pytest.raises(InvalidInput, match="per-doc"):
+    with pytest.raises(InvalidInput, match="per_doc"):
         engine.search("pipeline gas", k=5, per_doc=-1)
 
 
@@ -92,7 +92,7 @@ def test_interrupted_build_keeps_old_index_and_resumes(tmp_path: Path, corpus: P
     idx = tmp_path / "idx"
     build([corpus / "kuril.md"], idx, model=fake)
     old = EmbeddedStore.open(idx).manifest
-    monkeypatch.setattr(indexing, "PART_SIZE", 2)
+    monkeypatch.setattr(checkpoints, "PART_SIZE", 2)
     with pytest.raises(KeyboardInterrupt):
         build([corpus], idx, model=ExplodingEmbedder(fake, after=1))
     store = EmbeddedStore.open(idx)

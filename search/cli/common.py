@@ -76,10 +76,13 @@ def handle_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from ..errors import FpsearchError
+        from ..errors import FpsearchError, InvalidInput
 
         try:
             return fn(*args, **kwargs)
+        except InvalidInput as exc:
+            _err(exc.for_cli())
+            raise typer.Exit(exc.exit_code) from None
         except FpsearchError as exc:
             _err(str(exc))
             raise typer.Exit(exc.exit_code) from None

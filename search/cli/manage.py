@@ -34,15 +34,16 @@ def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     m = store.manifest
+    recipe = m.recipe
     lines = [
-        f"index      {data['index']} ({data['generation']}, format {m['format_version']})",
-        f"model      {m['model']['name']} ({m['model']['dimension']} dims)",
-        f"documents  {m['counts']['documents']:,}",
-        f"passages   {m['counts']['passages']:,} (≤ {m['chunking']['max_tokens']} tokens, "
-        f"{m['chunking']['overlap']} sentence overlap)",
+        f"index      {data['index']} ({data['generation']}, format {m.format_version})",
+        f"model      {recipe.model.name} ({recipe.model.dimension} dims)",
+        f"documents  {m.documents:,}",
+        f"passages   {m.passages:,} (≤ {recipe.chunking.max_tokens} tokens, "
+        f"{recipe.chunking.overlap} sentence overlap)",
         f"vectors    {m['vectors']['type']}",
         "sources    " + ", ".join(f"{k} ({v:,})" for k, v in sorted(m.get("sources", {}).items())),
-        f"created    {m['created']}  updated {m['updated']}  by fpsearch {m['package_version']}",
+        f"created    {m.created}  updated {m['updated']}  by fpsearch {m['package_version']}",
         "files      " + ", ".join(f"{k} {v / 1e6:,.1f} MB" for k, v in data["sizes"].items()),
     ]
     typer.echo("\n".join(lines))

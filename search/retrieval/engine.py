@@ -19,7 +19,7 @@ from ..positions import Position
 from ..positions import positions as rank_positions
 from ..reading import Reading, read_query
 from ..speakers import FLOOR, KINDS, PERSON, match_actor
-from ..store import Filter, Store, Target, open_store
+from ..store import Filter, Manifest, Store, Target, open_store
 from ..store.base import Actor
 from ..store.sentences import NO_SENTENCES
 from ..strength import STRONG, WEAK, best, calibrated, coverage, no_strong_match, strength
@@ -70,11 +70,11 @@ class Engine:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = make_embedder(self.store.manifest["model"]["name"])
+            self._embedder = make_embedder(self.store.manifest.model.name)
         return self._embedder
 
     @property
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> Manifest:
         return self.store.manifest
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -117,7 +117,7 @@ class Engine:
         from ..language import note
         from ..models import model_languages
 
-        name = self.manifest["model"]["name"]
+        name = self.manifest.model.name
         found = note(query, model_languages(name), name)
         out = [found] if found else []
         if hits is not None:
@@ -235,7 +235,7 @@ class Engine:
         if opts.prefer is not None and opts.prefer.speakers:
             speakers = speakers | frozenset(opts.prefer.speakers)  # their sentence, where they speak in it
         floor = frozenset(i for i, a in actors.items() if a.kind == FLOOR)
-        rated = calibrated(self.manifest["model"]["name"])
+        rated = calibrated(self.manifest.model.name)
         hits = []
         for rank, (pid, score) in enumerate(chosen, 1):
             rec = records[pid]

@@ -10,7 +10,7 @@ from ..store import Filter
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "lexical", "hybrid")
-MAX_QUERY_CHARS = 2000
+MAX_QUERY_CHARS = 1000  # the library, the CLI and the server (which may lower it) alike
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class SearchOptions:
         if self.mode not in MODES:
             raise InvalidInput(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
         if self.per_doc is not None and (not isinstance(self.per_doc, int) or self.per_doc < 0):
-            raise InvalidInput(f"per-doc must be a whole number, 0 for no limit, not {self.per_doc!r}")
+            raise InvalidInput(f"per_doc must be a whole number, 0 for no limit, not {self.per_doc!r}", "per_doc")
         if self.fusion not in ("rrf", "weighted"):
             raise InvalidInput(f"fusion must be rrf or weighted, not {self.fusion!r}")
         if not 0.0 <= self.weight <= 1.0:
@@ -59,9 +59,9 @@ class SearchOptions:
         if self.mmr is not None and not 0.0 <= self.mmr <= 1.0:
             raise InvalidInput("mmr (relevance weight λ) must be between 0 and 1")
         if not 0.0 <= self.sentence_weight <= 1.0:
-            raise InvalidInput("sentence weight must be between 0 and 1")
+            raise InvalidInput("sentence_weight must be between 0 and 1", "sentence_weight")
         if self.depth < 1 or self.rerank_depth < 1:
-            raise InvalidInput("depth must be at least 1")
+            raise InvalidInput("depth must be at least 1", "depth")
         if self.speaker is not None and (not isinstance(self.speaker, str) or not self.speaker.strip()):
             raise InvalidInput("speaker is empty: give an actor's name")
         if self.per_doc == 0:
@@ -69,9 +69,10 @@ class SearchOptions:
         return self
 
 
-def check_query(query: str) -> str:
+def check_query(query: str, limit: int = MAX_QUERY_CHARS) -> str:
+    """``query``, if it can be searched: not empty, and at most ``limit`` characters."""
     if not isinstance(query, str) or not query.strip():
         raise InvalidInput("the query is empty")
-    if len(query) > MAX_QUERY_CHARS:
-        raise InvalidInput(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+    if len(query) > limit:
+        raise InvalidInput(f"the query is {len(query)} characters long; the limit is {limit}")
     return query

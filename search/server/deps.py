@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from ..errors import InvalidInput
-from ..retrieval import Engine, Hit
+from ..retrieval import Engine, Hit, check_query
 from ..retrieval.batching import Batcher
 from .schemas import HitModel
 from .settings import ApiSettings
@@ -65,8 +65,7 @@ def check_k(k: int, settings: ApiSettings) -> None:
 
 
 def check_query_length(query: str, settings: ApiSettings) -> None:
-    if len(query) > settings.max_query_chars:
-        raise InvalidInput(f"the query is {len(query)} characters; the limit is {settings.max_query_chars}")
+    check_query(query, settings.max_query_chars)
 
 
 def hit_models(hits: list[Hit]) -> list[HitModel]:

@@ -7,13 +7,14 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..errors import InvalidInput
+from ..retrieval.options import MAX_QUERY_CHARS
 
 
 @dataclass(frozen=True)
 class ApiSettings:
     """Limits that protect a small machine; each can be set with ``FPSEARCH_<NAME>`` or a serve option."""
 
-    max_query_chars: int = 1000
+    max_query_chars: int = MAX_QUERY_CHARS
     max_k: int = 100
     max_batch: int = 32
     max_body_bytes: int = 1_000_000
@@ -27,9 +28,9 @@ class ApiSettings:
 
     def __post_init__(self) -> None:
         if self.result_cache < 0:
-            raise InvalidInput("--result-cache (FPSEARCH_RESULT_CACHE) must be 0 (off) or more")
+            raise InvalidInput("result_cache (FPSEARCH_RESULT_CACHE) must be 0 (off) or more", "result_cache")
         if self.batch_threads < 0:
-            raise InvalidInput("--batch-threads (FPSEARCH_BATCH_THREADS) must be 0 (one per core) or more")
+            raise InvalidInput("batch_threads (FPSEARCH_BATCH_THREADS) must be 0 (one per core) or more", "batch_threads")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> ApiSettings:

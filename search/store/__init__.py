@@ -9,11 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import is_database_url
-from .base import FORMAT_VERSION, Filter, PassageRecord, Store, StoreWriter, Target
+from .base import Filter, PassageRecord, Store, StoreWriter, Target
 from .embedded import EmbeddedStore, EmbeddedTarget, index_exists, writer_lock
+from .manifest import FORMAT_VERSION, Manifest, Recipe
 
 __all__ = [
     "FORMAT_VERSION",
+    "Manifest",
+    "Recipe",
     "EmbeddedStore",
     "EmbeddedTarget",
     "Filter",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import queue
 import re
 from collections.abc import Iterator, Sequence
@@ -16,10 +15,8 @@ import numpy as np
 from ..chunking import Passage
 from ..documents import Document
 from ..errors import InvalidInput
-from ..version import __version__
+from .manifest import Manifest, Recipe
 from .sentences import Scored, Sentences
-
-FORMAT_VERSION = 2  # 2: speaker turns, actors and a speaker per sentence
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _MONTH_END = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
@@ -156,7 +153,7 @@ class Store(Protocol):
     a newer version has been published since, so a long-running reader can reopen.
     """
 
-    manifest: dict[str, Any]
+    manifest: Manifest
     location: str
     version: str
 
@@ -250,7 +247,7 @@ class Target(Protocol):
     def lock(self) -> AbstractContextManager[None]:
         """Exclusive writer access; a second writer fails at once with ``IndexBusy``."""
 
-    def write(self, settings: dict[str, Any], base: Store | None) -> AbstractContextManager[StoreWriter]:
+    def write(self, recipe: Recipe, base: Store | None) -> AbstractContextManager[StoreWriter]:
         """A change applied all at once when the block ends without an error (``base``: start from
         that store's content; ``None``: replace everything)."""
 
@@ -322,26 +319,3 @@ class ConnectionPool(Generic[C]):
         for conn in self._all:
             conn.close()
         self._all.clear()
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def new_manifest(
-    settings: dict[str, Any], created: str | None, documents: int, passages: int, sources: dict[str, int],
-    **parts: Any,
-) -> dict[str, Any]:
-    """The manifest of a newly written index version, the same for every store: what fpsearch and
-    which settings wrote it, what it holds, then the store's own ``parts`` (its vectors, files...)."""
-    return {
-        "format": "fpsearch-index",
-        "format_version": FORMAT_VERSION,
-        "created": created or utc_now(),
-        "updated": utc_now(),
-        "package_version": __version__,
-        **settings,
-        "counts": {"documents": documents, "passages": passages},
-        "sources": sources,
-        **parts,
-    }

@@ -22,6 +22,7 @@ import faiss
 import numpy as np
 
 from ..errors import IndexDamaged, InvalidInput
+from .manifest import Ann
 
 ANN_THRESHOLD = 100_000
 DEFAULT_NPROBE = 64
@@ -178,17 +179,17 @@ class VectorIndex:
         ids = self.ids()
         return ids, self.reconstruct(ids.tolist())
 
-    def finalize(self, ann: dict[str, Any]) -> None:
+    def finalize(self, ann: Ann) -> None:
         """Before writing: switch to an inverted file once the index is large enough (or retrain one
         that has grown to twice the size it was trained on)."""
-        threshold = int(ann.get("threshold", ANN_THRESHOLD))
-        if self.ntotal < threshold or ann.get("exact"):
-            if self.is_ann and ann.get("exact"):
+        threshold = ann.threshold or ANN_THRESHOLD
+        if self.ntotal < threshold or ann.exact:
+            if self.is_ann and ann.exact:
                 self._rebuild_flat()
             return
         if self.is_ann and self.ntotal <= 2 * self.trained_on:
             return
-        self._rebuild_ivf(int(ann.get("seed", 0)))
+        self._rebuild_ivf(ann.seed)
 
     def _rebuild_flat(self) -> None:
         ids, vecs = self.all_vectors()

@@ -19,14 +19,14 @@ router = APIRouter(tags=["embeddings"])
 def embeddings(engine: EngineDep, settings: SettingsDep, body: EmbeddingRequest) -> EmbeddingResponse:
     """OpenAI-compatible embeddings with the index's own model: unit vectors, so a dot product with
     them ranks passages exactly as fpsearch does."""
-    name = engine.manifest["model"]["name"]
+    name = engine.manifest.model.name
     accepted = {"default", "fpsearch", name, name.rsplit("/", 1)[-1]}
     if body.model not in accepted and canonical_name(body.model) != name:
         raise ModelNotServed(f"model {body.model!r} is not served here; use {name!r} (or 'default')")
     texts = [body.input] if isinstance(body.input, str) else list(body.input)
     if len(texts) > settings.max_embed_inputs:
         raise InvalidInput(f"{len(texts)} inputs; the limit is {settings.max_embed_inputs}")
-    dim = int(engine.manifest["model"]["dimension"])
+    dim = engine.manifest.model.dimension
     if body.dimensions is not None and body.dimensions != dim:
         raise InvalidInput(f"this model gives {dim} dimensions, not {body.dimensions}")
     counter = engine.embedder.counter

@@ -8,8 +8,8 @@ Its layout (documented for users in ``index/README.md``) and how a change is pub
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from ..manifest import Recipe
 from .check import check_index, rollback
 from .layout import current_generation, damage_fix, index_exists, writer_lock
 from .reader import EmbeddedStore
@@ -44,8 +44,8 @@ class EmbeddedTarget:
     def lock(self):
         return writer_lock(self.root)
 
-    def write(self, settings: dict[str, Any], base: EmbeddedStore | None):
-        return write_generation(self.root, settings, base)
+    def write(self, recipe: Recipe, base: EmbeddedStore | None):
+        return write_generation(self.root, recipe, base)
 
     def checkpoints(self) -> Path:
         return self.root / ".build"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import IndexDamaged, IndexMissing
-from ..base import FORMAT_VERSION
+from ..manifest import FORMAT_VERSION
 from ..vectors import VectorIndex
 from .layout import (
     CURRENT,
@@ -58,11 +58,11 @@ def check_generation(
         manifest = read_manifest(gen)
     except IndexDamaged as exc:
         return facts, [str(exc)]
-    if manifest.get("format_version") != FORMAT_VERSION:
-        problems.append(f"format version {manifest.get('format_version')} is not {FORMAT_VERSION}")
+    if manifest.format_version != FORMAT_VERSION:
+        problems.append(f"format version {manifest.format_version} is not {FORMAT_VERSION}")
     for name in (DB, VECTORS):
         path = gen / name
-        want = manifest.get("files", {}).get(name, {})
+        want = manifest.file(name)
         if not path.is_file():
             problems.append(f"{path} is missing")
             continue

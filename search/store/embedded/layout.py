@@ -26,9 +26,9 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from ...errors import IndexBusy, IndexDamaged
+from ..manifest import Manifest
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -156,16 +156,14 @@ def _remove_leftovers(root: Path, keep_previous: bool = True) -> None:
 
 
 
-def read_manifest(gen: Path) -> dict[str, Any]:
+def read_manifest(gen: Path) -> Manifest:
     try:
-        manifest = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
+        raw = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise IndexDamaged(f"{gen}: {MANIFEST} is missing; rebuild the index with `fpsearch index`") from None
     except (OSError, ValueError) as exc:
         raise IndexDamaged(f"{gen}/{MANIFEST} cannot be read ({exc}); rebuild the index") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != "fpsearch-index":
-        raise IndexDamaged(f"{gen}/{MANIFEST} is not an fpsearch manifest")
-    return manifest
+    return Manifest.parse(raw, f"{gen}/{MANIFEST}")
 
 
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from ...documents import Document
 from ...errors import DocumentNotFound, IndexDamaged, IndexIncompatible, IndexMissing
-from ..base import FORMAT_VERSION, Actor, ConnectionPool, Filter, PassageRecord, actor_counts_sql
+from ..base import Actor, ConnectionPool, Filter, PassageRecord, actor_counts_sql
+from ..manifest import FORMAT_VERSION, Manifest
 from ..sentences import Scored, Sentences, SentenceTable, group_sentences, score_sentences, sentence_maxima
 from ..vectors import VectorIndex
 from .fts import FtsSearch
@@ -84,7 +85,7 @@ class EmbeddedStore:
     """A read-only view of one published generation; safe to share between threads."""
 
     def __init__(
-        self, root: Path, gen: Path, manifest: dict[str, Any], vectors: VectorIndex, readers: int = 4
+        self, root: Path, gen: Path, manifest: Manifest, vectors: VectorIndex, readers: int = 4
     ) -> None:
         self.root = root
         self.gen = gen
@@ -122,20 +123,20 @@ class EmbeddedStore:
         else:
             raise IndexDamaged(f"{root}/{CURRENT} names {gen.name}, which does not exist; rebuild the index")
         manifest = read_manifest(gen)
-        version = manifest.get("format_version")
+        version = manifest.format_version
         if version != FORMAT_VERSION:
             raise IndexIncompatible(
                 f"{root} has index format {version}, this fpsearch reads format {FORMAT_VERSION}; "
                 f"rebuild it with `fpsearch index PATH --index {root}`"
             )
-        built_with = manifest.get("model", {}).get("name")
+        built_with = manifest.model.name
         if model is not None and built_with != model:
             raise IndexIncompatible(
                 f"{root} was built with model {built_with!r}, not {model!r}; query it without --model, "
                 f"or rebuild it with `fpsearch index PATH --index {root} --model {model}`"
             )
         for name in (DB, VECTORS):
-            expected = manifest.get("files", {}).get(name, {}).get("bytes")
+            expected = manifest.file(name).get("bytes")
             path = gen / name
             if not path.is_file():
                 raise IndexDamaged(f"{path} is missing: {damage_fix(root)}")
@@ -145,7 +146,7 @@ class EmbeddedStore:
                     f"damaged; {damage_fix(root)}"
                 )
         # the vectors are read whole here anyway: checking their checksum costs little more
-        want = manifest.get("files", {}).get(VECTORS, {}).get("sha256")
+        want = manifest.file(VECTORS).get("sha256")
         if want and sha256_file(gen / VECTORS) != want:
             raise IndexDamaged(
                 f"{gen / VECTORS} (the FAISS index) does not match its checksum in the manifest: the file "
@@ -160,12 +161,11 @@ class EmbeddedStore:
             db_passages = store._pool.rows("SELECT count(*) FROM passages")[0][0]
         except sqlite3.DatabaseError as exc:
             raise IndexDamaged(f"{gen / DB} is not a readable SQLite database ({exc}): {damage_fix(root)}") from exc
-        counts = manifest.get("counts", {})
-        if not (vectors.ntotal == db_passages == counts.get("passages")):
+        if not (vectors.ntotal == db_passages == manifest.passages):
             store.close()
             raise IndexDamaged(
                 f"{gen}: {vectors.ntotal} vectors, {db_passages} passages in SQLite, manifest says "
-                f"{counts.get('passages')}: {damage_fix(root)}"
+                f"{manifest.passages}: {damage_fix(root)}"
             )
         return store
 
@@ -196,7 +196,7 @@ class EmbeddedStore:
         return problems
 
     def _verdict(self, name: str, stamp: tuple[int, int, int] | None) -> str | None:
-        path, want = self.gen / name, self.manifest.get("files", {}).get(name, {})
+        path, want = self.gen / name, self.manifest.file(name)
         if stamp is None:
             return f"{path} is missing"
         if stamp[0] != want.get("bytes"):
@@ -237,11 +237,11 @@ class EmbeddedStore:
 
     @property
     def passage_count(self) -> int:
-        return int(self.manifest["counts"]["passages"])
+        return self.manifest.passages
 
     @property
     def document_count(self) -> int:
-        return int(self.manifest["counts"]["documents"])
+        return self.manifest.documents
 
 
     def filtered_ids(self, where: Filter) -> np.ndarray:

@@ -10,14 +10,14 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ...chunking import Passage
 from ...documents import Document
 from ...errors import IndexDamaged
-from ..base import FORMAT_VERSION, date_range, new_manifest, utc_now
+from ..base import date_range
+from ..manifest import FORMAT_VERSION, Manifest, Recipe, utc_now
 from ..sentences import attributed_rows
 from ..vectors import VectorIndex
 from .layout import DB, MANIFEST, VECTORS, _fsync_dir, _fsync_file, publish, sha256_file
@@ -27,7 +27,7 @@ from .schema import SCHEMA
 
 @contextmanager
 def write_generation(
-    root: Path | str, settings: dict[str, Any], base: EmbeddedStore | None = None
+    root: Path | str, recipe: Recipe, base: EmbeddedStore | None = None
 ) -> Iterator[GenerationWriter]:
     """Write a new generation (starting from ``base``'s content, or empty) and publish it on success.
 
@@ -37,7 +37,7 @@ def write_generation(
     tmp = root / f".tmp-{uuid.uuid4().hex[:12]}"
     tmp.mkdir(parents=True)
     try:
-        writer = GenerationWriter(tmp, settings, base)
+        writer = GenerationWriter(tmp, recipe, base)
         yield writer
         writer.finish()
         publish(root, tmp)
@@ -49,15 +49,15 @@ def write_generation(
 class GenerationWriter:
     """Builds one generation in a private folder: SQLite rows, FTS5 entries and vectors together."""
 
-    def __init__(self, folder: Path, settings: dict[str, Any], base: EmbeddedStore | None) -> None:
+    def __init__(self, folder: Path, recipe: Recipe, base: EmbeddedStore | None) -> None:
         self.folder = folder
-        self.settings = settings
-        self.created = base.manifest.get("created") if base else utc_now()
+        self.recipe = recipe
+        self.created = base.manifest.created if base else utc_now()
         if base is not None:
             shutil.copyfile(base.gen / DB, folder / DB)
             self.vectors = VectorIndex.read(base.gen / VECTORS, base.manifest.get("vectors"))
         else:
-            self.vectors = VectorIndex.empty(int(settings["model"]["dimension"]))
+            self.vectors = VectorIndex.empty(recipe.model.dimension)
         self.conn = sqlite3.connect(folder / DB, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode = OFF")  # a private file: a crash discards it anyway
         self.conn.execute("PRAGMA synchronous = OFF")
@@ -158,14 +158,14 @@ class GenerationWriter:
         self.conn.close()
         if passages != self.vectors.ntotal:
             raise IndexDamaged(f"internal error: {passages} passages but {self.vectors.ntotal} vectors")
-        self.vectors.finalize(self.settings.get("ann", {}))
+        self.vectors.finalize(self.recipe.ann)
         self.vectors.write(self.folder / VECTORS)
         files = {}
         for name in (DB, VECTORS):
             path = self.folder / name
             _fsync_file(path)
             files[name] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
-        manifest = new_manifest(self.settings, self.created, documents, passages, sources,
+        manifest = Manifest.new(self.recipe, self.created, documents, passages, sources,
                                 vectors=self.vectors.describe(), files=files)
         with open(self.folder / MANIFEST, "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, indent=2, ensure_ascii=False)

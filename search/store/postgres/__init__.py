@@ -23,10 +23,10 @@ from __future__ import annotations
 import hashlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from ...config import cache_dir
 from ...errors import IndexBusy, IndexIncompatible, IndexMissing, InvalidInput, StoreUnavailable
+from ..manifest import Recipe
 from .connection import connect, first_line, mask
 from .reader import PostgresStore
 from .schema import SCHEMA_VERSION, migrate, schema_version
@@ -74,10 +74,10 @@ class PostgresTarget:
 
 
     @contextmanager
-    def write(self, settings: dict[str, Any], base: PostgresStore | None):
+    def write(self, recipe: Recipe, base: PostgresStore | None):
         import psycopg
 
-        dim = int(settings["model"]["dimension"])
+        dim = recipe.model.dimension
         conn = connect(self.url, autocommit=False)
         try:
             with conn.transaction():
@@ -98,7 +98,7 @@ class PostgresTarget:
                     conn.execute("CREATE INDEX fp_passages_hnsw ON fp_passages USING hnsw (embedding vector_ip_ops)")
                 elif column != f"vector({dim})":
                     raise IndexIncompatible(f"{self.location} holds {column} vectors, the model gives {dim}")
-                writer = PostgresWriter(conn, settings, base)
+                writer = PostgresWriter(conn, recipe, base)
                 yield writer
                 writer.finish()
         except psycopg.OperationalError as exc:

@@ -10,8 +10,9 @@ import numpy as np
 
 from ...documents import Document
 from ...errors import DocumentNotFound, IndexIncompatible, IndexMissing
-from ..base import FORMAT_VERSION, Actor, Filter, PassageRecord, actor_counts_sql
+from ..base import Actor, Filter, PassageRecord, actor_counts_sql
 from ..lexical import COMMON_TERM_FRACTION, TITLE_WEIGHT, query_words, select_words
+from ..manifest import FORMAT_VERSION, Manifest
 from ..sentences import Scored, Sentences, group_sentences, score_sentences, sentence_maxima
 from .connection import Readers, as_array, mask
 from .schema import SCHEMA_VERSION, TS_CONFIG, schema_version
@@ -40,8 +41,8 @@ class PostgresStore:
             row = conn.execute("SELECT value FROM fp_meta WHERE key = 'manifest'").fetchone()
         if row is None:
             raise IndexMissing(f"no index in {self.location}; build one with `fpsearch index PATH --index ...`")
-        self.manifest: dict[str, Any] = row[0]
-        self.dimension = int(self.manifest["model"]["dimension"])
+        self.manifest = Manifest.parse(row[0], f"the manifest of {self.location}")
+        self.dimension = self.manifest.model.dimension
         self._actors: dict[int, Actor] | None = None
         self._fields: set[str] | None = None
         self._values: dict[str, dict[str, int]] = {}
@@ -52,10 +53,10 @@ class PostgresStore:
     @classmethod
     def open(cls, url: str, model: str | None = None) -> PostgresStore:
         store = cls(url)
-        if store.manifest.get("format_version") != FORMAT_VERSION:
+        if store.manifest.format_version != FORMAT_VERSION:
             store.close()
-            raise IndexIncompatible(f"{store.location} has index format {store.manifest.get('format_version')}")
-        built_with = store.manifest["model"]["name"]
+            raise IndexIncompatible(f"{store.location} has index format {store.manifest.format_version}")
+        built_with = store.manifest.model.name
         if model is not None and model != built_with:
             store.close()
             raise IndexIncompatible(
@@ -93,11 +94,11 @@ class PostgresStore:
 
     @property
     def passage_count(self) -> int:
-        return int(self.manifest["counts"]["passages"])
+        return self.manifest.passages
 
     @property
     def document_count(self) -> int:
-        return int(self.manifest["counts"]["documents"])
+        return self.manifest.documents
 
     def describe(self) -> dict[str, Any]:
         sizes = dict(self._pool.rows(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from ...chunking import Passage
 from ...documents import Document
-from ..base import date_range, new_manifest
+from ..base import date_range
+from ..manifest import Manifest, Recipe
 from ..sentences import attributed_rows
 from .reader import PostgresStore
 from .schema import DOC_LEXEMES, SCHEMA_VERSION, TS_CONFIG
@@ -22,9 +22,9 @@ _WORD = re.compile(r"\w+")
 class PostgresWriter:
     """One change, in one transaction on the primary."""
 
-    def __init__(self, conn, settings: dict[str, Any], base: PostgresStore | None) -> None:
+    def __init__(self, conn, recipe: Recipe, base: PostgresStore | None) -> None:
         self.conn = conn
-        self.settings = settings
+        self.recipe = recipe
         self.added = self.removed = 0
         if base is None:
             # a fresh build replaces everything, still inside the one transaction
@@ -98,11 +98,10 @@ class PostgresWriter:
         self.conn.execute("DELETE FROM fp_lexemes WHERE df <= 0")
         old = self.conn.execute("SELECT value FROM fp_meta WHERE key = 'manifest'").fetchone()
         old = old[0] if old else {}
-        settings = {k: v for k, v in self.settings.items() if k != "ann"}
-        manifest = new_manifest(
-            settings, old.get("created"), docs, passages, sources,
+        manifest = Manifest.new(
+            self.recipe, old.get("created"), docs, passages, sources, keep_ann=False,
             vectors={"type": "pgvector HNSW", "metric": "inner_product",
-                     "dimension": int(self.settings["model"]["dimension"]), "schema": SCHEMA_VERSION},
+                     "dimension": self.recipe.model.dimension, "schema": SCHEMA_VERSION},
             lexical={"engine": f"tsvector ({TS_CONFIG}) with BM25", "avg_tokens": float(tokens)},
             change=int(old.get("change", 0)) + 1,
         )
