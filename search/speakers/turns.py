@@ -1,0 +1,222 @@
+"""Speaker turns in a transcript: which lines open a turn, where each ends, and who speaks each sentence."""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .names import (
+    _CAPS_WORD,
+    _HONORIFICS,
+    _PARENS,
+    _TITLE_WORDS,
+    FLOOR,
+    MAX_LABEL_WORDS,
+    PERSON,
+    _drop_honorific,
+    _title_case,
+    _words,
+    normalise,
+)
+
+# A line that opens with a label: "Label: text" (mixed case or capitals), or White House "Q  text".
+# A label may follow a heading glued to it ("Meeting with Government members. Vladimir Putin:").
+_LINE = re.compile(r"[^\r\n]+")
+_LABEL = re.compile(r"^[ \t\u00a0]*(?P<label>[^:\r\n]{1,240}?)[ \t]*:(?=[ \t\u00a0]|$)")
+_PRESS_Q = re.compile(r"^[ \t\u00a0]*(?P<label>Q)(?:[ \t\u00a0]{2,}|\t|:[ \t]|\.[ \t]| (?=[A-Z“\"'—–(]))(?=\S)")
+# Lines that end a turn without starting one: the Kremlin's "See also" list of links, a transcript's
+# closing time stamp ("1:13 P.M. BST"), "END".
+_BREAK = re.compile(r"^\s*(?:END|To be continued\.?|\d{1,2}:\d{2} ?[AP]\.? ?M\.?(?: [A-Z]{2,5})?)\s*$")
+_SEE_ALSO = re.compile(r"^\s*See also\s*$")
+_MONTH = "January|February|March|April|May|June|July|August|September|October|November|December"
+# The link under "See also": a title and a date ("Address to the Nation June 23, 2020"), text may follow.
+_LINK = re.compile(rf"^.{{0,300}}?\b(?:{_MONTH}) \d{{1,2}}(?: ?[−–-] ?(?:(?:{_MONTH}) )?\d{{1,2}})?, \d{{4}}")
+_CAPTION = re.compile(r"^\s*(?:With|At|During|Before|After|Following)\s+[^\s]")
+_STAGE = re.compile(r"^\s*\([^()]*\)\.?\s*$")
+_FIRST_PERSON = frozenset("i we our us my me you your i’m we’re i'm we're".split())
+# How alike a label must be to a more frequent one of the same document to be taken as its misspelling.
+TYPO_RATIO = 0.9
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker turn: ``text[start:end]``, its label at ``text[start:body]``, and who spoke it."""
+
+    start: int
+    body: int
+    end: int
+    label: str
+    actor: str
+    kind: str
+
+
+def label_at(line: str) -> tuple[int, str] | None:
+    """``(where the spoken text starts, the label)`` when ``line`` opens with a speaker label."""
+    m = _LABEL.match(line)
+    if m and normalise(m.group("label")) is not None:
+        body = m.end()
+        while body < len(line) and line[body] in " \t\u00a0":
+            body += 1
+        return body, m.group("label").strip()
+    m = _PRESS_Q.match(line)
+    if m:
+        body = m.end()
+        return body, "Q"
+    return None
+
+
+def find_turns(text: str) -> list[Turn]:
+    """The speaker turns of a transcript, in order (none for prose). Within one document, a label
+    that ends with another label's actor is that actor (``President of Russia Vladimir Putin`` and
+    later ``Vladimir Putin``), and so is a misspelling of a more frequent one (``Vlaidmir Putin``).
+
+    A turn runs until the next label, or until a line that ends it (``_BREAK``). The Kremlin's "See
+    also" link inside a turn, with its title and date, is left out of it, and the turn goes on after
+    it (a label may follow the date on the same line)."""
+    events: list[tuple[int, int, str | None]] = []  # (start, body, label) of a turn, or (start, end, None) of a gap
+    breaks: list[int] = []
+    lines = list(_LINE.finditer(text))
+    skip = -1
+    for n, line in enumerate(lines):
+        if n <= skip:
+            continue
+        piece, at = line.group(), line.start()
+        if _BREAK.match(piece):
+            breaks.append(at)
+        elif _SEE_ALSO.match(piece):
+            end = line.end()
+            if n + 1 < len(lines) and (link := _LINK.match(lines[n + 1].group())):
+                end, skip = lines[n + 1].start() + link.end(), n + 1
+                rest = text[end : lines[n + 1].end()]
+                if (after := label_at(rest)) is not None:
+                    lead = len(rest) - len(rest.lstrip())
+                    events.append((at, end, None))
+                    events.append((end + lead, end + after[0], after[1]))
+                    continue
+            events.append((at, end, None))
+        elif (found := label_at(piece)) is not None:
+            lead = len(piece) - len(piece.lstrip(" \t\u00a0"))
+            events.append((at + lead, at + found[0], found[1]))
+    labels = [(s, b, label, *(normalise(label) or ("", ""))) for s, b, label in events if label is not None]
+    if not labels or all(kind == FLOOR for *_, kind in labels):
+        return []  # no labels, or questions with nobody answering: a form, an FAQ, not a transcript
+    if len(labels) == 1 and not _titled(labels[0][2]):
+        return []  # one label alone is a heading more often than a speech, unless it names an office
+    actors = _merged([(actor, kind) for *_, actor, kind in labels], [label for _, _, label, *_ in labels])
+    turns: list[Turn] = []
+    current: Turn | None = None
+    names = iter(actors)
+    for start, body, label in [*events, (len(text), len(text), "")]:
+        if current is not None:
+            stop = min([b for b in breaks if current.start <= b < start], default=start)
+            turns.append(Turn(current.start, current.body, _trim_end(text, current.body, stop), current.label,
+                              current.actor, current.kind))
+            if stop < start:
+                current = None  # a break ended it: what follows until the next label is nobody's
+        if label is None:  # a gap: the same turn goes on after it
+            current = current and Turn(body, body, body, current.label, current.actor, current.kind)
+        elif label:
+            actor, kind = next(names)
+            current = Turn(start, body, body, label, actor, kind)
+    return [t for t in turns if t.end > t.start]
+
+
+def unspoken(sentence: str) -> bool:
+    """Whether a sentence inside a turn is nobody's words: a stage direction ("(Laughter.)"), or a
+    photo caption ("With President of Finland Sauli Niinisto.") — short, no comma, nobody speaking
+    in the first person."""
+    if _STAGE.match(sentence):
+        return True
+    words = sentence.split()
+    return (
+        bool(_CAPTION.match(sentence)) and len(words) <= 16 and "," not in sentence
+        and not any(w.lower().strip(".’'") in _FIRST_PERSON for w in words)
+    )
+
+
+def _merged(found: list[tuple[str, str]], labels: list[str]) -> list[tuple[str, str]]:
+    """The actors of a document's labels, each titled label that ends with another actor's name
+    taken as that actor, and each misspelling of a more frequent actor (same number of words, nearly
+    the same letters) taken as it."""
+    counts: dict[str, int] = {}
+    for actor, kind in found:
+        if kind == PERSON:
+            counts[actor] = counts.get(actor, 0) + 1
+    people = {a for a in counts if len(a.split()) >= 2}
+    out = []
+    surnames: dict[str, list[str]] = {}
+    for p in people:
+        if p.split()[0].lower().rstrip(".") not in _HONORIFICS:
+            surnames.setdefault(p.split()[-1], []).append(p)
+    for (actor, kind), label in zip(found, labels):
+        if kind == PERSON:
+            actor = _named_in(label, people) or actor
+            parts = actor.split()
+            if len(parts) == 2 and parts[0].lower().rstrip(".") in _HONORIFICS and len(surnames.get(parts[1], ())) == 1:
+                actor = surnames[parts[1]][0]  # "Mr Putin" where "Vladimir Putin" speaks too
+            for other in people:
+                if (counts[other] > counts.get(actor, 0) and len(other.split()) == len(actor.split())
+                        and difflib.SequenceMatcher(None, actor, other).ratio() >= TYPO_RATIO):
+                    actor = other
+                    break
+        out.append((actor, kind))
+    return out
+
+
+def _titled(label: str) -> bool:
+    """Whether a label names an office (``President of Russia Vladimir Putin``, ``THE PRESIDENT``)."""
+    return any(w.lower().rstrip(".,") in _TITLE_WORDS for w in _words(label)[:-1])
+
+
+def _named_in(label: str, people: set[str]) -> str | None:
+    """The longest actor of the document that a titled label ends with, as whole words
+    (``Governor of the Central Bank Elvira Nabiullina`` → ``Elvira Nabiullina``)."""
+    raw = " " + " ".join(_words(_PARENS.sub("", label)))
+    found = [p for p in people if raw.endswith(" " + p)]
+    return max(found, key=len) if found else None
+
+
+def _trim_end(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def metadata_speaker(metadata: Mapping[str, Any]) -> str | None:
+    """A document's speaker as its corpus records it (``speaker``), normalised, or None."""
+    raw = metadata.get("speaker")
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    words = _words(_PARENS.sub("", raw).strip().rstrip(",."))
+    if not words or len(words) > MAX_LABEL_WORDS:
+        return None
+    words = [_title_case(w) if _CAPS_WORD.match(w) and len(w.rstrip(".")) > 1 else w for w in words]
+    return " ".join(_drop_honorific(words))
+
+
+def document_turns(text: str, metadata: Mapping[str, Any] | None = None) -> list[Turn]:
+    """The turns of a document: one turn over all of it by the speaker its metadata names (the
+    corpus says who spoke: title-case phrases opening its lines are then not read as labels), or
+    those of its text, or none."""
+    speaker = metadata_speaker(metadata or {})
+    if speaker:
+        return [Turn(0, 0, len(text), str((metadata or {}).get("speaker")).strip(), speaker, PERSON)]
+    return find_turns(text)
+
+
+def attribute(turns: Sequence[Turn], spans: Sequence[tuple[int, int]], text: str = "") -> list[int | None]:
+    """For each sentence span, the index of the turn it lies in, or None; with the document's
+    ``text``, None too for what nobody says in a turn (``unspoken``). A sentence lies where its middle
+    does: one that runs from a "See also" link into the speech after it is the speaker's."""
+    out: list[int | None] = []
+    starts = [turn.start for turn in turns]
+    for s, e in spans:
+        middle = (s + e) // 2
+        t = bisect.bisect_right(starts, middle) - 1
+        inside = t >= 0 and middle < turns[t].end and not (text and unspoken(text[s:e]))
+        out.append(t if inside else None)
+    return out
