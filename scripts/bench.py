@@ -436,9 +436,9 @@ def main() -> None:
 
     timed(floor, queries[:5])
     lib = {"floor (torch 1 thread + exact FAISS)": summary(timed(floor, queries))}
-    from search.store.vectors import SEARCH_THREADS
+    from search import config
 
-    faiss.omp_set_num_threads(SEARCH_THREADS)
+    faiss.omp_set_num_threads(config.number(config.SEARCH_THREADS))
     for mode in ("dense", "lexical", "hybrid"):
         engine._cache.clear()
         engine.search(queries[0], k=10, mode=mode)

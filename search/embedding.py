@@ -12,7 +12,6 @@ sentence-transformers model and loads it on first use, never at import time. Mod
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from . import config
 from .chunking import TokenCounter
 from .errors import InvalidInput
 from .models import MULTILINGUAL, canonical_name, resolve_model
@@ -151,12 +151,8 @@ class SentenceTransformerEmbedder:
         self.name, self._location = resolve_model(model)
         self._device = device or "cpu"
         self._model = None
-        self.runtime = runtime or os.environ.get("FPSEARCH_RUNTIME", "auto")
-        if self.runtime not in ("auto", "onnx", "torch"):
-            raise InvalidInput(f"runtime must be auto, onnx or torch, not {self.runtime!r}")
-        self.query_precision = query_precision or os.environ.get("FPSEARCH_QUERY_PRECISION", "int8")
-        if self.query_precision not in ("int8", "float32"):
-            raise InvalidInput(f"query precision must be int8 or float32, not {self.query_precision!r}")
+        self.runtime = config.runtime(runtime)
+        self.query_precision = config.query_precision(query_precision)
         self._encoders: dict[str, object] = {}  # ONNX Runtime encoders by precision (None: not available)
 
     @property
@@ -172,7 +168,7 @@ class SentenceTransformerEmbedder:
     def _load(self):
         location = self._location()
         if Path(location).is_dir():
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            config.offline_hub()
         import transformers
         from sentence_transformers import SentenceTransformer
 

@@ -143,9 +143,6 @@ def positions(
     where: Filter | None = None,
 ) -> list[Position]:
     """The ``n`` actors (grouped ``by``) who speak most strongly and most to ``topic``, best first."""
-    from .retrieval import check_query
-
-    check_query(topic)
     store = engine.store
     by = check(by, n, quotes, store.metadata_fields())
     qvec = engine.embed([topic])[0]

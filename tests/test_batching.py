@@ -11,6 +11,7 @@ import pytest
 
 from search import Engine
 from search.errors import InvalidInput
+from search.retrieval import SearchOptions
 from search.retrieval.batching import Batcher
 
 QUERIES = [
@@ -27,17 +28,17 @@ def test_batched_searches_return_what_one_search_at_a_time_returns(real_index: P
     engine = Engine.open(real_index)
     want = {(q, mode): engine.search(q, k=5, mode=mode) for q in QUERIES for mode in ("hybrid", "dense", "lexical")}
     sizes = []
-    search_many = engine.search_many
+    answer = engine.answer
 
-    def recorded(queries, **options):
+    def recorded(queries, options):
         sizes.append(len(queries))
-        return search_many(queries, **options)
+        return answer(queries, options)
 
-    engine.search_many = recorded
+    engine.answer = recorded
     batcher = Batcher(lambda: engine, threads=2)
     try:
         with ThreadPoolExecutor(12) as pool:  # many at once, so that they queue and run in batches
-            got = dict(zip(want, pool.map(lambda key: batcher.search(key[0], k=5, mode=key[1]), want)))
+            got = dict(zip(want, pool.map(lambda key: batcher.search(key[0], SearchOptions(k=5, mode=key[1])), want)))
     finally:
         batcher.close()
     assert got == want
@@ -49,18 +50,18 @@ class Recording:
     given, and holds the first batch until released (so that the others queue behind it)."""
 
     def __init__(self) -> None:
-        self.batches: list[tuple[list[str], dict]] = []
+        self.batches: list[tuple[list[str], SearchOptions]] = []
         self.started = threading.Event()
         self.release = threading.Event()
 
-    def search_many(self, queries, **options):
+    def answer(self, queries, options):
         self.batches.append((list(queries), options))
         if len(self.batches) == 1:
             self.started.set()
             assert self.release.wait(10)
         if "bad" in queries:
             raise InvalidInput("bad query")
-        return [[f"{q}:{options['k']}"] for q in queries]
+        return [[f"{q}:{options.k}"] for q in queries]
 
 
 def test_queries_waiting_together_share_a_batch_of_the_same_options() -> None:
@@ -68,7 +69,7 @@ def test_queries_waiting_together_share_a_batch_of_the_same_options() -> None:
     batcher = Batcher(lambda: engine, threads=1, max_batch=4)
     first = batcher.submit("first")
     assert engine.started.wait(10)
-    waiting = [batcher.submit(f"q{i}", k=3 if i % 2 else 10) for i in range(10)]
+    waiting = [batcher.submit(f"q{i}", SearchOptions(k=3 if i % 2 else 10)) for i in range(10)]
     engine.release.set()
     assert first.result(10) == ["first:10"]
     assert [f.result(10) for f in waiting] == [[f"q{i}:{3 if i % 2 else 10}"] for i in range(10)]
@@ -77,7 +78,7 @@ def test_queries_waiting_together_share_a_batch_of_the_same_options() -> None:
     assert all(len(queries) <= 4 for queries, _ in later)
     assert len(later) < 10  # batched, not one by one
     for queries, options in later:  # never mixed: every query of a batch was asked with its k
-        assert {int(q[1:]) % 2 for q in queries} == {1 if options["k"] == 3 else 0}
+        assert {int(q[1:]) % 2 for q in queries} == {1 if options.k == 3 else 0}
     assert sorted(q for queries, _ in later for q in queries) == sorted(f"q{i}" for i in range(10))
 
 
@@ -94,12 +95,21 @@ def test_one_bad_query_fails_alone() -> None:
     batcher.close()
 
 
-def test_bad_options_and_empty_queries_are_refused_when_submitted() -> None:
-    batcher = Batcher(lambda: Recording(), threads=1)
-    with pytest.raises(InvalidInput, match="k must be"):
-        batcher.submit("x", k=0)
+def test_empty_and_too_long_queries_are_refused_when_submitted() -> None:
+    batcher = Batcher(lambda: Recording(), threads=1, max_query_chars=20)
     with pytest.raises(InvalidInput, match="empty"):
         batcher.submit("   ")
+    with pytest.raises(InvalidInput, match="the limit is 20"):
+        batcher.submit("x" * 21)
     batcher.close()
     with pytest.raises(RuntimeError, match="closed"):
         batcher.submit("x")
+
+
+@pytest.mark.parametrize("bad, message", [({"k": 0}, "k must be"), ({"mode": "fuzzy"}, "mode must be"),
+                                          ({"weight": 2.0}, "weight must be"), ({"per_doc": -1}, "per_doc must be")])
+def test_options_are_checked_when_made(bad: dict, message: str) -> None:
+    """A ``SearchOptions`` that exists is valid: the one check, wherever the options come in."""
+    with pytest.raises(InvalidInput, match=message):
+        SearchOptions(**bad)
+    assert SearchOptions(per_doc=0).per_doc is None  # 0 and None both mean no limit

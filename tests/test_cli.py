@@ -78,7 +78,7 @@ def test_doc_span_and_info(real_index: Path) -> None:
 
 def test_bad_input_gives_one_line_and_nonzero_exit(real_index: Path, tmp_path: Path) -> None:
     _one_line_error(run("query", "   ", "--index", str(real_index)), 2, "query is empty")
-    _one_line_error(run("query", "x", "-k", "0", "--index", str(real_index)), 2, "-k must be at least 1")
+    _one_line_error(run("query", "x", "-k", "0", "--index", str(real_index)), 2, "--k must be a whole number of at least 1")
     _one_line_error(run("query", "x", "--index", str(tmp_path / "nothing")), 3, "no index at")
     _one_line_error(run("doc", "no-such-doc", "--index", str(real_index)), 5, "no document 'no-such-doc'")
     _one_line_error(run("index", str(tmp_path / "missing.txt"), "--index", str(tmp_path / "i")), 2,
@@ -101,7 +101,7 @@ def test_bad_input_gives_one_line_and_nonzero_exit(real_index: Path, tmp_path: P
 def test_bad_settings_in_the_environment_give_one_line(real_index: Path, name: str, value: str) -> None:
     import os
 
-    # a fresh process: FPSEARCH_SEARCH_THREADS is read when the vector module is first imported
+    # every command reads the FPSEARCH_* variables at its start, before it loads a model or an index
     done = subprocess.run(
         [sys.executable, "-m", "search", "serve", "--index", str(real_index), "--port", "1"],
         env={**os.environ, name: value}, capture_output=True, text=True, timeout=120,

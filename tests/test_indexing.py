@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import search.indexing.checkpoints as checkpoints
 from search import Engine, Filter, build, remove
 from search.errors import (
     IndexDamaged,
@@ -92,7 +91,7 @@ def test_interrupted_build_keeps_old_index_and_resumes(tmp_path: Path, corpus: P
     idx = tmp_path / "idx"
     build([corpus / "kuril.md"], idx, model=fake)
     old = EmbeddedStore.open(idx).manifest
-    monkeypatch.setattr(checkpoints, "PART_SIZE", 2)
+    monkeypatch.setenv("FPSEARCH_PART_SIZE", "2")
     with pytest.raises(KeyboardInterrupt):
         build([corpus], idx, model=ExplodingEmbedder(fake, after=1))
     store = EmbeddedStore.open(idx)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import search.store.vectors as vectors_module
-from search import Engine
+from search import Engine, config
 from search.store.vectors import VectorIndex
 
 QUERIES = [
@@ -76,7 +76,7 @@ def test_a_batch_ranks_and_scores_as_one_query_at_a_time_does() -> None:
 
 def test_searches_keep_to_the_search_threads_and_put_the_threads_count_back() -> None:
     """OpenMP counts threads per calling thread, and PyTorch reads the same count: a search runs with
-    ``SEARCH_THREADS`` (a server's worker thread would otherwise search with every core and leave an
+    ``config.SEARCH_THREADS`` (a server's worker thread would otherwise search with every core and leave an
     OpenMP thread spinning after each query), then gives the thread its own count back (left at 1, it
     had the model embed a build's passages on one core)."""
     index = VectorIndex(faiss.IndexIDMap2(faiss.IndexFlatIP(16)))
@@ -101,7 +101,7 @@ def test_searches_keep_to_the_search_threads_and_put_the_threads_count_back() ->
     worker = threading.Thread(target=search_and_look)
     worker.start()
     worker.join()
-    assert during == [vectors_module.SEARCH_THREADS]
+    assert during == [config.number(config.SEARCH_THREADS)]
     assert after == [4]
 
 

@@ -99,14 +99,14 @@ def query(
     fmt: FormatOpt = None,
 ) -> None:
     """Search the index and print ranked passages with their source spans."""
-    from ..errors import InvalidInput
-    from ..retrieval import check_query
+    from ..retrieval import SearchOptions, check_query
 
     out = _output_format(fmt, as_json)
-    check_query(text)
-    if k < 1:
-        raise InvalidInput("-k must be at least 1")
-    filt = _filter(since, until, source, where)
+    text = check_query(text)
+    options = SearchOptions(  # the one check of the options, before the model loads
+        k=k, mode=mode, per_doc=per_doc, where=_filter(since, until, source, where), mmr=mmr, exact=exact,
+        fusion=fusion, weight=weight, speaker=speaker, literal=literal,
+    )
     import threading
 
     from .. import language
@@ -115,10 +115,7 @@ def query(
     detector = threading.Thread(target=language.warm, daemon=True)  # its model loads beside the embedder
     detector.start()
     engine = _open_engine(index, model, rerank)
-    hits = engine.search(
-        text, k=k, mode=mode, per_doc=per_doc, where=filt, mmr=mmr, exact=exact, fusion=fusion, weight=weight,
-        speaker=speaker, literal=literal,
-    )
+    hits = engine.answer([text], options)[0]
     detector.join()
     for warning in engine.warnings(text):
         _err(f"note: {warning}")
@@ -190,7 +187,7 @@ def positions(
     from ..retrieval import check_query
 
     out = _output_format(fmt, as_json)
-    check_query(topic)
+    check_query(topic, what="topic")  # before a first query builds the default index
     filt = _filter(since, until, source, where)
     engine = _open_engine(index, model)
     found = engine.positions(topic, by=by, n=n, quotes=quotes, where=filt, speaker=speaker)

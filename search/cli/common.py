@@ -8,6 +8,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from .. import config
+
 app = typer.Typer(
     name="fpsearch",
     help="Semantic search over foreign-policy texts, with exact source spans.",
@@ -79,6 +81,7 @@ def handle_errors(fn):
         from ..errors import FpsearchError, InvalidInput
 
         try:
+            config.check_environment()  # a malformed FPSEARCH_* variable fails the command now
             return fn(*args, **kwargs)
         except InvalidInput as exc:
             _err(exc.for_cli())
@@ -100,7 +103,6 @@ def handle_errors(fn):
 def _progress(quiet: bool = False):
     """A bar on a terminal; elsewhere (a pipe, a log file, CI) a line every ~10 s, which a bar that
     redraws itself cannot give [FPSEARCH_PROGRESS_SECONDS sets the interval]."""
-    import os
     import sys
 
     from ..progress import Progress, Reporter
@@ -109,13 +111,7 @@ def _progress(quiet: bool = False):
         return Progress()
     if sys.stderr.isatty():
         return BarProgress()
-    from ..errors import InvalidInput
-
-    raw = os.environ.get("FPSEARCH_PROGRESS_SECONDS") or "10"
-    try:
-        interval = float(raw)
-    except ValueError:
-        raise InvalidInput(f"FPSEARCH_PROGRESS_SECONDS must be a number of seconds, not {raw!r}") from None
+    interval = config.number(config.PROGRESS_SECONDS)
     return Reporter(lambda update: _err(str(update)), interval=interval, notes=_err)
 
 

@@ -39,8 +39,6 @@ def serve(
 ) -> None:
     """Run the HTTP API and the search page (FastAPI + uvicorn). SIGTERM or Ctrl-C drains it: running
     requests finish, new ones get a 503, and it exits 0 within --grace seconds."""
-    import os
-
     import uvicorn
 
     from ..errors import InvalidInput
@@ -57,10 +55,10 @@ def serve(
     limits = {"max_k": max_k, "max_query_chars": max_query_chars, "max_batch": max_batch,
               "max_body_bytes": max_body_bytes, "result_cache": result_cache, "batch_threads": batch_threads}
     settings = ApiSettings.from_env(**limits)
-    if not _is_loopback(host) and not os.environ.get("FPSEARCH_TOKEN"):
+    if not _is_loopback(host) and not config.token():
         _err(f"warning: {host} is not a loopback address and FPSEARCH_TOKEN is not set: anyone who can "
              "reach this port can search the index (writes stay disabled without a token)")
-    if not _is_loopback(host) and not os.environ.get("FPSEARCH_MCP_HOSTS"):
+    if not _is_loopback(host) and not config.mcp_hosts():
         _err("note: /mcp answers only requests addressed to localhost; set FPSEARCH_MCP_HOSTS to the names "
              "clients reach this server by (comma-separated, or * for any)")
     _err(f"serving {root} on http://{host}:{port} (search page at /, API docs at /docs, MCP at /mcp)")
@@ -69,12 +67,7 @@ def serve(
     if workers == 1:
         serve_drained(create_app(root, model, settings, rerank), host, port, log_level, grace)
         return
-    os.environ["FPSEARCH_INDEX"] = str(root) if isinstance(root, str) else str(root.resolve())
-    if model:
-        os.environ["FPSEARCH_MODEL"] = model
-    for name, value in limits.items():
-        if value is not None:
-            os.environ[f"FPSEARCH_{name.upper()}"] = str(value)
+    config.hand_to_workers(root, model, limits)
     uvicorn.run("search.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level,
                 timeout_graceful_shutdown=grace)  # uvicorn's own shutdown in each worker, bounded by --grace
 

@@ -11,14 +11,12 @@ Modules: ``settings`` (``IndexSettings``, ``Report``), ``checkpoints`` (resumabl
 from __future__ import annotations
 
 from .change import Change, embed_text
-from .checkpoints import PART_SIZE
 from .operations import add, add_documents, build, copy_index, remove
 from .settings import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, IndexSettings, Report
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
     "DEFAULT_OVERLAP",
-    "PART_SIZE",
     "Change",
     "IndexSettings",
     "Report",

@@ -1,4 +1,4 @@
-"""Resumable embedding: a change's vectors are saved in parts of ``PART_SIZE`` passages as they are
+"""Resumable embedding: a change's vectors are saved in parts of ``config.PART_SIZE`` passages (2,048) as they are
 made, in the target's checkpoint folder (``INDEX/.build/KEY`` for a folder index), so that a rerun of
 the same change (same recipe, same documents) embeds only what the interrupted run had not."""
 
@@ -14,12 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import config
 from ..embedding import Embedder
 from ..progress import Progress
 from ..store import Recipe, Target
 from .settings import Report
-
-PART_SIZE = int(os.environ.get("FPSEARCH_PART_SIZE", "2048"))  # passages per embedding checkpoint
 
 
 class Checkpoints:
@@ -89,8 +88,9 @@ def embed_resumably(
     vectors = np.zeros((len(texts), dim), dtype=np.float32)
     sentence_vectors: list[np.ndarray] = [np.zeros((0, dim), dtype=np.float32)] * len(texts)
     done, todo = 0, []
-    for number, lo in enumerate(range(0, len(texts), PART_SIZE)):
-        size = min(PART_SIZE, len(texts) - lo)
+    part_size = config.number(config.PART_SIZE)
+    for number, lo in enumerate(range(0, len(texts), part_size)):
+        size = min(part_size, len(texts) - lo)
         part = saved.load(number, size)
         if part is None:
             todo.append((number, lo, size))
@@ -108,11 +108,11 @@ def embed_resumably(
         vectors[index] = vecs
         for i, sv in zip(index, svecs):
             sentence_vectors[i] = sv
-        for number in index // PART_SIZE:
+        for number in index // part_size:
             number = int(number)
             remaining[number] -= 1
             if remaining[number] == 0:
-                lo, hi = number * PART_SIZE, min(len(texts), (number + 1) * PART_SIZE)
+                lo, hi = number * part_size, min(len(texts), (number + 1) * part_size)
                 saved.save(number, vectors[lo:hi], sentence_vectors[lo:hi])
                 report.embedded += hi - lo
     report.embed_seconds = time.perf_counter() - started

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import config
 from ..documents import Problem
 from ..embedding import Embedder
 from ..errors import InvalidInput
 from ..store import Recipe
 from ..store.manifest import Ann, Chunking, ModelInfo
-from ..store.vectors import ANN_THRESHOLD
 
 DEFAULT_MAX_TOKENS = 200
 DEFAULT_OVERLAP = 1
@@ -44,7 +43,7 @@ class IndexSettings:
         import blingfire
 
         limit = embedder.max_tokens
-        threshold = self.ann_threshold or int(os.environ.get("FPSEARCH_ANN_THRESHOLD", ANN_THRESHOLD))
+        threshold = self.ann_threshold or config.number(config.ANN_THRESHOLD)
         return Recipe(
             ModelInfo(embedder.name, embedder.dimension, limit),
             Chunking(f"blingfire {getattr(blingfire, '__version__', '0.1.8')}", min(self.max_tokens or limit, limit),

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from .. import __version__
 from ..errors import FpsearchError, InvalidInput
-from ..retrieval import Engine, Hit
+from ..retrieval import Engine, Hit, SearchOptions, check_query
 from ..strength import best as best_match
 
 try:
@@ -165,13 +165,6 @@ def create_server(
     server = MCPServer(name, instructions=INSTRUCTIONS, version=__version__)
     root.handlers[:], root.level = handlers, level  # the SDK sets up the root logger: the application's call
 
-    def checked_query(text: str, what: str = "query") -> str:
-        if not text or not text.strip():
-            raise ToolError(f"{what} is empty: give words to search for")
-        if len(text) > max_query_chars:
-            raise ToolError(f"the {what} is {len(text)} characters; the limit is {max_query_chars}")
-        return text
-
     def answer(fn: Callable[[], Any]) -> Any:
         try:
             return fn()
@@ -199,14 +192,15 @@ def create_server(
         speaker: str | None = Field(None, description="Only sentences spoken by this actor (see the speakers tool)."),
         per_doc: int = Field(2, ge=0, description="Most passages from one document (0: no limit)."),
     ) -> SearchResult:
-        checked_query(query)
         if k > max_k:
             raise ToolError(f"k is {k}; the limit is {max_k}")
 
         def run() -> SearchResult:
+            options = SearchOptions(k=k, mode=mode, per_doc=per_doc, speaker=speaker,
+                                    where=Filter.build(since, until, source, where))
+            text = check_query(query, max_query_chars)
             engine = current()
-            hits = engine.search(query, k=k, mode=mode, per_doc=per_doc, speaker=speaker,
-                                 where=Filter.build(since, until, source, where))
+            hits = engine.answer([text], options)[0]
             reading = next((h.reading for h in hits if h.reading), None)
             return SearchResult(query=query, mode=mode, reading=reading, match=best_match(h.match for h in hits),
                                 warnings=engine.warnings(query, hits), hits=[Passage.of(h) for h in hits])
@@ -251,11 +245,9 @@ def create_server(
         where: list[str] = Field(default_factory=list, description="FIELD=VALUE or FIELD=A|B."),
         speaker: str | None = Field(None, description="Only this actor's sentences."),
     ) -> PositionsResult:
-        checked_query(topic, "topic")
-
         def run() -> PositionsResult:
             found = current().positions(topic, by=by, n=n, quotes=quotes, speaker=speaker,
-                                        where=Filter.build(since, until, source, where))
+                                        where=Filter.build(since, until, source, where), max_chars=max_query_chars)
             out = []
             for p in found:
                 qs = [Quote(doc_id=q.doc_id, title=q.title, date=q.date, start=q.start, end=q.end,

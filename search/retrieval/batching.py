@@ -17,11 +17,11 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
 
+from .. import config
 from .engine import Engine
 from .hit import Hit
-from .options import SearchOptions, check_query
+from .options import MAX_QUERY_CHARS, SearchOptions, check_query
 
 MAX_BATCH = 16  # measured on 2 cores: 4 to 16 queries a batch cost about the same per query
 
@@ -36,24 +36,26 @@ class Answer(list):
 class _Waiting:
     query: str
     options: SearchOptions
-    given: dict[str, Any]
     future: Future = field(default_factory=Future)
 
 
 class Batcher:
-    """Answers ``submit(query, k=…, **options)`` from ``threads`` worker threads (0: one per core),
-    batching queries that wait at the same time. ``engine`` gives the engine to search with (asked once
-    per batch, so a server can swap in a new index version between batches)."""
+    """Answers ``submit(query, options)`` from ``threads`` worker threads (0: one per core), batching
+    queries that wait at the same time. ``engine`` gives the engine to search with (asked once per batch,
+    so a server can swap in a new index version between batches); a query is checked on submission
+    against ``max_query_chars``, the caller's own limit."""
 
-    def __init__(self, engine: Callable[[], Engine], threads: int = 0, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, engine: Callable[[], Engine], threads: int = 0, max_batch: int = MAX_BATCH,
+                 max_query_chars: int = MAX_QUERY_CHARS) -> None:
         if threads < 0 or max_batch < 1:
             raise ValueError("a batcher needs a thread count of 0 (one per core) or more and a batch of at least one")
         threads = threads or os.cpu_count() or 1
         # These threads run one search per core already; the tokenizer's own thread pool (on by default,
         # which suits indexing's large batches) would only contend with them. Read on every call.
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        config.quiet_tokenizers()
         self._engine = engine
         self.max_batch = max_batch
+        self.max_query_chars = max_query_chars
         self._waiting: deque[_Waiting] = deque()
         self._ready = threading.Condition()
         self._closed = False
@@ -63,10 +65,10 @@ class Batcher:
         for t in self._threads:
             t.start()
 
-    def submit(self, query: str, k: int = 10, **options: Any) -> Future:
-        """A future of the hits for ``query`` (what ``Engine.search`` returns). Bad options or an empty
-        query raise here, in the caller."""
-        waiting = _Waiting(check_query(query), SearchOptions(k=k, **options).check(), {"k": k, **options})
+    def submit(self, query: str, options: SearchOptions | None = None) -> Future:
+        """A future of the hits for ``query`` (what ``Engine.search`` returns). An empty or too long
+        query raises here, in the caller."""
+        waiting = _Waiting(check_query(query, self.max_query_chars), options or SearchOptions())
         with self._ready:
             if self._closed:
                 raise RuntimeError("the batcher is closed")
@@ -74,9 +76,9 @@ class Batcher:
             self._ready.notify()
         return waiting.future
 
-    def search(self, query: str, k: int = 10, **options: Any) -> list[Hit]:
+    def search(self, query: str, options: SearchOptions | None = None) -> list[Hit]:
         """``submit`` and wait: the same hits as ``Engine.search``."""
-        return self.submit(query, k, **options).result()
+        return self.submit(query, options).result()
 
     def close(self) -> None:
         """Answer what is waiting, then stop the threads."""
@@ -111,7 +113,7 @@ class Batcher:
     def _answer(self, batch: list[_Waiting]) -> None:
         try:
             engine = self._engine()
-            found = engine.search_many([w.query for w in batch], **batch[0].given)
+            found = engine.answer([w.query for w in batch], batch[0].options)
         except BaseException as exc:  # noqa: BLE001  (handed to the callers, never lost)
             if len(batch) == 1:
                 batch[0].future.set_exception(exc)

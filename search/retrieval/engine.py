@@ -24,7 +24,7 @@ from ..store.base import Actor
 from ..store.sentences import NO_SENTENCES
 from ..strength import STRONG, WEAK, best, calibrated, coverage, no_strong_match, strength
 from .hit import Hit
-from .options import Preference, SearchOptions, check_query
+from .options import MAX_QUERY_CHARS, Preference, SearchOptions, check_query
 from .ranking import fuse, group, mmr_order
 from .rerank import CrossEncoderReranker, Reranker
 from .sentence import best_sentence
@@ -89,13 +89,18 @@ class Engine:
         return np.stack(out).astype(np.float32, copy=False)
 
     def search(self, query: str, k: int = 10, **options: Any) -> list[Hit]:
-        """Ranked hits for one query; see ``SearchOptions`` for the options."""
+        """Ranked hits for one query; ``options`` are the fields of ``SearchOptions``."""
         return self.search_many([query], k=k, **options)[0]
 
     def search_many(self, queries: Sequence[str], k: int = 10, **options: Any) -> list[list[Hit]]:
-        """Ranked hits for each query, embedding all queries in one batch."""
-        opts = self._with_speaker(SearchOptions(k=k, **options).check())
-        queries = [check_query(q) for q in queries]
+        """Ranked hits for each query, embedding all queries in one batch; ``options`` are the fields of
+        ``SearchOptions``. The library's edge: the queries and options are checked here, once."""
+        return self.answer([check_query(q) for q in queries], SearchOptions(k=k, **options))
+
+    def answer(self, queries: Sequence[str], options: SearchOptions) -> list[list[Hit]]:
+        """Ranked hits for each query, from queries a caller has checked at its own edge (``check_query``,
+        with its own limit: the batcher, the server) and options made once (a ``SearchOptions`` is valid)."""
+        opts = self._with_speaker(options)
         readings = [None] * len(queries) if opts.literal or opts.speaker is not None else [self.read(q) for q in queries]
         plain = [q for q, r in zip(queries, readings) if r is None]
         found = iter(self._results.through(
@@ -317,10 +322,12 @@ class Engine:
 
     def positions(
         self, topic: str, by: str = "speaker", n: int = 10, quotes: int = 2, where: Filter | None = None,
-        speaker: str | None = None,
+        speaker: str | None = None, max_chars: int = MAX_QUERY_CHARS,
     ) -> list[Position]:
         """What each actor (grouped ``by`` speaker, year or a metadata field) says about ``topic``:
-        the ``n`` strongest, each with ``quotes`` quotes. See ``search.positions`` for the ranking."""
+        the ``n`` strongest, each with ``quotes`` quotes. See ``search.positions`` for the ranking.
+        ``max_chars`` is the caller's limit on the topic's length (a server's may be lower)."""
+        topic = check_query(topic, max_chars, "topic")
         if speaker is not None:
             where = replace(where or Filter(), speakers=self.resolve_speaker(speaker))
         return rank_positions(self, topic, by, n, quotes, where)

@@ -9,7 +9,6 @@ generation (``fpsearch add``/``remove``/``index``) and switches to it between re
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -53,7 +52,8 @@ def create_app(
         app.state.holder = holder
         holder.engine.embed(["warm up"])  # load the model before the first request
         holder.engine.warnings("warm up")  # and the language detector's
-        app.state.searcher = Batcher(holder.current, threads=settings.batch_threads)
+        app.state.searcher = Batcher(holder.current, threads=settings.batch_threads,
+                                      max_query_chars=settings.max_query_chars)
         # Searches already run side by side, one per core: a matrix product that fanned out over every
         # core (numpy's BLAS default) would only make them wait on each other.
         blas = threadpool_limits(1, user_api="blas")
@@ -75,7 +75,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.index = root
-    app.state.token = os.environ.get("FPSEARCH_TOKEN") or None
+    app.state.token = config.token()
     agents = McpRoute(app, settings)
     app.router.routes.append(Route("/mcp", agents))  # on our app: our body limit and error handlers apply
 
@@ -102,4 +102,4 @@ def app_from_env() -> FastAPI:
     from ..malloc import steady
 
     steady()  # each worker is a process of its own
-    return create_app(os.environ.get("FPSEARCH_INDEX"), os.environ.get("FPSEARCH_MODEL"))
+    return create_app(config.index_location(), config.model_name())

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from ..errors import InvalidInput
-from ..retrieval import Engine, Hit, check_query
+from ..retrieval import Engine, Hit
 from ..retrieval.batching import Batcher
 from .schemas import HitModel
 from .settings import ApiSettings
@@ -62,10 +62,6 @@ def require_token(request: Request) -> None:
 def check_k(k: int, settings: ApiSettings) -> None:
     if k > settings.max_k:
         raise InvalidInput(f"k is {k}; the limit is {settings.max_k}")
-
-
-def check_query_length(query: str, settings: ApiSettings) -> None:
-    check_query(query, settings.max_query_chars)
 
 
 def hit_models(hits: list[Hit]) -> list[HitModel]:

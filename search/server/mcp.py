@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 from fastapi import FastAPI
 
+from .. import config
 from .settings import ApiSettings
 
 
@@ -18,7 +17,7 @@ class McpRoute:
         from ..integrations.mcp import create_server, http_security
 
         self.server = create_server(lambda: app.state.holder.current(), settings.max_k, settings.max_query_chars)
-        self.security = http_security(os.environ.get("FPSEARCH_MCP_HOSTS"))
+        self.security = http_security(config.mcp_hosts())
 
     def running(self):
         self.server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .. import config
 from ..errors import InvalidInput
 from ..retrieval.options import MAX_QUERY_CHARS
 
@@ -34,14 +34,6 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> ApiSettings:
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = os.environ.get(f"FPSEARCH_{f.name.upper()}")
-            if raw is not None:
-                try:
-                    values[f.name] = type(f.default)(raw)
-                except ValueError:
-                    kind = "a whole number" if isinstance(f.default, int) else "a number"
-                    raise InvalidInput(f"FPSEARCH_{f.name.upper()} must be {kind}, not {raw!r}") from None
+        values: dict[str, Any] = {f.name: config.server_limit(f.name, f.default) for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -1,6 +1,6 @@
 """The FAISS side of the embedded store: inner-product search over unit vectors, keyed by passage id.
 
-Small indexes are exact (``IndexIDMap2`` over ``IndexFlatIP``). From ``ANN_THRESHOLD`` vectors on, the
+Small indexes are exact (``IndexIDMap2`` over ``IndexFlatIP``). From ``config.ANN_THRESHOLD`` vectors (100,000) on, the
 index is an inverted file (``IndexIVFFlat``, ``nlist ≈ 4·√n`` lists, trained on a seeded sample) that
 searches ``nprobe`` lists per query; ``exact=True`` searches every list, which is exact. Deletes work in
 both (IVF keeps a hash-table direct map for ``remove_ids`` and ``reconstruct``). See BENCHMARKS.md for
@@ -21,27 +21,16 @@ from typing import Any
 import faiss
 import numpy as np
 
-from ..errors import IndexDamaged, InvalidInput
+from .. import config
+from ..errors import IndexDamaged
 from .manifest import Ann
 
-ANN_THRESHOLD = 100_000
 DEFAULT_NPROBE = 64
 TRAIN_SAMPLE = 100_000
 # With a filter that leaves few passages, scoring those directly beats probing lists (and is exact).
 DIRECT_FILTER_LIMIT = 50_000
 
 
-def _threads_setting(name: str, default: int) -> int:
-    raw = os.environ.get(name, str(default))
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise InvalidInput(f"{name} must be a whole number of at least 1, not {raw!r}")
-    return int(raw)
-
-
-# Threads per query search. One: queries run side by side (a server, batches), and FAISS's OpenMP threads
-# spin when other work holds the cores — measured 5 ms with one thread against 32 ms with two for one
-# query over 24,605 vectors on a busy 2-core machine.
-SEARCH_THREADS = _threads_setting("FPSEARCH_SEARCH_THREADS", 1)
 # A flat index this large gets a 4-bit product-quantized copy for the first pass once ``accelerate()``
 # is called; its candidates are then scored again in float32.
 ACCELERATE_FROM = 5_000
@@ -61,13 +50,16 @@ def nlist_for(n: int) -> int:
 
 
 @contextmanager
-def _openmp_threads(count: int) -> Iterator[None]:
+def _openmp_threads(count: int | None = None) -> Iterator[None]:
     """OpenMP's thread count for FAISS work in this thread (a ``with`` block or a method decorator),
     the caller's put back afterwards. OpenMP keeps one count per thread and PyTorch reads the same one:
     a count left at 1 by a search or at import made the model embed a build's passages on one core of
     two, at 23 against 44 passages/s."""
+    # Searches (count None) take ``config.SEARCH_THREADS``, one by default: queries run side by side (a
+    # server, batches), and FAISS's OpenMP threads spin when other work holds the cores — measured 5 ms
+    # with one thread against 32 ms with two for one query over 24,605 vectors on a busy 2-core machine.
     previous = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(count)
+    faiss.omp_set_num_threads(count or config.number(config.SEARCH_THREADS))
     try:
         yield
     finally:
@@ -149,7 +141,7 @@ class VectorIndex:
         codes = self.dimension // 2 if self.dimension % 2 == 0 else self.dimension
         coarse = faiss.IndexPQFastScan(self.dimension, codes, 4, faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(0)  # seeded: the same copy every time the server starts
-        with _openmp_threads(SEARCH_THREADS):  # training in this thread, no OpenMP helpers
+        with _openmp_threads():  # training in this thread, no OpenMP helpers
             coarse.train(vecs[np.sort(rng.choice(len(vecs), size=min(len(vecs), COARSE_TRAIN), replace=False))])
             coarse.add(vecs)
         self._coarse = (coarse, ids, vecs)
@@ -182,7 +174,7 @@ class VectorIndex:
     def finalize(self, ann: Ann) -> None:
         """Before writing: switch to an inverted file once the index is large enough (or retrain one
         that has grown to twice the size it was trained on)."""
-        threshold = ann.threshold or ANN_THRESHOLD
+        threshold = ann.threshold or config.ANN_THRESHOLD.default
         if self.ntotal < threshold or ann.exact:
             if self.is_ann and ann.exact:
                 self._rebuild_flat()
@@ -224,7 +216,7 @@ class VectorIndex:
 
     # OpenMP keeps the thread count per calling thread: a server's worker threads start at every
     # core, and the idle OpenMP thread then spins after each search (11 ms of a core per request).
-    @_openmp_threads(SEARCH_THREADS)
+    @_openmp_threads()
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None, exact: bool = False
     ) -> list[list[tuple[int, float]]]:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from ...errors import InvalidInput
-from ...retrieval import Engine
+from ...retrieval import Engine, SearchOptions
 from ...retrieval.batching import Batcher
 from ...store import Filter
 from ...strength import best as best_match
@@ -25,7 +25,6 @@ from ..deps import (
     WhereQ,
     as_json,
     check_k,
-    check_query_length,
     hit_models,
 )
 from ..schemas import BatchResponse, PositionsResponse, SearchRequest, SearchResponse, SpeakerModel
@@ -36,11 +35,12 @@ router = APIRouter(tags=["search"])
 
 async def run_search(searcher: Batcher, engine: Engine, settings: ApiSettings, queries: list[str], k: int,
                      **options: Any) -> list[SearchResponse]:
-    for q in queries:
-        check_query_length(q, settings)
+    """The request's options made into ``SearchOptions`` once; the batcher checks each query against
+    the server's own length limit."""
     check_k(k, settings)
+    opts = SearchOptions(k=k, **options)
     started = time.perf_counter()
-    futures = [searcher.submit(q, k, **options) for q in queries]
+    futures = [searcher.submit(q, opts) for q in queries]
     results = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
     took = round((time.perf_counter() - started) * 1000, 2)
     return [
@@ -95,10 +95,9 @@ def positions_get(
 ) -> Response:
     """What each actor says about a topic: actors ranked by how strongly and how much they speak
     to it, each with counts, first and last date and best quotes."""
-    check_query_length(q, settings)
     started = time.perf_counter()
     found = engine.positions(q, by=by, n=n, quotes=quotes, where=Filter.build(since, until, source, where),
-                             speaker=speaker)
+                             speaker=speaker, max_chars=settings.max_query_chars)
     took = round((time.perf_counter() - started) * 1000, 2)
     return as_json(PositionsResponse(topic=q, by=by, took_ms=took, positions=[p.as_dict() for p in found]))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import config
 from ...errors import IndexMissing, InvalidInput, StoreUnavailable
 from ..base import ConnectionPool
 
@@ -21,15 +21,11 @@ def mask(url: str) -> str:
 
 
 # Nothing waits on a database without end: a connection is refused after CONNECT_SECONDS, a
-# statement cancelled by the server after READ_SECONDS (a search) or WRITE_SECONDS (one statement of a
-# change), and a peer that stops answering at the TCP level is dropped after about 30 s.
-# Nothing waits on a database without end: a connection is refused after CONNECT_SECONDS, a
-# statement cancelled by the server after READ_SECONDS (a search) or WRITE_SECONDS (one statement of a
-# change), and a peer that stops answering at the TCP level is dropped after about 30 s.
+# statement cancelled by the server after ``config.PG_READ_SECONDS`` (a search) or
+# ``config.PG_WRITE_SECONDS`` (one statement of a change), and a peer that stops answering at the TCP
+# level is dropped after about 30 s.
 CONNECT_SECONDS = 10
 IDLE_SECONDS = 10  # a pooled reader unused this long is tried (one round trip) before it is lent
-READ_SECONDS = float(os.environ.get("FPSEARCH_PG_READ_SECONDS", "30"))
-WRITE_SECONDS = float(os.environ.get("FPSEARCH_PG_WRITE_SECONDS", "600"))
 _TCP = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
         "tcp_user_timeout": 30_000}
 
@@ -44,7 +40,7 @@ def connect(url: str, autocommit: bool = True):
         from pgvector.psycopg import register_vector
     except ImportError as exc:
         raise InvalidInput("the PostgreSQL store needs: pip install 'fpsearch[postgres]'") from exc
-    timeout = int(1000 * (READ_SECONDS if autocommit else WRITE_SECONDS))
+    timeout = int(1000 * config.number(config.PG_READ_SECONDS if autocommit else config.PG_WRITE_SECONDS))
     try:
         conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=CONNECT_SECONDS,
                                options=f"-c statement_timeout={timeout}", **_TCP)
@@ -112,7 +108,7 @@ class Readers(ConnectionPool):
             try:
                 yield conn
             except psycopg.errors.QueryCanceled as exc:
-                raise StoreUnavailable(f"{mask(self._url)} did not answer within {READ_SECONDS:g} s "
+                raise StoreUnavailable(f"{mask(self._url)} did not answer within {config.number(config.PG_READ_SECONDS):g} s "
                                        f"({first_line(exc)})") from exc
             except psycopg.OperationalError as exc:
                 if not conn.broken:
