@@ -81,7 +81,10 @@ class EvalResult:
 
 def score_run(run: Mapping[str, Sequence[str]], qrels: Mapping[str, Mapping[str, int]]) -> EvalResult:
     """Metrics for ranked document lists (best first) against graded judgements."""
-    import pytrec_eval
+    try:
+        import pytrec_eval
+    except ImportError as exc:
+        raise InvalidInput("scoring needs pytrec_eval: pip install 'fpsearch[eval]'") from exc
 
     judged = {q: dict(d) for q, d in qrels.items() if any(g > 0 for g in d.values())}
     if not judged:

@@ -33,7 +33,7 @@ try:
     from mcp.server.mcpserver.exceptions import ResourceError, ToolError
     from mcp.server.transport_security import TransportSecuritySettings
 except ImportError as exc:  # pragma: no cover - the optional extra is missing
-    raise InvalidInput("the MCP server needs the mcp package: pip install 'fpsearch[mcp]'") from exc
+    raise InvalidInput("the MCP server needs the mcp package: pip install 'fpsearch[server]'") from exc
 
 URI_TEMPLATE = "fpsearch://documents/{doc_id}"
 LOCAL_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost", "[::1]")

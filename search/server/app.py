@@ -28,7 +28,7 @@ from ..retrieval.batching import Batcher
 from ..retrieval.live import LiveIndex
 from ..shutdown import Drain
 from ..version import __version__
-from .mcp import McpRoute
+from .mcp import mcp_route
 from .middleware import BodyLimit
 from .routes import documents, embeddings, search, service
 from .routes.service import WEB
@@ -76,7 +76,7 @@ def create_app(
     app.state.settings = settings
     app.state.index = root
     app.state.token = config.token()
-    agents = McpRoute(app, settings)
+    agents = mcp_route(app, settings)
     app.router.routes.append(Route("/mcp", agents))  # on our app: our body limit and error handlers apply
 
     @app.exception_handler(FpsearchError)
