@@ -166,8 +166,13 @@ async def http_load(base: str, path: str, params: list[dict], connections: int, 
 
         await asyncio.gather(*(worker(n) for n in range(connections)))
     elapsed = time.perf_counter() - started
-    return {"requests": len(latencies), "errors": errors, "seconds": round(elapsed, 1),
-            "requests_per_second": round(len(latencies) / elapsed, 1), **summary(latencies)}
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": round(elapsed, 1),
+        "requests_per_second": round(len(latencies) / elapsed, 1),
+        **summary(latencies),
+    }
 
 
 _WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -181,24 +186,40 @@ def wrk_load(base: str, path: str, params: list[dict], connections: int, seconds
     targets = [path + "?" + urlencode(p, doseq=True) for p in params]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write("local targets = {" + ",".join(json.dumps(t) for t in targets) + "}\n")
-        fh.write("local n = 0\nrequest = function()\n  n = n + 1\n"
-                 "  return wrk.format('GET', targets[((n - 1) % #targets) + 1])\nend\n")
+        fh.write(
+            "local n = 0\nrequest = function()\n  n = n + 1\n"
+            "  return wrk.format('GET', targets[((n - 1) % #targets) + 1])\nend\n"
+        )
     try:
         out = subprocess.run(
             ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", fh.name, base],
-            capture_output=True, text=True, timeout=seconds + 60, check=True,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
         ).stdout
     finally:
         os.unlink(fh.name)
-    pcts = {int(m[1]): float(m[2]) * _WRK_UNITS[m[3]] for m in re.finditer(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    pcts = {
+        int(m[1]): float(m[2]) * _WRK_UNITS[m[3]]
+        for m in re.finditer(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    }
     done = re.search(r"(\d+) requests in ([\d.]+)(ms|s)", out)
     requests, elapsed = int(done[1]), float(done[2]) * _WRK_UNITS[done[3]] / 1000
     errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors += sum(int(x) for x in socket.groups()) if socket else 0
-    return {"requests": requests, "errors": errors, "seconds": round(elapsed, 1), "generator": "wrk",
-            "requests_per_second": round(requests / elapsed, 1), "p50": round(pcts[50], 1),
-            "p95": None, "p99": round(pcts[99], 1), "distinct_queries": len({json.dumps(p) for p in params})}
+    return {
+        "requests": requests,
+        "errors": errors,
+        "seconds": round(elapsed, 1),
+        "generator": "wrk",
+        "requests_per_second": round(requests / elapsed, 1),
+        "p50": round(pcts[50], 1),
+        "p95": None,
+        "p99": round(pcts[99], 1),
+        "distinct_queries": len({json.dumps(p) for p in params}),
+    }
 
 
 def run_load(base: str, path: str, params: list[dict], connections: int, seconds: float) -> dict:
@@ -285,8 +306,11 @@ def paired_build(corpus: Path, index: Path, raw, parts: int | None = None) -> Pa
         if not raw_first:
             out.raw_s.append(raw_encode(raw, list(texts)))
         out.passages.extend(texts)
-        print(f"part {len(out.raw_s)}: {len(texts):,} passages, raw {len(texts) / out.raw_s[-1]:.1f}, "
-              f"build {len(texts) / out.stage_s[-1]:.1f} passages/s", flush=True)
+        print(
+            f"part {len(out.raw_s)}: {len(texts):,} passages, raw {len(texts) / out.raw_s[-1]:.1f}, "
+            f"build {len(texts) / out.stage_s[-1]:.1f} passages/s",
+            flush=True,
+        )
         if parts is not None and len(out.raw_s) >= parts:
             raise _Enough
         return vectors
@@ -306,8 +330,9 @@ def paired_build(corpus: Path, index: Path, raw, parts: int | None = None) -> Pa
         SentenceTransformerEmbedder.embed_passages = ours_part
     out.build_s = time.perf_counter() - started - sum(out.raw_s)
     if out.report is not None and len(out.passages) != out.report.passages:
-        raise RuntimeError(f"the build embedded {len(out.passages):,} passages in parts "
-                           f"but reports {out.report.passages:,}")
+        raise RuntimeError(
+            f"the build embedded {len(out.passages):,} passages in parts but reports {out.report.passages:,}"
+        )
     return out
 
 
@@ -321,9 +346,12 @@ def measure_indexing(args, corpus: Path, raw, index: Path, txt_dir: Path) -> dic
 
     run = paired_build(corpus, index, raw)
     report, passages, ours_s, raw_s = run.report, run.passages, run.build_s, sum(run.raw_s)
-    print(f"{report.documents:,} documents, {report.passages:,} passages; fpsearch index "
-          f"{report.passages / ours_s:.1f} passages/s end to end, raw encode of its parts "
-          f"{report.passages / raw_s:.1f}", flush=True)
+    print(
+        f"{report.documents:,} documents, {report.passages:,} passages; fpsearch index "
+        f"{report.passages / ours_s:.1f} passages/s end to end, raw encode of its parts "
+        f"{report.passages / raw_s:.1f}",
+        flush=True,
+    )
     # One whole raw pass too, as a user would call it (all passages, sorted by length together).
     whole_s = raw_encode(raw, passages)
     print(f"raw encode, all passages in one call: {len(passages) / whole_s:.1f} passages/s", flush=True)
@@ -364,8 +392,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="fpsearch serve --workers")
     parser.add_argument("--skip-txtai", action="store_true")
     parser.add_argument("--keep", type=Path, default=None, help="keep the built indexes in this folder")
-    parser.add_argument("--reuse", type=Path, default=None,
-                        help="a --keep folder from an earlier run: skip indexing, measure queries on its indexes")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="a --keep folder from an earlier run: skip indexing, measure queries on its indexes",
+    )
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--write", type=Path, default=None, help="update this Markdown file's bench table")
     args = parser.parse_args()
@@ -375,8 +407,9 @@ def main() -> None:
         try:  # its server is needed an hour into a full run: say so now, not then
             import txtai.api  # noqa: F401
         except ImportError as exc:
-            raise SystemExit(f"bench: txtai's server cannot be imported ({exc}); "
-                             "pip install 'txtai[api]', or pass --skip-txtai") from None
+            raise SystemExit(
+                f"bench: txtai's server cannot be imported ({exc}); pip install 'txtai[api]', or pass --skip-txtai"
+            ) from None
 
     import faiss
     import torch
@@ -385,16 +418,20 @@ def main() -> None:
     from search import Engine
     from search.models import resolve_model
 
-    work = Path(args.reuse or args.keep) if (args.reuse or args.keep) else Path(tempfile.mkdtemp(prefix="fpsearch-bench-"))
+    work = (
+        Path(args.reuse or args.keep) if (args.reuse or args.keep) else Path(tempfile.mkdtemp(prefix="fpsearch-bench-"))
+    )
     work.mkdir(parents=True, exist_ok=True)
     corpus = sample_corpus(args.corpus, 150 if args.quick else None, work / "sample.jsonl")
     model_dir = str(resolve_model("minilm")[1]())
     result: dict = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-                   f"torch {torch.__version__}, faiss {faiss.__version__}",
+        f"torch {torch.__version__}, faiss {faiss.__version__}",
         "corpus": corpus.name,
-        "command": "python scripts/bench.py" + (" --quick" if args.quick else "") + (" --reuse DIR" if args.reuse else ""),
+        "command": "python scripts/bench.py"
+        + (" --quick" if args.quick else "")
+        + (" --reuse DIR" if args.reuse else ""),
     }
     # ``queries`` (the dev queries, then titles) for every latency figure and the recurring load;
     # the other titles for the load of queries a server has never seen.
@@ -419,8 +456,11 @@ def main() -> None:
 
             txt = Embeddings()
             txt.load(str(txt_dir))
-    print(f"{result['indexing']['passages']:,} passages, {len(queries)} queries, "
-          f"{len(unseen):,} more for the unseen-query load", flush=True)
+    print(
+        f"{result['indexing']['passages']:,} passages, {len(queries)} queries, "
+        f"{len(unseen):,} more for the unseen-query load",
+        flush=True,
+    )
 
     # -- 2. library latency --------------------------------------------------------------------
     torch.set_num_threads(1)
@@ -458,9 +498,22 @@ def main() -> None:
     def serve() -> tuple[subprocess.Popen, str]:
         port = free_port()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "search", "serve", "--index", str(index), "--port", str(port),
-             "--workers", str(args.workers), "--log-level", "warning"],
-            env={**os.environ}, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "search",
+                "serve",
+                "--index",
+                str(index),
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+            ],
+            env={**os.environ},
+            stderr=subprocess.DEVNULL,
         )
         http["fpsearch server start to ready, s"] = wait_ready(f"http://127.0.0.1:{port}/health", proc)
         return proc, f"http://127.0.0.1:{port}"
@@ -478,9 +531,11 @@ def main() -> None:
             # just answered, again and again (remembered embeddings and results)
             unseen_params = [{"q": q, "k": 10, "mode": "hybrid"} for q in unseen]
             http["fpsearch hybrid, load, unseen queries"] = run_load(
-                base, "/search", unseen_params, args.connections, args.seconds)
+                base, "/search", unseen_params, args.connections, args.seconds
+            )
             http["fpsearch hybrid, load, recurring queries"] = run_load(
-                base, "/search", params, args.connections, args.seconds)
+                base, "/search", params, args.connections, args.seconds
+            )
             http["fpsearch server peak RSS MB"] = vm_hwm_mb(server.pid)
         finally:
             stop(server)
@@ -490,7 +545,8 @@ def main() -> None:
         port = free_port()
         tserver = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "txtai.api:app", "--port", str(port), "--log-level", "warning"],
-            env={**os.environ, "CONFIG": str(config)}, stderr=subprocess.DEVNULL,
+            env={**os.environ, "CONFIG": str(config)},
+            stderr=subprocess.DEVNULL,
         )
         tbase = f"http://127.0.0.1:{port}"
         try:
@@ -499,10 +555,13 @@ def main() -> None:
                 params = [{"query": q, "limit": 10, **extra} for q in queries]
                 http[f"txtai {name}"] = summary(http_sequential(tbase, "/search", params))
             params = [{"query": q, "limit": 10} for q in unseen]
-            http["txtai hybrid, load, unseen queries"] = run_load(tbase, "/search", params, args.connections, args.seconds)
+            http["txtai hybrid, load, unseen queries"] = run_load(
+                tbase, "/search", params, args.connections, args.seconds
+            )
             params = [{"query": q, "limit": 10} for q in queries]
             http["txtai hybrid, load, recurring queries"] = run_load(
-                tbase, "/search", params, args.connections, args.seconds)
+                tbase, "/search", params, args.connections, args.seconds
+            )
             http["txtai server peak RSS MB"] = vm_hwm_mb(tserver.pid)
         finally:
             stop(tserver)
@@ -521,13 +580,21 @@ def main() -> None:
     if "fpsearch_over_raw" in result["indexing"]:
         result["checks"]["indexing_over_raw_encode"] = result["indexing"]["fpsearch_over_raw"]
     if not args.skip_txtai:
-        result["checks"].update({
-            "txtai_http_hybrid_p50_over_fpsearch": round(http["txtai hybrid"]["p50"] / http["fpsearch hybrid"]["p50"], 2),
-            **{f"fpsearch_load_rps_over_txtai, {kind}": round(
-                http[f"fpsearch hybrid, load, {kind}"]["requests_per_second"]
-                / max(http[f"txtai hybrid, load, {kind}"]["requests_per_second"], 0.01), 2)
-               for kind in ("unseen queries", "recurring queries")},
-        })
+        result["checks"].update(
+            {
+                "txtai_http_hybrid_p50_over_fpsearch": round(
+                    http["txtai hybrid"]["p50"] / http["fpsearch hybrid"]["p50"], 2
+                ),
+                **{
+                    f"fpsearch_load_rps_over_txtai, {kind}": round(
+                        http[f"fpsearch hybrid, load, {kind}"]["requests_per_second"]
+                        / max(http[f"txtai hybrid, load, {kind}"]["requests_per_second"], 0.01),
+                        2,
+                    )
+                    for kind in ("unseen queries", "recurring queries")
+                },
+            }
+        )
     print(json.dumps(result["checks"]), flush=True)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
@@ -539,42 +606,60 @@ def main() -> None:
 
 def write_markdown(path: Path, r: dict) -> None:
     ix = r["indexing"]
-    lines = [START, "", f"_`{r['command']}` on {r['date']}: {r['machine']}; corpus `{r['corpus']}`, "
-             f"{ix['passages']:,} passages._", ""]
+    lines = [
+        START,
+        "",
+        f"_`{r['command']}` on {r['date']}: {r['machine']}; corpus `{r['corpus']}`, {ix['passages']:,} passages._",
+        "",
+    ]
     if "raw_encode_per_s" not in ix:
-        lines += ["Indexing was not measured in this run: it searched the indexes an earlier full run built "
-                  "(`--reuse`)."]
+        lines += [
+            "Indexing was not measured in this run: it searched the indexes an earlier full run built (`--reuse`)."
+        ]
     else:
-        lines += ["| indexing | passages/s | ratio |", "|---|---|---|",
-                  f"| raw `SentenceTransformer.encode` of each embedding part's passages, run beside that part "
-                  f"({ix['parts']} parts; the ceiling) | {ix['raw_encode_per_s']} | 1.00 |",
-                  f"| `fpsearch index` end to end (wall time less the raw runs inside it) | {ix['fpsearch_per_s']} | "
-                  f"{ix['fpsearch_over_raw']:.2f} of raw (median part {ix['fpsearch_over_raw_median_part']:.2f}) |",
-                  f"| `fpsearch index`, its embedding stage alone | {ix['fpsearch_embedding_stage_per_s']} | "
-                  f"{ix['fpsearch_embedding_stage_per_s'] / ix['raw_encode_per_s']:.2f} of raw |",
-                  f"| raw `encode` of all passages in one call, after the build | {ix['raw_encode_whole_per_s']} | "
-                  f"`fpsearch index` is {ix['fpsearch_over_raw_whole']:.2f}× it |"]
+        lines += [
+            "| indexing | passages/s | ratio |",
+            "|---|---|---|",
+            f"| raw `SentenceTransformer.encode` of each embedding part's passages, run beside that part "
+            f"({ix['parts']} parts; the ceiling) | {ix['raw_encode_per_s']} | 1.00 |",
+            f"| `fpsearch index` end to end (wall time less the raw runs inside it) | {ix['fpsearch_per_s']} | "
+            f"{ix['fpsearch_over_raw']:.2f} of raw (median part {ix['fpsearch_over_raw_median_part']:.2f}) |",
+            f"| `fpsearch index`, its embedding stage alone | {ix['fpsearch_embedding_stage_per_s']} | "
+            f"{ix['fpsearch_embedding_stage_per_s'] / ix['raw_encode_per_s']:.2f} of raw |",
+            f"| raw `encode` of all passages in one call, after the build | {ix['raw_encode_whole_per_s']} | "
+            f"`fpsearch index` is {ix['fpsearch_over_raw_whole']:.2f}× it |",
+        ]
     if "txtai_per_s" in ix:
-        lines.append(f"| txtai `Embeddings.index` (hybrid) | {ix['txtai_per_s']} | "
-                     f"fpsearch is {ix['fpsearch_over_txtai']:.2f}× txtai |")
+        lines.append(
+            f"| txtai `Embeddings.index` (hybrid) | {ix['txtai_per_s']} | "
+            f"fpsearch is {ix['fpsearch_over_txtai']:.2f}× txtai |"
+        )
     lines += ["", "| query latency, k=10 (ms) | p50 | p95 | p99 |", "|---|---|---|---|"]
     for name, row in r["library_ms"].items():
         lines.append(f"| library: {name} | {row['p50']} | {row['p95']} | {row['p99']} |")
     for name, row in r["http_ms"].items():
         if isinstance(row, dict) and "requests_per_second" not in row:
             lines.append(f"| HTTP, one client: {name} | {row['p50']} | {row['p95']} | {row['p99']} |")
-    lines += ["", "| load: hybrid, 32 connections | requests/s | requests | errors | p50 ms | p99 ms | generator |",
-              "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| load: hybrid, 32 connections | requests/s | requests | errors | p50 ms | p99 ms | generator |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, row in r["http_ms"].items():
         if isinstance(row, dict) and "requests_per_second" in row:
-            lines.append(f"| {name} | {row['requests_per_second']} | {row['requests']:,} | {row['errors']} | "
-                         f"{row['p50']} | {row['p99']} | {row.get('generator', 'httpx')} |")
+            lines.append(
+                f"| {name} | {row['requests_per_second']} | {row['requests']:,} | {row['errors']} | "
+                f"{row['p50']} | {row['p99']} | {row.get('generator', 'httpx')} |"
+            )
     mem = [f"{k}: {v}" for k, v in r["http_ms"].items() if k.endswith("MB")]
     ready = r["http_ms"].get("fpsearch server start to ready, s")
     lines += ["", "Peak server memory (VmHWM): " + "; ".join(mem) + ".", ""]
     if ready is not None:
-        lines += [f"An fpsearch server took {ready} s from start to ready (model loaded, sentence vectors "
-                  "preloaded, costly lexical words scored ahead: `/health` says `warming: false`).", ""]
+        lines += [
+            f"An fpsearch server took {ready} s from start to ready (model loaded, sentence vectors "
+            "preloaded, costly lexical words scored ahead: `/health` says `warming: false`).",
+            "",
+        ]
     lines += ["Checks: `" + json.dumps(r["checks"]) + "`", "", END]
     block = "\n".join(lines)
     text = path.read_text() if path.exists() else "# Benchmarks\n"

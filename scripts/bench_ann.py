@@ -72,8 +72,10 @@ def main() -> None:
     queries = np.ascontiguousarray(vectors[held])
     db = np.ascontiguousarray(vectors[mask])
     k = 10
-    print(f"{len(db):,} database vectors of dimension {d}, {len(queries)} held-out queries, "
-          f"{args.threads} threads", flush=True)
+    print(
+        f"{len(db):,} database vectors of dimension {d}, {len(queries)} held-out queries, {args.threads} threads",
+        flush=True,
+    )
 
     exact = faiss.IndexFlatIP(d)
     exact.add(db)
@@ -82,8 +84,10 @@ def main() -> None:
     exact_batch_s = time.perf_counter() - started
     timed = queries[: args.timed]
     exact_ms = statistics.median(single_query_ms(exact, timed, k))
-    print(f"exact: median {exact_ms:.2f} ms/query one at a time; batch of {len(queries)}: {exact_batch_s:.2f} s",
-          flush=True)
+    print(
+        f"exact: median {exact_ms:.2f} ms/query one at a time; batch of {len(queries)}: {exact_batch_s:.2f} s",
+        flush=True,
+    )
 
     nlist = args.nlist or nlist_for(len(db))
     quantizer = faiss.IndexFlatIP(d)
@@ -104,10 +108,17 @@ def main() -> None:
         _, found = ivf.search(queries, k, params=params)
         recall = float(np.mean([len(set(a) & set(b)) / k for a, b in zip(found, truth)]))
         ms = statistics.median(single_query_ms(ivf, timed, k, params))
-        rows.append({"nprobe": nprobe, "recall@10": round(recall, 4), "median_ms": round(ms, 3),
-                     "speedup": round(exact_ms / ms, 1)})
-        print(f"nprobe {nprobe:>4}: recall@10 {recall:.4f}  median {ms:.3f} ms  speed-up {exact_ms / ms:.1f}x",
-              flush=True)
+        rows.append(
+            {
+                "nprobe": nprobe,
+                "recall@10": round(recall, 4),
+                "median_ms": round(ms, 3),
+                "speedup": round(exact_ms / ms, 1),
+            }
+        )
+        print(
+            f"nprobe {nprobe:>4}: recall@10 {recall:.4f}  median {ms:.3f} ms  speed-up {exact_ms / ms:.1f}x", flush=True
+        )
     result = {
         "vectors": len(db),
         "dimension": d,

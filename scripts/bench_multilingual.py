@@ -52,9 +52,14 @@ def main() -> None:
             target = work / model
             shutil.rmtree(target, ignore_errors=True)
             runs[model].append(build([sample], target, model))
-    lines_out = [stamp("bench_multilingual.py"), "",
-                 f"{args.docs} seed Kremlin documents (~{chars / 1000:.0f}k characters), median of {args.repeat} builds per model:", "",
-                 "| model | passages | embedding s | passages/s | characters/s | against MiniLM |", "|---|---|---|---|---|---|"]
+    lines_out = [
+        stamp("bench_multilingual.py"),
+        "",
+        f"{args.docs} seed Kremlin documents (~{chars / 1000:.0f}k characters), median of {args.repeat} builds per model:",
+        "",
+        "| model | passages | embedding s | passages/s | characters/s | against MiniLM |",
+        "|---|---|---|---|---|---|",
+    ]
     base = None
     for model in MODELS:
         seconds = statistics.median(r.embed_seconds for r in runs[model])
@@ -62,8 +67,9 @@ def main() -> None:
         name = open_store(work / model).manifest.model.name
         speed = chars / seconds
         base = base or speed
-        lines_out.append(f"| {name} | {passages:,} | {seconds:.1f} | {passages / seconds:.1f} | {speed:,.0f} | "
-                         f"{speed / base:.2f}× |")
+        lines_out.append(
+            f"| {name} | {passages:,} | {seconds:.1f} | {passages / seconds:.1f} | {speed:,.0f} | {speed / base:.2f}× |"
+        )
     print("\n".join(lines_out))
     shutil.rmtree(work, ignore_errors=True)
     if args.write:

@@ -39,8 +39,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         run = paired_build(args.corpus, Path(folder) / "index", raw, parts=args.parts)
     ratios = [r / s for r, s in zip(run.raw_s, run.stage_s)]
-    print(f"median {statistics.median(ratios):.3f} of raw, summed times {sum(run.raw_s) / sum(run.stage_s):.3f} "
-          f"of raw ({len(ratios)} parts)")
+    print(
+        f"median {statistics.median(ratios):.3f} of raw, summed times {sum(run.raw_s) / sum(run.stage_s):.3f} "
+        f"of raw ({len(ratios)} parts)"
+    )
 
 
 if __name__ == "__main__":

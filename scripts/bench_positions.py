@@ -45,20 +45,31 @@ def main() -> None:
     search_ms, positions_ms = [], []
     for r in range(args.rounds):
         for q in queries:
-            pair = [("search", lambda q=q: engine.search(q, k=10)),
-                    ("positions", lambda q=q: engine.positions(q, by=args.by, n=10, quotes=2))]
+            pair = [
+                ("search", lambda q=q: engine.search(q, k=10)),
+                ("positions", lambda q=q: engine.positions(q, by=args.by, n=10, quotes=2)),
+            ]
             for name, call in pair if r % 2 == 0 else pair[::-1]:
                 started = time.perf_counter()
                 call()
                 (search_ms if name == "search" else positions_ms).append((time.perf_counter() - started) * 1000)
     s50, p50 = statistics.median(search_ms), statistics.median(positions_ms)
-    rows = ["", "## Positions against search", "", stamp("bench_positions.py"), "",
-            f"{engine.store.passage_count:,} passages (`{args.index.name}`), {len(queries)} Kremlin dev queries × "
-            f"{args.rounds} rounds, preloaded, query vectors embedded beforehand; `positions(by={args.by!r}, n=10, "
-            "quotes=2)` against `search(k=10)` (hybrid), alternating.", "",
-            "| call | p50 ms | p99 ms | p50 × search |", "|---|---|---|---|",
-            f"| hybrid search, k=10 | {s50:.2f} | {percentile(search_ms, 99):.2f} | 1.00 |",
-            f"| positions, by {args.by} | {p50:.2f} | {percentile(positions_ms, 99):.2f} | {p50 / s50:.2f} |", ""]
+    rows = [
+        "",
+        "## Positions against search",
+        "",
+        stamp("bench_positions.py"),
+        "",
+        f"{engine.store.passage_count:,} passages (`{args.index.name}`), {len(queries)} Kremlin dev queries × "
+        f"{args.rounds} rounds, preloaded, query vectors embedded beforehand; `positions(by={args.by!r}, n=10, "
+        "quotes=2)` against `search(k=10)` (hybrid), alternating.",
+        "",
+        "| call | p50 ms | p99 ms | p50 × search |",
+        "|---|---|---|---|",
+        f"| hybrid search, k=10 | {s50:.2f} | {percentile(search_ms, 99):.2f} | 1.00 |",
+        f"| positions, by {args.by} | {p50:.2f} | {percentile(positions_ms, 99):.2f} | {p50 / s50:.2f} |",
+        "",
+    ]
     print("\n".join(rows))
     if not args.no_write:
         write_section(f"bench_positions.py:{args.by}", rows)

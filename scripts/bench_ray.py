@@ -53,15 +53,28 @@ def index_time(sample: Path, out: Path, env: dict, ray_address: str | None) -> f
 def run_ray(sample: Path, out: Path, nodes: int, cpus: int) -> float:
     exe = shutil.which("ray", path=str(Path(sys.executable).parent)) or "ray"
     port = free_port()
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16), "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {
+        **os.environ,
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN": secrets.token_hex(16),
+        "RAY_USAGE_STATS_ENABLED": "0",
+    }
     temp = f"--temp-dir={tempfile.mkdtemp(prefix='fpsearch-ray-')}"
     common = [f"--num-cpus={cpus}", "--disable-usage-stats", temp]
-    subprocess.run([exe, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
-                    "--include-dashboard=false", *common], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [exe, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--include-dashboard=false", *common],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     try:
         for _ in range(nodes - 1):
-            subprocess.run([exe, "start", f"--address=127.0.0.1:{port}", "--node-ip-address=127.0.0.1", *common],
-                           env=env, check=True, capture_output=True)
+            subprocess.run(
+                [exe, "start", f"--address=127.0.0.1:{port}", "--node-ip-address=127.0.0.1", *common],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
         return index_time(sample, out, env, f"127.0.0.1:{port}")
     finally:
         subprocess.run([exe, "stop", "--force"], env=env, capture_output=True)
@@ -81,8 +94,14 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="fpsearch-ray-bench-"))
     env = {**os.environ}
     local_s = index_time(sample, work / "local", env, None)
-    passages = json.loads(subprocess.run([sys.executable, "-m", "search", "info", "--index", str(work / "local"),
-                                          "--json"], capture_output=True, text=True, check=True).stdout)["counts"]["passages"]
+    passages = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "search", "info", "--index", str(work / "local"), "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )["counts"]["passages"]
     print(f"{passages:,} passages; local build {local_s:.1f} s", flush=True)
     cores = os.cpu_count() or 1
     one = run_ray(sample, work / "one", nodes=1, cpus=cores)

@@ -48,9 +48,22 @@ def main() -> None:
     for workers in args.workers:
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "search", "serve", "--index", str(args.index), "--port", str(port),
-             "--workers", str(workers), "--log-level", "warning"],
-            env={**os.environ}, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "search",
+                "serve",
+                "--index",
+                str(args.index),
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+            ],
+            env={**os.environ},
+            stderr=subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -63,12 +76,16 @@ def main() -> None:
             stop(server)
         print(json.dumps(rows[-1]), flush=True)
     base_rps = rows[0]["load"]["requests_per_second"]
-    print("| workers | one client p50 / p99 ms | 32 connections: requests/s | vs 1st | errors | p50 / p99 ms | peak RSS MB |")
+    print(
+        "| workers | one client p50 / p99 ms | 32 connections: requests/s | vs 1st | errors | p50 / p99 ms | peak RSS MB |"
+    )
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         o, ld = r["one_client"], r["load"]
-        print(f"| {r['workers']} | {o['p50']} / {o['p99']} | {ld['requests_per_second']} | "
-              f"{ld['requests_per_second'] / base_rps:.2f}× | {ld['errors']} | {ld['p50']} / {ld['p99']} | {r['peak_rss_mb']} |")
+        print(
+            f"| {r['workers']} | {o['p50']} / {o['p99']} | {ld['requests_per_second']} | "
+            f"{ld['requests_per_second'] / base_rps:.2f}× | {ld['errors']} | {ld['p50']} / {ld['p99']} | {r['peak_rss_mb']} |"
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

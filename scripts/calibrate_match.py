@@ -62,7 +62,9 @@ def level(hits, strong: float, weak: float) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--index", required=True, help="The Kremlin index (fpsearch index ../shared/corpus/kremlin_en.jsonl.gz).")
+    ap.add_argument(
+        "--index", required=True, help="The Kremlin index (fpsearch index ../shared/corpus/kremlin_en.jsonl.gz)."
+    )
     ap.add_argument("--write", action="store_true", help="Write the result into BENCHMARKS.md.")
     args = ap.parse_args()
 
@@ -74,49 +76,74 @@ def main() -> None:
         if len(cells) > 3 and cells[1][:1] == "d" and cells[1][1:].isdigit():
             kinds[cells[1]] = cells[2]
     sets = {"dev": [q["text"] for q in dev], **offtopic()}
-    lines = [stamp("calibrate_match.py"), "",
-             f"Index `{args.index}` ({engine.store.passage_count:,} passages, {engine.manifest.model.name}); "
-             f"{len(sets['dev'])} dev queries, {len(sets['offtopic'])} off-topic, {len(sets['nonsense'])} nonsense; "
-             "hybrid search, k=10; a query's match is its strongest hit's.", ""]
+    lines = [
+        stamp("calibrate_match.py"),
+        "",
+        f"Index `{args.index}` ({engine.store.passage_count:,} passages, {engine.manifest.model.name}); "
+        f"{len(sets['dev'])} dev queries, {len(sets['offtopic'])} off-topic, {len(sets['nonsense'])} nonsense; "
+        "hybrid search, k=10; a query's match is its strongest hit's.",
+        "",
+    ]
 
     for mode in ("hybrid", "dense", "lexical"):
         got = {name: features(engine, qs, mode) for name, qs in sets.items()}
         if mode == "hybrid":
-            tops = {name: [max((c for c, _, _ in hits if c is not None), default=0.0) for hits in rows]
-                    for name, rows in got.items()}
-            lines += ["Best cosine among the 10 hits (median, min–max):", "",
-                      "| set | median | min | max |", "|---|---|---|---|"]
+            tops = {
+                name: [max((c for c, _, _ in hits if c is not None), default=0.0) for hits in rows]
+                for name, rows in got.items()
+            }
+            lines += [
+                "Best cosine among the 10 hits (median, min–max):",
+                "",
+                "| set | median | min | max |",
+                "|---|---|---|---|",
+            ]
             for name, values in tops.items():
                 lines.append(f"| {name} | {statistics.median(values):.3f} | {min(values):.3f} | {max(values):.3f} |")
-            lines += ["", "Thresholds (strong cosine / weak cosine), hybrid:", "",
-                      "| strong | weak | dev false alarms | off-topic not strong | nonsense none | chosen |",
-                      "|---|---|---|---|---|---|"]
+            lines += [
+                "",
+                "Thresholds (strong cosine / weak cosine), hybrid:",
+                "",
+                "| strong | weak | dev false alarms | off-topic not strong | nonsense none | chosen |",
+                "|---|---|---|---|---|---|",
+            ]
             for strong in (0.40, 0.45, 0.50):
                 for weak in (0.25, 0.30, 0.35):
                     fa = sum(level(h, strong, weak) != st.STRONG for h in got["dev"])
                     det = sum(level(h, strong, weak) != st.STRONG for h in got["offtopic"])
                     non = sum(level(h, strong, weak) == st.NONE for h in got["nonsense"])
                     mark = "✓" if (strong, weak) == (st.STRONG_COSINE, st.WEAK_COSINE) else ""
-                    lines.append(f"| {strong:.2f} | {weak:.2f} | {fa} of {len(got['dev'])} | "
-                                 f"{det} of {len(got['offtopic'])} | {non} of {len(got['nonsense'])} | {mark} |")
+                    lines.append(
+                        f"| {strong:.2f} | {weak:.2f} | {fa} of {len(got['dev'])} | "
+                        f"{det} of {len(got['offtopic'])} | {non} of {len(got['nonsense'])} | {mark} |"
+                    )
             lines.append("")
         levels = {name: [level(h, st.STRONG_COSINE, st.WEAK_COSINE) for h in rows] for name, rows in got.items()}
         counts = {name: {lv: values.count(lv) for lv in st.LEVELS} for name, values in levels.items()}
-        lines.append(f"- {mode}: " + "; ".join(
-            f"{name} {c[st.STRONG]} strong / {c[st.WEAK]} weak / {c[st.NONE]} none" for name, c in counts.items()))
+        lines.append(
+            f"- {mode}: "
+            + "; ".join(
+                f"{name} {c[st.STRONG]} strong / {c[st.WEAK]} weak / {c[st.NONE]} none" for name, c in counts.items()
+            )
+        )
         if mode == "hybrid":
             missed = [f"{q} ({lv})" for q, lv in zip(sets["dev"], levels["dev"]) if lv != st.STRONG]
-            strong_off = [q for name in ("offtopic", "nonsense") for q, lv in zip(sets[name], levels[name])
-                          if lv == st.STRONG]
+            strong_off = [
+                q for name in ("offtopic", "nonsense") for q, lv in zip(sets[name], levels[name]) if lv == st.STRONG
+            ]
             by_kind: dict[str, list[str]] = {}
             for q, lv in zip(dev, levels["dev"]):
                 by_kind.setdefault(kinds.get(q["_id"], "?"), []).append(lv)
-            lines.append("  - dev by type: " + ", ".join(
-                f"{k} {v.count(st.STRONG)} of {len(v)} strong" for k, v in sorted(by_kind.items())))
+            lines.append(
+                "  - dev by type: "
+                + ", ".join(f"{k} {v.count(st.STRONG)} of {len(v)} strong" for k, v in sorted(by_kind.items()))
+            )
             lines.append("  - dev queries not strong: " + (", ".join(missed) or "none"))
             lines.append("  - off-topic or nonsense queries called strong: " + (", ".join(strong_off) or "none"))
-            lines.append("  - nonsense called weak: " + (", ".join(
-                q for q, lv in zip(sets["nonsense"], levels["nonsense"]) if lv == st.WEAK) or "none"))
+            lines.append(
+                "  - nonsense called weak: "
+                + (", ".join(q for q, lv in zip(sets["nonsense"], levels["nonsense"]) if lv == st.WEAK) or "none")
+            )
     lines.append("")
 
     reasons: dict[str, int] = {}

@@ -41,19 +41,25 @@ DEV = SHARED / "eval" / "kremlin-dev"
 SCIFACT = SHARED / "beir" / "scifact"
 # Each model's tables have a section of their own in BENCHMARKS.md, so that evaluating one model
 # rewrites its section and leaves the others' figures (and the date they were measured) alone.
-MODELS = {"minilm": ("MiniLM-L6", ""), "mpnet": ("mpnet-base", "-mpnet"),
-          "multilingual": ("multilingual-e5-small 4-bit", "-e5")}
+MODELS = {
+    "minilm": ("MiniLM-L6", ""),
+    "mpnet": ("mpnet-base", "-mpnet"),
+    "multilingual": ("multilingual-e5-small 4-bit", "-e5"),
+}
 
 
 def markers(model: str) -> tuple[str, str]:
     return f"<!-- evaluate.py:{model}:start -->", f"<!-- evaluate.py:{model}:end -->"
 
+
 # Settings for BEIR-style corpora (a title and a short abstract): the title is part of what is
 # embedded, and a passage may use the model's whole window, as in the MTEB evaluation.
 SCIFACT_SETTINGS = IndexSettings(max_tokens=None, embed_title=True)
 # The two hybrid fusions, the default first (scripts/sweep_fusion.py compares more).
-HYBRIDS = (("hybrid, weighted 0.5 (default)", {"mode": "hybrid", "fusion": "weighted"}),
-           ("hybrid, RRF", {"mode": "hybrid", "fusion": "rrf"}))
+HYBRIDS = (
+    ("hybrid, weighted 0.5 (default)", {"mode": "hybrid", "fusion": "weighted"}),
+    ("hybrid, RRF", {"mode": "hybrid", "fusion": "rrf"}),
+)
 
 
 def ensure(index: Path, corpus: Path, model: str, settings: IndexSettings | None, allow: bool) -> bool:
@@ -85,14 +91,20 @@ def kremlin(index: Path, label: str) -> dict:
         for t in ("K", "Q", "P"):
             qs = [q for q in result.per_query if types.get(q) == t]
             by_type[t] = round(sum(result.per_query[q]["ndcg@10"] for q in qs) / len(qs), 4)
-        out["runs"].append({"name": name, **result.metrics, "by_type": by_type,
-                            "ms_per_query": round(result.ms_per_query, 1)})
+        out["runs"].append(
+            {"name": name, **result.metrics, "by_type": by_type, "ms_per_query": round(result.ms_per_query, 1)}
+        )
         print(label, name, result.metrics, by_type, flush=True)
     evidence = load_evidence(DEV / "evidence.jsonl")
     out["evidence"] = []
     for name, opts in HYBRIDS:
         ev = evidence_hits(engine, queries, evidence, **opts)
-        row = {"name": name, "hit_at": ev.hit_at, "by_type": ev.by_group(types), "sentence_overlap": ev.sentence_overlap}
+        row = {
+            "name": name,
+            "hit_at": ev.hit_at,
+            "by_type": ev.by_group(types),
+            "sentence_overlap": ev.sentence_overlap,
+        }
         out["evidence"].append(row)
         print(label, "evidence", row, flush=True)
     return out
@@ -103,10 +115,12 @@ def scifact(index: Path, label: str) -> dict:
     queries = load_queries(SCIFACT / "queries.jsonl")
     qrels = load_qrels(SCIFACT / "qrels" / "test.tsv")
     out = {"label": label, "runs": []}
-    for name, opts in (("dense, plain cosine", {"mode": "dense", "sentence_weight": 0.0}),
-                       ("dense (default: with best sentence)", {"mode": "dense"}),
-                       ("lexical (FTS5 BM25)", {"mode": "lexical"}),
-                       *HYBRIDS):
+    for name, opts in (
+        ("dense, plain cosine", {"mode": "dense", "sentence_weight": 0.0}),
+        ("dense (default: with best sentence)", {"mode": "dense"}),
+        ("lexical (FTS5 BM25)", {"mode": "lexical"}),
+        *HYBRIDS,
+    ):
         result = evaluate(engine, queries, qrels, **opts)
         out["runs"].append({"name": name, **result.metrics, "ms_per_query": round(result.ms_per_query, 1)})
         print(label, name, result.metrics, flush=True)
@@ -153,8 +167,10 @@ def _mteb_encoders(model: str):
         from search.multilingual import _engine
 
         engine = _engine()
-        return (lambda texts: np.vstack([engine.passage(texts[i:i + 32]) for i in range(0, len(texts), 32)]),
-                engine.query)
+        return (
+            lambda texts: np.vstack([engine.passage(texts[i : i + 32]) for i in range(0, len(texts), 32)]),
+            engine.query,
+        )
     from search.embedding import SentenceTransformerEmbedder
 
     st = SentenceTransformerEmbedder(model, runtime="torch").model
@@ -174,8 +190,10 @@ def table(results: list[dict], with_types: bool) -> list[str]:
     lines = [head, sep]
     for block in results:
         for r in block["runs"]:
-            line = (f"| {block['label']} | {r['name']} | {r['ndcg@10']:.3f} | {r['recall@10']:.3f} | "
-                    f"{r['recall@100']:.3f} | {r['mrr@10']:.3f} |")
+            line = (
+                f"| {block['label']} | {r['name']} | {r['ndcg@10']:.3f} | {r['recall@10']:.3f} | "
+                f"{r['recall@100']:.3f} | {r['mrr@10']:.3f} |"
+            )
             if with_types:
                 t = r["by_type"]
                 line += f" {t['K']:.3f} / {t['Q']:.3f} / {t['P']:.3f} |"
@@ -190,11 +208,15 @@ def render(model: str, data: dict) -> str:
     if data["kremlin"]:
         lines += [f"### Kremlin dev set (30 queries; K keyword, Q question, P paraphrase){of}", ""]
         lines += table(data["kremlin"], with_types=True)
-        lines += ["", "Evidence-span hit@k (one of the first k hits is a passage whose span holds a quoted",
-                  "answer from `evidence.jsonl`; per-doc 2 as by default), and how often the highlighted best",
-                  "sentence overlaps the quote when it does:", "",
-                  "| index | run | hit@1 | hit@5 | hit@10 | hit@5 K / Q / P | sentence on quote |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Evidence-span hit@k (one of the first k hits is a passage whose span holds a quoted",
+            "answer from `evidence.jsonl`; per-doc 2 as by default), and how often the highlighted best",
+            "sentence overlaps the quote when it does:",
+            "",
+            "| index | run | hit@1 | hit@5 | hit@10 | hit@5 K / Q / P | sentence on quote |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for block in data["kremlin"]:
             for e in block["evidence"]:
                 h, t = e["hit_at"], e["by_type"]
@@ -203,9 +225,13 @@ def render(model: str, data: dict) -> str:
                     f"{t['K']['5']:.2f} / {t['Q']['5']:.2f} / {t['P']['5']:.2f} | {e['sentence_overlap']:.3f} |"
                 )
     if data["scifact"]:
-        lines += [""] * (lines[-1] != "") + [f"### BEIR SciFact (300 test queries){of}", "",
-                  "Published: all-MiniLM-L6-v2 dense 0.645 (MTEB); BM25 0.665 (BEIR paper), 0.679 (Pyserini flat);",
-                  "all-mpnet-base-v2 dense 0.656 (MTEB); e5-small models about 0.69 (cited, not checked offline).", ""]
+        lines += [""] * (lines[-1] != "") + [
+            f"### BEIR SciFact (300 test queries){of}",
+            "",
+            "Published: all-MiniLM-L6-v2 dense 0.645 (MTEB); BM25 0.665 (BEIR paper), 0.679 (Pyserini flat);",
+            "all-mpnet-base-v2 dense 0.656 (MTEB); e5-small models about 0.69 (cited, not checked offline).",
+            "",
+        ]
         lines += table(data["scifact"], with_types=False)
     lines += ["", end]
     return "\n".join(lines)
@@ -216,8 +242,9 @@ def main() -> None:
     parser.add_argument("--kremlin-index", type=Path, default=Path.home() / "kremlin-index")
     parser.add_argument("--scifact-index", type=Path, default=Path.home() / "scifact-index")
     parser.add_argument("--mpnet", action="store_true", help="also evaluate the mpnet indexes (DIR-mpnet)")
-    parser.add_argument("--multilingual", action="store_true",
-                        help="also evaluate the --model multilingual indexes (DIR-e5)")
+    parser.add_argument(
+        "--multilingual", action="store_true", help="also evaluate the --model multilingual indexes (DIR-e5)"
+    )
     parser.add_argument("--only", choices=sorted(MODELS), help="evaluate this model's indexes only")
     parser.add_argument("--build", action="store_true", help="build missing indexes first")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
@@ -229,16 +256,22 @@ def main() -> None:
         chosen = [args.only]
     for model in chosen:
         label, suffix = MODELS[model]
-        data = {"date": time.strftime("%Y-%m-%d"),
-                "machine": f"{platform.machine()}, {platform.python_version()}, {cpu_model()}",
-                "kremlin": [], "scifact": []}
+        data = {
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": f"{platform.machine()}, {platform.python_version()}, {cpu_model()}",
+            "kremlin": [],
+            "scifact": [],
+        }
         kidx = args.kremlin_index.with_name(args.kremlin_index.name + suffix)
         if ensure(kidx, SHARED / "corpus" / "kremlin_en.jsonl.gz", model, None, args.build):
             data["kremlin"].append(kremlin(kidx, label))
         sidx = args.scifact_index.with_name(args.scifact_index.name + suffix)
         # the MTEB protocol needs no index (one vector per abstract, cached in build/): it runs either way
-        block = scifact(sidx, label) if ensure(sidx, SCIFACT / "corpus.jsonl.gz", model, SCIFACT_SETTINGS,
-                                               args.build) else {"label": label, "runs": []}
+        block = (
+            scifact(sidx, label)
+            if ensure(sidx, SCIFACT / "corpus.jsonl.gz", model, SCIFACT_SETTINGS, args.build)
+            else {"label": label, "runs": []}
+        )
         block["runs"].insert(0, scifact_mteb_protocol(model, label))
         data["scifact"].append(block)
         if not data["kremlin"] and not data["scifact"]:
@@ -269,7 +302,7 @@ def write_section(out: Path, model: str, block: str) -> None:
         # after the last model's section, or as a new section at the end
         last = [m.end() for m in re.finditer(r"<!-- evaluate\.py:\w+:end -->", text)]
         if last:
-            text = text[: last[-1]] + "\n\n" + block + text[last[-1]:]
+            text = text[: last[-1]] + "\n\n" + block + text[last[-1] :]
         else:
             text = text.rstrip() + "\n\n## Retrieval quality\n\n" + block + "\n"
     out.write_text(text)

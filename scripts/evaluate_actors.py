@@ -51,9 +51,17 @@ def main() -> None:
     queries = load_queries(DEV / "queries.jsonl")
     qrels = load_qrels(DEV / "qrels" / "test.tsv")
     evidence = load_evidence(DEV / "evidence.jsonl")
-    rows = ["", "## Speakers in retrieval", "", stamp("evaluate_actors.py"), "",
-            f"Kremlin index ({engine.store.passage_count:,} passages), hybrid, defaults.", "",
-            "| queries | reading | nDCG@10 | evidence hit@5 | best sentence on the quote |", "|---|---|---|---|---|"]
+    rows = [
+        "",
+        "## Speakers in retrieval",
+        "",
+        stamp("evaluate_actors.py"),
+        "",
+        f"Kremlin index ({engine.store.passage_count:,} passages), hybrid, defaults.",
+        "",
+        "| queries | reading | nDCG@10 | evidence hit@5 | best sentence on the quote |",
+        "|---|---|---|---|---|",
+    ]
     for label, subset in (("all 30", None), ("4 naming Putin", NAMED)):
         asked = {q: t for q, t in queries.items() if subset is None or q in subset}
         for reading, literal in (("actor first (default)", False), ("literal", True)):
@@ -69,14 +77,19 @@ def main() -> None:
         doc = engine.document(h.doc_id)
         turns = [t for t in document_turns(doc.text, doc.metadata) if t.actor == "Vladimir Putin"]
         in_turn += any(t.start <= h.sentence_start < t.end for t in turns)
-    rows += ["", f"`fpsearch query \"{question}\" --speaker Putin`: {len(hits)} hits, "
-             f"{sum(h.speaker == 'Vladimir Putin' for h in hits)} with speaker \"Vladimir Putin\", "
-             f"{in_turn} with the best sentence inside a Putin turn.", "",
-             "Questions of our own that name a speaker: of the first 5 hits, how many have the speaker's own "
-             "sentence as their best sentence (spoken), and how many are theirs (spoken, or a report naming "
-             "them where nobody's turn is given), with the actor first (default) and literally:", "",
-             "| question | speaker | read as | spoken, actor first | theirs, actor first | spoken, literal |",
-             "|---|---|---|---|---|---|"]
+    rows += [
+        "",
+        f'`fpsearch query "{question}" --speaker Putin`: {len(hits)} hits, '
+        f'{sum(h.speaker == "Vladimir Putin" for h in hits)} with speaker "Vladimir Putin", '
+        f"{in_turn} with the best sentence inside a Putin turn.",
+        "",
+        "Questions of our own that name a speaker: of the first 5 hits, how many have the speaker's own "
+        "sentence as their best sentence (spoken), and how many are theirs (spoken, or a report naming "
+        "them where nobody's turn is given), with the actor first (default) and literally:",
+        "",
+        "| question | speaker | read as | spoken, actor first | theirs, actor first | spoken, literal |",
+        "|---|---|---|---|---|---|",
+    ]
     spoken = {False: [], True: []}
     theirs = []
     for q, actor in OWN:
@@ -92,8 +105,12 @@ def main() -> None:
         rows.append(f"| {q} | {actor} | {reading.actor if reading else '—'} | {' | '.join(cells)} |")
         print(rows[-1], flush=True)
     total = 5 * len(OWN)
-    rows += ["", f"Of {total} first-5 hits: spoken by the speaker **{sum(spoken[False])}** with the actor first "
-             f"({sum(theirs)} theirs), {sum(spoken[True])} literally.", ""]
+    rows += [
+        "",
+        f"Of {total} first-5 hits: spoken by the speaker **{sum(spoken[False])}** with the actor first "
+        f"({sum(theirs)} theirs), {sum(spoken[True])} literally.",
+        "",
+    ]
     print("\n".join(rows[-2:]))
     if not args.no_write:
         write_section("evaluate_actors.py", rows)

@@ -72,10 +72,16 @@ def main() -> None:
     russian = load_queries(DATA / "kremlin_dev_ru.jsonl")
     japanese = load_queries(DATA / "kremlin_dev_ja.jsonl")
     english_ja = {q: english[q] for q in japanese}
-    lines = [stamp("evaluate_multilingual.py"), "",
-             "Indexes: " + " and ".join(f"`{i}`" for i in (args.minilm_index, args.multilingual_index) if i)
-             + "; hybrid search; nDCG@10 / evidence hit@5.", "",
-             "| index | English (30) | Russian (30) | English, the 10 of Japanese | Japanese (10) |", "|---|---|---|---|---|"]
+    lines = [
+        stamp("evaluate_multilingual.py"),
+        "",
+        "Indexes: "
+        + " and ".join(f"`{i}`" for i in (args.minilm_index, args.multilingual_index) if i)
+        + "; hybrid search; nDCG@10 / evidence hit@5.",
+        "",
+        "| index | English (30) | Russian (30) | English, the 10 of Japanese | Japanese (10) |",
+        "|---|---|---|---|---|",
+    ]
     for label, index in (("MiniLM", args.minilm_index), ("multilingual", args.multilingual_index)):
         if index is None:
             lines.append(f"| {label} | not measured (no --multilingual-index) | | | |")
@@ -84,7 +90,10 @@ def main() -> None:
         cells = [scores(engine, qs, qrels, evidence) for qs in (english, russian, english_ja, japanese)]
         lines.append(f"| {label} | " + " | ".join(f"{n:.3f} / {h:.2f}" for n, h in cells) + " |")
     if speeds:
-        lines += ["", "Embedding speed of these builds: " + ", ".join(f"{k} {v:.1f} passages/s" for k, v in speeds.items()) + "."]
+        lines += [
+            "",
+            "Embedding speed of these builds: " + ", ".join(f"{k} {v:.1f} passages/s" for k, v in speeds.items()) + ".",
+        ]
     print("\n".join(lines))
     if args.write:
         write_section("evaluate_multilingual.py", lines)

@@ -42,28 +42,47 @@ SESSIONS = (37, 70, 77)
 # (topic, session year, principal parties by ISO3, what a quote on the topic names)
 TOPICS = [
     ("sovereignty over the Falkland Islands (Malvinas)", "1982", ("ARG", "GBR"), r"Malvinas|Falkland"),
-    ("self-determination of the people of Western Sahara", "1982", ("MAR", "DZA"), r"Sahara|Saharan|POLISARIO|Polisario|Saharawi|Sahraoui"),
+    (
+        "self-determination of the people of Western Sahara",
+        "1982",
+        ("MAR", "DZA"),
+        r"Sahara|Saharan|POLISARIO|Polisario|Saharawi|Sahraoui",
+    ),
     ("the war between Iran and Iraq", "1982", ("IRN", "IRQ"), r"Iran|Iraq|Gulf war"),
     ("Israel's invasion of Lebanon", "1982", ("LBN", "ISR"), r"Lebanon|Lebanese|Beirut"),
     ("hosting millions of Syrian refugees", "2015", ("TUR", "LBN", "JOR"), r"refugee|displaced|migra|asylum"),
-    ("sea-level rise threatens the survival of small island states", "2015", ("TUV", "KIR", "MDV"),
-     r"sea[- ]level|climate|rising (sea|ocean)|island|ocean"),
+    (
+        "sea-level rise threatens the survival of small island states",
+        "2015",
+        ("TUV", "KIR", "MDV"),
+        r"sea[- ]level|climate|rising (sea|ocean)|island|ocean",
+    ),
     ("Crimea and the conflict in eastern Ukraine", "2015", ("UKR", "RUS"), r"Crimea|Ukrain|Donbas|Donbass|Minsk"),
     ("the reunification of Cyprus", "2015", ("CYP", "TUR", "GRC"), r"Cyprus|Cypriot"),
     ("the United States embargo against Cuba", "2022", ("CUB",), r"embargo|blockade|Cuba"),
     ("the Kashmir dispute", "2022", ("PAK", "IND"), r"Kashmir|Jammu"),
-    ("the conflict between Armenia and Azerbaijan over Nagorno-Karabakh", "2022", ("ARM", "AZE"),
-     r"Karabakh|Armenia|Azerbaijan|Lachin"),
-    ("the Grand Ethiopian Renaissance Dam and the waters of the Nile", "2022", ("EGY", "ETH"),
-     r"Nile|Renaissance Dam|GERD|dam\b|water"),
+    (
+        "the conflict between Armenia and Azerbaijan over Nagorno-Karabakh",
+        "2022",
+        ("ARM", "AZE"),
+        r"Karabakh|Armenia|Azerbaijan|Lachin",
+    ),
+    (
+        "the Grand Ethiopian Renaissance Dam and the waters of the Nile",
+        "2022",
+        ("EGY", "ETH"),
+        r"Nile|Renaissance Dam|GERD|dam\b|water",
+    ),
 ]
 
 
 def build_index(index: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         part = Path(tmp) / "ungd_sessions.jsonl"
-        with gzip.open(SHARED / "corpus" / "ungdc_1946_2024.jsonl.gz", "rt", encoding="utf-8") as src, \
-                open(part, "w", encoding="utf-8") as out:
+        with (
+            gzip.open(SHARED / "corpus" / "ungdc_1946_2024.jsonl.gz", "rt", encoding="utf-8") as src,
+            open(part, "w", encoding="utf-8") as out,
+        ):
             for line in src:
                 if json.loads(line)["session"] in SESSIONS:
                     out.write(line)
@@ -84,21 +103,29 @@ def main() -> None:
         print(f"built {args.index} in {time.perf_counter() - started:.0f} s", flush=True)
     engine = Engine.open(args.index)
     engine.store.preload(warm=False)
-    judged = {(r["topic"], r["actor"], r["doc_id"], r["sentence_start"]): r["on_topic"]
-              for r in map(json.loads, (HERE / "data" / "positions_quotes.jsonl").read_text().splitlines())}
+    judged = {
+        (r["topic"], r["actor"], r["doc_id"], r["sentence_start"]): r["on_topic"]
+        for r in map(json.loads, (HERE / "data" / "positions_quotes.jsonl").read_text().splitlines())
+    }
     speaking = {(d.metadata.get("country_iso3"), (d.date or "")[:4]) for d in engine.store.iter_documents()}
-    rows = ["", "## Positions", "", stamp("evaluate_positions.py"), "",
-            f"UN General Debate sessions {', '.join(map(str, SESSIONS))} (1982, 2015, 2022; {engine.store.document_count:,} "
-            f"speeches, {engine.store.passage_count:,} passages). `positions(topic, by=\"country_iso3\", n=10, "
-            "since=year, until=year)` per topic; topics and parties were written down before the index was first "
-            "queried (`scripts/evaluate_positions.py`).", "",
-            "| topic | year | principal parties | their ranks | all in top 10 | first quotes on topic | ms |",
-            "|---|---|---|---|---|---|---|"]
+    rows = [
+        "",
+        "## Positions",
+        "",
+        stamp("evaluate_positions.py"),
+        "",
+        f"UN General Debate sessions {', '.join(map(str, SESSIONS))} (1982, 2015, 2022; {engine.store.document_count:,} "
+        f'speeches, {engine.store.passage_count:,} passages). `positions(topic, by="country_iso3", n=10, '
+        "since=year, until=year)` per topic; topics and parties were written down before the index was first "
+        "queried (`scripts/evaluate_positions.py`).",
+        "",
+        "| topic | year | principal parties | their ranks | all in top 10 | first quotes on topic | ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
     hits, on_topic, total, times, unjudged = 0, 0, 0, [], 0
     for topic, year, parties, pattern in TOPICS:
         started = time.perf_counter()
-        found = engine.positions(topic, by="country_iso3", n=10, quotes=1,
-                                 where=_year(year))
+        found = engine.positions(topic, by="country_iso3", n=10, quotes=1, where=_year(year))
         times.append((time.perf_counter() - started) * 1000)
         ranks = {p.actor: n for n, p in enumerate(found, 1)}
         ok = all(party in ranks for party in parties if (party, year) in speaking)
@@ -114,17 +141,24 @@ def main() -> None:
             good += verdict
         on_topic += good
         total += len(found)
-        shown = ", ".join(f"{party} {ranks.get(party, '—') if (party, year) in speaking else 'no speech'}"
-                          for party in parties)
-        rows.append(f"| {topic} | {year} | {' '.join(parties)} | {shown} | {'yes' if ok else 'no'} | "
-                    f"{good}/{len(found)} | {times[-1]:.0f} |")
+        shown = ", ".join(
+            f"{party} {ranks.get(party, '—') if (party, year) in speaking else 'no speech'}" for party in parties
+        )
+        rows.append(
+            f"| {topic} | {year} | {' '.join(parties)} | {shown} | {'yes' if ok else 'no'} | "
+            f"{good}/{len(found)} | {times[-1]:.0f} |"
+        )
         print(rows[-1], flush=True)
         for p in found[:3]:
             print(f"    {p.actor:<4} {p.score:6.3f}  “{p.quotes[0].sentence[:110]}”" if p.quotes else f"    {p.actor}")
-    rows += ["", f"Principal parties all in the top 10 for **{hits} of {len(TOPICS)}** topics "
-             f"({hits / len(TOPICS):.0%}); first quotes on topic: **{on_topic} of {total}** ({on_topic / total:.0%}; "
-             f"{total - unjudged} judged by reading, {unjudged} by pattern); median {statistics.median(times):.0f} ms "
-             "a topic (the index in memory, one thread).", ""]
+    rows += [
+        "",
+        f"Principal parties all in the top 10 for **{hits} of {len(TOPICS)}** topics "
+        f"({hits / len(TOPICS):.0%}); first quotes on topic: **{on_topic} of {total}** ({on_topic / total:.0%}; "
+        f"{total - unjudged} judged by reading, {unjudged} by pattern); median {statistics.median(times):.0f} ms "
+        "a topic (the index in memory, one thread).",
+        "",
+    ]
     print("\n".join(rows[-2:]))
     if not args.no_write:
         write_section("evaluate_positions.py", rows)

@@ -65,10 +65,17 @@ def main() -> None:
     parser.add_argument("--labels", type=Path, nargs="*", default=[HERE / "data" / n for n in SAMPLES])
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
-    rows = ["", "## Speaker attribution", "", stamp("evaluate_speakers.py"), "",
-            "Precision: of the sentences fpsearch attributes, the share attributed to the right actor; recall: "
-            "of the sentences someone speaks, the share attributed to them. How the samples were drawn and "
-            "labelled is in `scripts/evaluate_speakers.py`.", ""]
+    rows = [
+        "",
+        "## Speaker attribution",
+        "",
+        stamp("evaluate_speakers.py"),
+        "",
+        "Precision: of the sentences fpsearch attributes, the share attributed to the right actor; recall: "
+        "of the sentences someone speaks, the share attributed to them. How the samples were drawn and "
+        "labelled is in `scripts/evaluate_speakers.py`.",
+        "",
+    ]
     for path in args.labels:
         rows += table(path)
     print("\n".join(rows))
@@ -94,7 +101,8 @@ def table(path: Path) -> list[str]:
         if (got or "").casefold() != (gold or "").casefold():
             wrong.append((r["corpus"], r["doc_id"], r["start"], gold, got, r["sentence"][:70]))
     rows = [
-        f"`{path.name}` ({SAMPLES.get(path.name, 'labels')}):", "",
+        f"`{path.name}` ({SAMPLES.get(path.name, 'labels')}):",
+        "",
         "| corpus | sentences | spoken by someone | attributed | right | precision | recall |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -102,11 +110,15 @@ def table(path: Path) -> list[str]:
         c = counts[group]
         precision = c["right"] / c["attributed"] if c["attributed"] else 1.0
         recall = c["right"] / c["spoken"] if c["spoken"] else 1.0
-        rows.append(f"| {group} | {c['sentences']} | {c['spoken']} | {c['attributed']} | {c['right']} | "
-                    f"{precision:.3f} | {recall if c['spoken'] else float('nan'):.3f} |")
+        rows.append(
+            f"| {group} | {c['sentences']} | {c['spoken']} | {c['attributed']} | {c['right']} | "
+            f"{precision:.3f} | {recall if c['spoken'] else float('nan'):.3f} |"
+        )
     rows += ["", f"Disagreements ({len(wrong)}):" if wrong else "No disagreements.", ""]
-    rows += [f"- {corpus} `{doc}:{start}`: labelled {gold!r}, attributed {got!r} — “{text}…”"
-             for corpus, doc, start, gold, got, text in wrong]
+    rows += [
+        f"- {corpus} `{doc}:{start}`: labelled {gold!r}, attributed {got!r} — “{text}…”"
+        for corpus, doc, start, gold, got, text in wrong
+    ]
     return rows + [""] if wrong else rows
 
 

@@ -46,12 +46,20 @@ def main() -> None:
                 passages += 1
             docs += 1
             chars += len(doc.text)
-        summary[path.name] = {"documents": docs, "passages": passages, "characters": chars,
-                              "skipped": len(report.problems)}
+        summary[path.name] = {
+            "documents": docs,
+            "passages": passages,
+            "characters": chars,
+            "skipped": len(report.problems),
+        }
         print(path.name, summary[path.name], f"{time.perf_counter() - started:.0f} s", flush=True)
     spans = np.array(rows, dtype=np.int64)
-    np.savez_compressed(args.out, spans=spans, files=np.array([p.name for p in args.paths]),
-                        settings=json.dumps({"max_tokens": args.max_tokens, "overlap": args.overlap}))
+    np.savez_compressed(
+        args.out,
+        spans=spans,
+        files=np.array([p.name for p in args.paths]),
+        settings=json.dumps({"max_tokens": args.max_tokens, "overlap": args.overlap}),
+    )
     print(json.dumps({"passages": len(rows), "files": summary, "seconds": round(time.perf_counter() - started)}))
 
 

@@ -49,17 +49,24 @@ def main() -> None:
     started = time.perf_counter()
     docs = {n: documents(args.corpus_dir / name) for n, name in enumerate(files)}
     texts = [docs[f][line][s:e] for f, line, s, e in spans]
-    print(f"{len(texts):,} passages from {sum(len(d) for d in docs.values()):,} documents "
-          f"in {time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"{len(texts):,} passages from {sum(len(d) for d in docs.values()):,} documents "
+        f"in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     model = SentenceTransformer(args.model, device="cuda")
     model.half()
     started = time.perf_counter()
     with torch.inference_mode():
-        vectors = model.encode(texts, batch_size=args.batch_size, normalize_embeddings=True,
-                               convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+        vectors = model.encode(
+            texts, batch_size=args.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        ).astype(np.float32)
     took = time.perf_counter() - started
-    print(f"embedded {len(texts):,} passages in {took:.0f} s ({len(texts) / took:,.0f}/s) "
-          f"on {torch.cuda.get_device_name(0)}", flush=True)
+    print(
+        f"embedded {len(texts):,} passages in {took:.0f} s ({len(texts) / took:,.0f}/s) "
+        f"on {torch.cuda.get_device_name(0)}",
+        flush=True,
+    )
     np.save(args.out, vectors)
 
 

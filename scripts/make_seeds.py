@@ -24,7 +24,10 @@ from pathlib import Path
 MENTION = re.compile(r"Japan|Kuril")
 # Speeches chosen per dispute and side: the ones that speak of it most (counted by these patterns).
 DISPUTES = {
-    "Kuril Islands / Northern Territories": (re.compile(r"Northern Territories|Kuril|peace treaty", re.I), {"JPN": 7, "RUS": 2}),
+    "Kuril Islands / Northern Territories": (
+        re.compile(r"Northern Territories|Kuril|peace treaty", re.I),
+        {"JPN": 7, "RUS": 2},
+    ),
     "Falkland Islands (Malvinas)": (re.compile(r"Malvinas|Falkland"), {"ARG": 2, "GBR": 2}),
     "Western Sahara": (re.compile(r"Western Sahara|Sahraoui|Saharan"), {"MAR": 2, "DZA": 2}),
 }

@@ -45,7 +45,10 @@ def main() -> None:
         cluster.wait_for_replica(timeout=600)
         print(f"copied {report.passages:,} passages into PostgreSQL in {copy_s:.0f} s", flush=True)
         rows = []
-        engines = {"embedded (FAISS + SQLite FTS5)": Engine.open(args.index), "PostgreSQL replica (pgvector HNSW + tsvector BM25)": Engine.open(replica)}
+        engines = {
+            "embedded (FAISS + SQLite FTS5)": Engine.open(args.index),
+            "PostgreSQL replica (pgvector HNSW + tsvector BM25)": Engine.open(replica),
+        }
         for mode in ("dense", "lexical", "hybrid"):
             row = {"mode": mode}
             for name, engine in engines.items():
@@ -60,14 +63,21 @@ def main() -> None:
     print(json.dumps(out))
     if args.write:
         names = list(engines)
-        lines = [START, "", f"_`python scripts/postgres_parity.py` on {out['date']}: {report.passages:,} passages copied "
-                 f"into PostgreSQL 18.4 + pgvector 0.8.5 in {copy_s:.0f} s; queries on the streaming replica._", "",
-                 "| mode | " + " | ".join(f"{n} nDCG@10 | ms/query" for n in names) + " | difference |",
-                 "|---|" + "---|---|" * len(names) + "---|"]
+        lines = [
+            START,
+            "",
+            f"_`python scripts/postgres_parity.py` on {out['date']}: {report.passages:,} passages copied "
+            f"into PostgreSQL 18.4 + pgvector 0.8.5 in {copy_s:.0f} s; queries on the streaming replica._",
+            "",
+            "| mode | " + " | ".join(f"{n} nDCG@10 | ms/query" for n in names) + " | difference |",
+            "|---|" + "---|---|" * len(names) + "---|",
+        ]
         for row in rows:
             a, b = row[names[0]], row[names[1]]
-            lines.append(f"| {row['mode']} | {a['ndcg@10']:.4f} | {a['ms_per_query']} | {b['ndcg@10']:.4f} | "
-                         f"{b['ms_per_query']} | {b['ndcg@10'] - a['ndcg@10']:+.4f} |")
+            lines.append(
+                f"| {row['mode']} | {a['ndcg@10']:.4f} | {a['ms_per_query']} | {b['ndcg@10']:.4f} | "
+                f"{b['ms_per_query']} | {b['ndcg@10'] - a['ndcg@10']:+.4f} |"
+            )
         lines += ["", END]
         block = "\n".join(lines)
         text = args.write.read_text()

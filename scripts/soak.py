@@ -88,8 +88,14 @@ def describe(index: Path) -> str:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
@@ -98,8 +104,19 @@ def serving(index: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen]
     """``fpsearch serve`` on ``index`` on a free loopback port: ``(base URL, process)``."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", str(index), "--port", str(port),
-         "--log-level", "warning", *options],
+        [
+            sys.executable,
+            "-m",
+            "search",
+            "serve",
+            "--index",
+            str(index),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *options,
+        ],
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     base = f"http://127.0.0.1:{port}"
@@ -219,20 +236,26 @@ def render(result: dict, index: Path) -> str:
     r = result
     at = lambda n: next((m["rss_mb"] for m in r["memory"] if m["requests"] >= n), r["memory"][-1]["rss_mb"])  # noqa: E731
     rows = " · ".join(f"{m['requests']:,}: {m['rss_mb']:.0f} MB" for m in r["memory"])
-    return "\n".join([
-        START, "",
-        f"_`python scripts/soak.py --index {index.name} --requests {r['requests']}` on {time.strftime('%Y-%m-%d')}: "
-        f"{machine()}; an index of {describe(index)}; {r['connections']} connections._", "",
-        f"**{r['requests']:,} requests** in {r['seconds']:,} s ({r['requests_per_second']} requests/s): "
-        f"{r['valid']:,} valid (searches in every mode over {r['distinct_queries']:,} queries none of them "
-        f"repeated, batches, document fetches, embeddings) and {r['invalid']:,} invalid. "
-        f"**{r['valid_errors']} errors on valid requests, {r['server_errors_5xx']} 5xx**; "
-        f"{r['invalid_answered_4xx']:,} of the invalid ones answered 4xx with a JSON detail. "
-        f"Latency p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms (queueing behind {r['connections']} connections).", "",
-        f"Server memory (RSS): {r['memory'][0]['rss_mb']:.0f} MB at the start, {at(10_000):.0f} MB after "
-        f"10,000 requests, {r['memory'][-1]['rss_mb']:.0f} MB at the end. By request count: {rows}.", "",
-        END,
-    ])
+    return "\n".join(
+        [
+            START,
+            "",
+            f"_`python scripts/soak.py --index {index.name} --requests {r['requests']}` on {time.strftime('%Y-%m-%d')}: "
+            f"{machine()}; an index of {describe(index)}; {r['connections']} connections._",
+            "",
+            f"**{r['requests']:,} requests** in {r['seconds']:,} s ({r['requests_per_second']} requests/s): "
+            f"{r['valid']:,} valid (searches in every mode over {r['distinct_queries']:,} queries none of them "
+            f"repeated, batches, document fetches, embeddings) and {r['invalid']:,} invalid. "
+            f"**{r['valid_errors']} errors on valid requests, {r['server_errors_5xx']} 5xx**; "
+            f"{r['invalid_answered_4xx']:,} of the invalid ones answered 4xx with a JSON detail. "
+            f"Latency p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms (queueing behind {r['connections']} connections).",
+            "",
+            f"Server memory (RSS): {r['memory'][0]['rss_mb']:.0f} MB at the start, {at(10_000):.0f} MB after "
+            f"10,000 requests, {r['memory'][-1]['rss_mb']:.0f} MB at the end. By request count: {rows}.",
+            "",
+            END,
+        ]
+    )
 
 
 def main() -> None:

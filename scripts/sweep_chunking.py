@@ -46,7 +46,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/sweep"))
     parser.add_argument("--model", default="minilm")
     parser.add_argument(
-        "--configs", nargs="+", default=["200:1:0", "128:1:0", "254:1:0", "200:1:1", "254:1:1"],
+        "--configs",
+        nargs="+",
+        default=["200:1:0", "128:1:0", "254:1:0", "200:1:1", "254:1:1"],
         help="max_tokens:overlap:embed_title",
     )
     args = parser.parse_args()

@@ -97,8 +97,10 @@ def main() -> None:
 
     fuse = retrieval.fuse
     rows = []
-    print("| fusion | Kremlin nDCG@10 | evidence hit@5 (K/Q/P) | judged-docs nDCG@10 | judged-docs hit@5 "
-          "| SciFact nDCG@10 | tiny: Kuril in first 3 / first |")
+    print(
+        "| fusion | Kremlin nDCG@10 | evidence hit@5 (K/Q/P) | judged-docs nDCG@10 | judged-docs hit@5 "
+        "| SciFact nDCG@10 | tiny: Kuril in first 3 / first |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, method, weight, anchor in variants:
         retrieval.fuse = partial(fuse, anchor=anchor) if method == "weighted" else fuse
@@ -114,9 +116,12 @@ def main() -> None:
         row["tiny"] = [sum("Kuril" in h.text for h in hits), "Kuril" in hits[0].text]
         rows.append(row)
         by = row["evidence@5 by type"]
-        print(f"| {name} | {row['kremlin']:.3f} | {row['evidence@5']:.2f} ({by['K']:.1f}/{by['Q']:.1f}/{by['P']:.1f}) "
-              f"| {row.get('judged', float('nan')):.3f} | {row.get('judged evidence@5', float('nan')):.2f} "
-              f"| {row['scifact']:.3f} | {row['tiny'][0]} / {'yes' if row['tiny'][1] else 'no'} |", flush=True)
+        print(
+            f"| {name} | {row['kremlin']:.3f} | {row['evidence@5']:.2f} ({by['K']:.1f}/{by['Q']:.1f}/{by['P']:.1f}) "
+            f"| {row.get('judged', float('nan')):.3f} | {row.get('judged evidence@5', float('nan')):.2f} "
+            f"| {row['scifact']:.3f} | {row['tiny'][0]} / {'yes' if row['tiny'][1] else 'no'} |",
+            flush=True,
+        )
     retrieval.fuse = fuse
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(rows, indent=1))

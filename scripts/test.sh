@@ -16,4 +16,5 @@ pip install -q -e '.[test]'
 python3 -m venv .venv-adapters
 .venv-adapters/bin/pip install -q 'langchain-mcp-adapters==0.3.2'
 ruff check search tests scripts
+ruff format --check search tests scripts
 python -m pytest "$@"

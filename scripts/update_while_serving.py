@@ -47,14 +47,17 @@ def writer(index: Path, cycles: int, log: Path) -> None:
     from search.store.embedded import current_generation
 
     with open(log, "w") as out:
+
         def published(held: list[str]) -> None:
             out.write(json.dumps({"generation": current_generation(index).name, "holds": held}) + "\n")
             out.flush()
 
         for n in range(cycles):
             doc_id = f"{ADDED}{n}"
-            text = (f"Statement {n} on the Kuril Islands and a peace treaty with Japan: the ministers discussed "
-                    "joint economic activity, gas transit, sanctions and the security of the region.")
+            text = (
+                f"Statement {n} on the Kuril Islands and a peace treaty with Japan: the ministers discussed "
+                "joint economic activity, gas transit, sanctions and the security of the region."
+            )
             add_documents([Document(doc_id=doc_id, title=f"Update {n}", date="2026-01-01", text=text)], index)
             published([doc_id])
             remove([doc_id], index)
@@ -66,7 +69,7 @@ def disk_use(index: Path) -> tuple[int, int]:
     for path in index.iterdir():
         if path.name.startswith("gen-"):
             generations += 1
-        for f in ([path] if path.is_file() else path.rglob("*")):
+        for f in [path] if path.is_file() else path.rglob("*"):
             try:
                 total += f.stat().st_size if f.is_file() else 0
             except FileNotFoundError:
@@ -82,6 +85,7 @@ async def load(base: str, connections: int, done: threading.Event, pid: int, see
     memory = {"start_mb": rss_mb(pid)}
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
         async def worker() -> None:
             while not done.is_set():
                 t0 = time.perf_counter()
@@ -90,8 +94,14 @@ async def load(base: str, connections: int, done: threading.Event, pid: int, see
                     body = r.json() if r.status_code == 200 else {}
                     if r.status_code != 200 and len(failures) < 5:
                         failures.append(f"{r.status_code}: {r.text[:300]}")
-                    answers.append((r.status_code, body.get("version"), [h["doc_id"] for h in body.get("hits", [])],
-                                    (time.perf_counter() - t0) * 1000))
+                    answers.append(
+                        (
+                            r.status_code,
+                            body.get("version"),
+                            [h["doc_id"] for h in body.get("hits", [])],
+                            (time.perf_counter() - t0) * 1000,
+                        )
+                    )
                 except (httpx.HTTPError, ValueError):
                     answers.append((0, None, [], (time.perf_counter() - t0) * 1000))
 
@@ -160,52 +170,72 @@ def main() -> None:
         errors = sum(1 for status, *_ in answers if status != 200)
         unknown = sum(1 for status, version, *_ in answers if status == 200 and version not in holds)
         inconsistent = sum(
-            1 for status, version, ids, _ in answers
+            1
+            for status, version, ids, _ in answers
             if status == 200 and version in holds and any(d.startswith(ADDED) and d not in holds[version] for d in ids)
         )
         with_added = sum(1 for status, _, ids, _ in answers if status == 200 and any(d.startswith(ADDED) for d in ids))
         latencies = sorted(a[3] for a in answers)
         result = {
-            "cycles": args.cycles, "changes": 2 * args.cycles, "seconds": round(seconds, 1),
-            "searches": len(answers), "errors": errors, "unknown_version": unknown,
-            "inconsistent": inconsistent, "answers_with_an_added_document": with_added,
+            "cycles": args.cycles,
+            "changes": 2 * args.cycles,
+            "seconds": round(seconds, 1),
+            "searches": len(answers),
+            "errors": errors,
+            "unknown_version": unknown,
+            "inconsistent": inconsistent,
+            "answers_with_an_added_document": with_added,
             "versions_seen": len({a[1] for a in answers if a[0] == 200}),
             "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
             "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))], 1) if latencies else None,
-            "disk_start_mb": round(disk[0][0] / 2**20, 1), "disk_max_mb": round(max(d[0] for d in disk) / 2**20, 1),
+            "disk_start_mb": round(disk[0][0] / 2**20, 1),
+            "disk_max_mb": round(max(d[0] for d in disk) / 2**20, 1),
             "disk_end_mb": round(disk_use(index)[0] / 2**20, 1),
-            "generations_max": max(d[1] for d in disk), "generations_end": disk_use(index)[1],
-            **seen["memory"], "first_failures": seen["failures"],
+            "generations_max": max(d[1] for d in disk),
+            "generations_end": disk_use(index)[1],
+            **seen["memory"],
+            "first_failures": seen["failures"],
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result))
     if args.write:
-        write_section(ROOT / "BENCHMARKS.md", START, END, render(result, args),
-                      "### Updates while serving (`scripts/update_while_serving.py`)")
+        write_section(
+            ROOT / "BENCHMARKS.md",
+            START,
+            END,
+            render(result, args),
+            "### Updates while serving (`scripts/update_while_serving.py`)",
+        )
     if errors or unknown or inconsistent or result["generations_end"] > 2:
         sys.exit(1)
 
 
 def render(r: dict, args) -> str:
-    return "\n".join([
-        START, "",
-        f"_`python scripts/update_while_serving.py --index {args.index.name} --cycles {r['cycles']}` on "
-        f"{time.strftime('%Y-%m-%d')}: {machine()}; an index of {describe(args.index)}; {args.connections} "
-        "connections searching._", "",
-        f"**{r['changes']} changes** ({r['cycles']} add/remove cycles by another process) in {r['seconds']} s, "
-        f"under **{r['searches']:,} searches** (queries none repeated): **{r['errors']} errors**, "
-        f"**{r['inconsistent']} answers with a hit their generation does not hold** and {r['unknown_version']} "
-        f"from an unknown generation; {r['answers_with_an_added_document']:,} answers held a document added "
-        f"meanwhile, from {r['versions_seen']} generations in all. Latency p50 {r['p50_ms']} ms, p99 "
-        f"{r['p99_ms']} ms.", "",
-        f"Disk: {r['disk_start_mb']} MB at the start, at most {r['disk_max_mb']} MB (a change writes a new "
-        f"generation beside the live one), {r['disk_end_mb']} MB at the end; at most {r['generations_max']} "
-        f"generation folders at a time, {r['generations_end']} at the end (the live one and the one before it). "
-        f"Server memory (RSS): {r['start_mb']:.0f} MB at the start, {r['middle_mb']:.0f} MB in the middle, "
-        f"{r['end_mb']:.0f} MB at the end.", "",
-        END,
-    ])
+    return "\n".join(
+        [
+            START,
+            "",
+            f"_`python scripts/update_while_serving.py --index {args.index.name} --cycles {r['cycles']}` on "
+            f"{time.strftime('%Y-%m-%d')}: {machine()}; an index of {describe(args.index)}; {args.connections} "
+            "connections searching._",
+            "",
+            f"**{r['changes']} changes** ({r['cycles']} add/remove cycles by another process) in {r['seconds']} s, "
+            f"under **{r['searches']:,} searches** (queries none repeated): **{r['errors']} errors**, "
+            f"**{r['inconsistent']} answers with a hit their generation does not hold** and {r['unknown_version']} "
+            f"from an unknown generation; {r['answers_with_an_added_document']:,} answers held a document added "
+            f"meanwhile, from {r['versions_seen']} generations in all. Latency p50 {r['p50_ms']} ms, p99 "
+            f"{r['p99_ms']} ms.",
+            "",
+            f"Disk: {r['disk_start_mb']} MB at the start, at most {r['disk_max_mb']} MB (a change writes a new "
+            f"generation beside the live one), {r['disk_end_mb']} MB at the end; at most {r['generations_max']} "
+            f"generation folders at a time, {r['generations_end']} at the end (the live one and the one before it). "
+            f"Server memory (RSS): {r['start_mb']:.0f} MB at the start, {r['middle_mb']:.0f} MB in the middle, "
+            f"{r['end_mb']:.0f} MB at the end.",
+            "",
+            END,
+        ]
+    )
 
 
 if __name__ == "__main__":

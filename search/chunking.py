@@ -131,8 +131,12 @@ def sentence_starts(piece: str) -> list[int]:
     out = ctypes.create_string_buffer(size)
     begins, ends = (ctypes.c_int32 * size)(), (ctypes.c_int32 * size)()
     found = blingfire.blingfire.TextToSentencesWithOffsets(
-        ctypes.c_char_p(raw), ctypes.c_int(len(raw)), ctypes.byref(out), ctypes.byref(begins),
-        ctypes.byref(ends), ctypes.c_int(size),
+        ctypes.c_char_p(raw),
+        ctypes.c_int(len(raw)),
+        ctypes.byref(out),
+        ctypes.byref(begins),
+        ctypes.byref(ends),
+        ctypes.c_int(size),
     )
     if found == -1 or found > size:
         return []
@@ -216,8 +220,7 @@ class Chunker:
         # that do not fit until they do.
         additive = getattr(self.counter, "additive", False)
         counts: list[int | None] = [
-            sum(m[2] for m in members) if additive and _separated(text, members) else None
-            for _, _, members in groups
+            sum(m[2] for m in members) if additive and _separated(text, members) else None for _, _, members in groups
         ]
         recount = [i for i, n in enumerate(counts) if n is None]
         for i, n in zip(recount, self.counter.count([text[groups[i][0] : groups[i][1]] for i in recount])):

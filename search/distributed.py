@@ -52,8 +52,9 @@ class _EmbedActor:
 class RayEmbedder:
     """Embeds passages on a Ray cluster (``address``), or on a local Ray instance (``address=None``)."""
 
-    def __init__(self, model: str = "minilm", address: str | None = None, actors: int | None = None,
-                 threads_per_actor: int = 1) -> None:
+    def __init__(
+        self, model: str = "minilm", address: str | None = None, actors: int | None = None, threads_per_actor: int = 1
+    ) -> None:
         try:
             import ray  # noqa: F401
         except ImportError as exc:
@@ -76,7 +77,9 @@ class RayEmbedder:
     def counter(self) -> TokenCounter:
         return self.local.counter
 
-    def embed(self, texts: Sequence[str], batch_size: int = 32, progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def embed(
+        self, texts: Sequence[str], batch_size: int = 32, progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         return self.local.embed(texts, batch_size, progress)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -89,8 +92,9 @@ class RayEmbedder:
             for name in ("ray", "ray.data"):
                 logging.getLogger(name).setLevel(logging.WARNING)
             try:
-                ray.init(address=self.address, log_to_driver=False, include_dashboard=False,
-                         logging_level=logging.WARNING)
+                ray.init(
+                    address=self.address, log_to_driver=False, include_dashboard=False, logging_level=logging.WARNING
+                )
             except Exception as exc:
                 where = self.address or "a local Ray instance"
                 raise RayFailed(f"cannot start or reach {where}: {str(exc).splitlines()[0]}") from exc
@@ -135,8 +139,10 @@ class RayEmbedder:
             return
         # within each stretch of 2,048 passages, shortest first so batches pad little
         order = sorted(range(len(texts)), key=lambda i: (i // 2048, len(texts[i])))
-        rows = [{"i": i, "text": texts[i], "spans": np.asarray(spans[i], dtype=np.int64).reshape(-1, 2).tobytes()}
-                for i in order]
+        rows = [
+            {"i": i, "text": texts[i], "spans": np.asarray(spans[i], dtype=np.int64).reshape(-1, 2).tobytes()}
+            for i in order
+        ]
         actors = self.workers()
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True
@@ -154,8 +160,10 @@ class RayEmbedder:
         try:
             for batch in out.iter_batches(batch_size=None, batch_format="numpy"):
                 index = np.asarray(batch["i"], dtype=np.int64)
-                parts = [np.frombuffer(blob, dtype=np.float32).reshape(int(n), dim).copy()
-                         for blob, n in zip(batch["sentences"], batch["count"])]
+                parts = [
+                    np.frombuffer(blob, dtype=np.float32).reshape(int(n), dim).copy()
+                    for blob, n in zip(batch["sentences"], batch["count"])
+                ]
                 yield index, np.asarray(batch["vector"], dtype=np.float32), parts
         except Exception as exc:
             raise RayFailed(f"embedding on the Ray cluster failed: {str(exc).splitlines()[0]}") from exc

@@ -48,9 +48,7 @@ class Document:
 
 def content_hash(doc: Document) -> str:
     """SHA-256 over everything stored for a document except its id and source name."""
-    payload = json.dumps(
-        [doc.title, doc.date, doc.text, doc.metadata], ensure_ascii=False, sort_keys=True, default=str
-    )
+    payload = json.dumps([doc.title, doc.date, doc.text, doc.metadata], ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
 
 

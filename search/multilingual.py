@@ -100,8 +100,11 @@ class MultilingualEmbedder:
             out[lo : lo + len(batch)] = engine.passage(batch).reshape(len(batch), self.dimension)
             for i, text in enumerate(batch, lo):
                 sentences = [text[s:e] for s, e in spans[i]]
-                vecs = engine.passage(sentences).reshape(len(sentences), self.dimension) if sentences else \
-                    np.zeros((0, self.dimension), dtype=np.float32)
+                vecs = (
+                    engine.passage(sentences).reshape(len(sentences), self.dimension)
+                    if sentences
+                    else np.zeros((0, self.dimension), dtype=np.float32)
+                )
                 parts.append(np.asarray(vecs, dtype=np.float32))
             if progress:
                 progress(len(batch))

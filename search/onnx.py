@@ -83,10 +83,16 @@ def export(model, model_dir: Path) -> Path | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notes about shapes; the graph is checked by tests
             torch.onnx.export(
-                LastHidden(transformer), (enc["input_ids"], enc["attention_mask"]), str(tmp),
-                input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
-                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "last_hidden_state")},
-                opset_version=17, dynamo=False,
+                LastHidden(transformer),
+                (enc["input_ids"], enc["attention_mask"]),
+                str(tmp),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={
+                    n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "last_hidden_state")
+                },
+                opset_version=17,
+                dynamo=False,
             )
 
     return _made_once(_target(model_dir), trace)
@@ -120,9 +126,15 @@ def quantized(float_file: Path, tokenizer, max_length: int) -> Path | None:
         root.addFilter(_quantizer_notes)  # it advises "pre-processing" on the root logger
         try:
             q.quantize_static(
-                str(float_file), str(tmp), Reader(), quant_format=q.QuantFormat.QOperator,
-                op_types_to_quantize=["MatMul"], per_channel=True, activation_type=q.QuantType.QUInt8,
-                weight_type=q.QuantType.QInt8, calibrate_method=q.CalibrationMethod.MinMax,
+                str(float_file),
+                str(tmp),
+                Reader(),
+                quant_format=q.QuantFormat.QOperator,
+                op_types_to_quantize=["MatMul"],
+                per_channel=True,
+                activation_type=q.QuantType.QUInt8,
+                weight_type=q.QuantType.QInt8,
+                calibrate_method=q.CalibrationMethod.MinMax,
                 nodes_to_exclude=_float_products(graph),
             )
         finally:

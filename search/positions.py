@@ -139,7 +139,11 @@ def _key(by: str, record) -> str | None:
 
 
 def positions(
-    engine: Engine, topic: str, by: str = "speaker", n: int = 10, quotes: int = 2,
+    engine: Engine,
+    topic: str,
+    by: str = "speaker",
+    n: int = 10,
+    quotes: int = 2,
     where: Filter | None = None,
 ) -> list[Position]:
     """The ``n`` actors (grouped ``by``) who speak most strongly and most to ``topic``, best first."""
@@ -226,15 +230,22 @@ def positions(
     for n_, (score, key, items) in enumerate(listed):
         docs = {records[pid].doc_id for _, pid, _ in items}
         dates = sorted(
-            (date_range(records[pid].date)[0] or "", records[pid].date)
-            for _, pid, _ in items if records[pid].date
+            (date_range(records[pid].date)[0] or "", records[pid].date) for _, pid, _ in items if records[pid].date
         )
         chosen = _quotes(picked[n_] if quotes else [], quotes, texts, held, actors, qvec, topic, wanted, floor)
         kind = actors[items[0][2]].kind if by == "speaker" else None
-        out.append(Position(
-            key, round(score, 6), len(docs), len(items), dates[0][1] if dates else None,
-            dates[-1][1] if dates else None, tuple(chosen), kind,
-        ))
+        out.append(
+            Position(
+                key,
+                round(score, 6),
+                len(docs),
+                len(items),
+                dates[0][1] if dates else None,
+                dates[-1][1] if dates else None,
+                tuple(chosen),
+                kind,
+            )
+        )
     return out
 
 
@@ -271,8 +282,20 @@ def _quotes(picked, quotes, texts, sentences, actors, qvec, topic, wanted, floor
     chosen = []
     for _, gain, rec, a, b, sid in found[:quotes]:
         said = actors.get(int(sid))
-        chosen.append(Quote(
-            rec.doc_id, rec.title, rec.date, rec.start, rec.end, a, b, rec.text[a - rec.start : b - rec.start],
-            said.name if said else None, said.kind if said else None, round(gain, 6), rec.text,
-        ))
+        chosen.append(
+            Quote(
+                rec.doc_id,
+                rec.title,
+                rec.date,
+                rec.start,
+                rec.end,
+                a,
+                b,
+                rec.text[a - rec.start : b - rec.start],
+                said.name if said else None,
+                said.kind if said else None,
+                round(gain, 6),
+                rec.text,
+            )
+        )
     return tuple(chosen)

@@ -16,8 +16,13 @@ from typing import Union
 
 log = logging.getLogger("search.indexing")
 
-UNITS = {"embedding": "passages", "reading": "documents", "chunking": "documents", "writing": "documents",
-         "copying": "documents"}
+UNITS = {
+    "embedding": "passages",
+    "reading": "documents",
+    "chunking": "documents",
+    "writing": "documents",
+    "copying": "documents",
+}
 LOG_INTERVAL = 10.0
 
 

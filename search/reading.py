@@ -57,9 +57,7 @@ class Reading:
         return f"statements by {self.actor}" if self.field is None else f"statements from {self.actor} ({self.field})"
 
 
-def read_query(
-    query: str, speakers: Mapping[str, int], countries: Iterable[str] = ()
-) -> Reading | None:
+def read_query(query: str, speakers: Mapping[str, int], countries: Iterable[str] = ()) -> Reading | None:
     """The actor ``query`` asks about, if it asks what one actor says and names one the index knows.
     ``speakers``: person actors and their sentence counts; ``countries``: values of ``country``."""
     cue = CUE.search(query)

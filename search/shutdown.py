@@ -37,8 +37,9 @@ class Drain:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and self.flag.is_set():
-            refusal = JSONResponse({"detail": _DRAINING}, status_code=503,
-                                   headers={"Connection": "close", "Retry-After": "1"})
+            refusal = JSONResponse(
+                {"detail": _DRAINING}, status_code=503, headers={"Connection": "close", "Retry-After": "1"}
+            )
             return await refusal(scope, receive, send)
         return await self.app(scope, receive, send)
 

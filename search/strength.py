@@ -66,14 +66,18 @@ def coverage(query: str, text: str) -> tuple[float, int]:
     return found / len(wanted), len(wanted)
 
 
-def strength(cosine: float | None, share: float, words: int,
-             strong: float = STRONG_COSINE, weak: float = WEAK_COSINE) -> str:
+def strength(
+    cosine: float | None, share: float, words: int, strong: float = STRONG_COSINE, weak: float = WEAK_COSINE
+) -> str:
     """``strong``, ``weak`` or ``none`` for one hit (see the module's docstring). ``cosine`` is None
     in lexical mode, where the words decide alone."""
     enough = words >= MIN_WORDS_FOR_COVERAGE
     if cosine is not None:
-        if (cosine >= strong or (cosine >= weak and enough and share >= 1.0)
-                or (cosine >= MOST_WORDS_COSINE and enough and share >= MOST_WORDS)):
+        if (
+            cosine >= strong
+            or (cosine >= weak and enough and share >= 1.0)
+            or (cosine >= MOST_WORDS_COSINE and enough and share >= MOST_WORDS)
+        ):
             return STRONG
         if cosine >= weak:
             return WEAK
@@ -104,5 +108,7 @@ def no_strong_match(level: str, hits: int) -> str:
     """The warning of an answer whose strongest hit is ``level`` (weak or none)."""
     if not hits:
         return "no match: nothing in the index matches the query"
-    return (f"no strong match (the best is {level}): nothing in the index answers the query well; these "
-            "are only the closest passages")
+    return (
+        f"no strong match (the best is {level}): nothing in the index answers the query well; these "
+        "are only the closest passages"
+    )

@@ -111,10 +111,20 @@ def corpus(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     records = [
-        {"_id": "k-1", "title": "Nord Stream 2", "date": "2018-05-18", "tags": ["Energy", "Germany"],
-         "text": "The Nord Stream 2 pipeline is a commercial project. Germany supports the pipeline."},
-        {"_id": "k-2", "title": "Arctic shipping", "date": "2017", "tags": ["Arctic"],
-         "text": "The Northern Sea Route links Europe and Asia along the polar coast. Shipping grows."},
+        {
+            "_id": "k-1",
+            "title": "Nord Stream 2",
+            "date": "2018-05-18",
+            "tags": ["Energy", "Germany"],
+            "text": "The Nord Stream 2 pipeline is a commercial project. Germany supports the pipeline.",
+        },
+        {
+            "_id": "k-2",
+            "title": "Arctic shipping",
+            "date": "2017",
+            "tags": ["Arctic"],
+            "text": "The Northern Sea Route links Europe and Asia along the polar coast. Shipping grows.",
+        },
     ]
     lines = [json.dumps(r) for r in records] + ["{not json", json.dumps({"_id": "k-3", "text": "   "})]
     (root / "news.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,6 +1,6 @@
 """Runs one index change with the fake embedder, slowly enough to be killed at any stage.
 
-    python tests/crash_worker.py OP INDEX [ARGS...]      OP: index | add | remove
+python tests/crash_worker.py OP INDEX [ARGS...]      OP: index | add | remove
 """
 
 from __future__ import annotations

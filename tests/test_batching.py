@@ -106,8 +106,15 @@ def test_empty_and_too_long_queries_are_refused_when_submitted() -> None:
         batcher.submit("x")
 
 
-@pytest.mark.parametrize("bad, message", [({"k": 0}, "k must be"), ({"mode": "fuzzy"}, "mode must be"),
-                                          ({"weight": 2.0}, "weight must be"), ({"per_doc": -1}, "per_doc must be")])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"k": 0}, "k must be"),
+        ({"mode": "fuzzy"}, "mode must be"),
+        ({"weight": 2.0}, "weight must be"),
+        ({"per_doc": -1}, "per_doc must be"),
+    ],
+)
 def test_options_are_checked_when_made(bad: dict, message: str) -> None:
     """A ``SearchOptions`` that exists is valid: the one check, wherever the options come in."""
     with pytest.raises(InvalidInput, match=message):

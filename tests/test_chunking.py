@@ -6,11 +6,25 @@ from hypothesis import strategies as st
 from search.chunking import SEPARATORS, Chunker, WordCounter, sentence_starts, split_sentences
 from search.documents import Document
 
-TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), max_size=3000
-) | st.lists(
-    st.sampled_from(["Mr. Smith went to Washington.", "Привет мир.", "日本語の文。", "\n", "\r\n", " ",
-                     "Kuril Islands!", "U.S. policy", "?", "x" * 50, "\u200f", "\x00", "\ufeff", "مرحبا."]),
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=3000) | st.lists(
+    st.sampled_from(
+        [
+            "Mr. Smith went to Washington.",
+            "Привет мир.",
+            "日本語の文。",
+            "\n",
+            "\r\n",
+            " ",
+            "Kuril Islands!",
+            "U.S. policy",
+            "?",
+            "x" * 50,
+            "\u200f",
+            "\x00",
+            "\ufeff",
+            "مرحبا.",
+        ]
+    ),
     max_size=200,
 ).map("".join)
 
@@ -66,11 +80,29 @@ def _blingfire_starts(piece: str) -> list[int]:
 
 
 LINE = st.lists(
-    st.sampled_from(["Mr. Putin spoke.", " ", "Привет мир.", "日本語の文。", "“Yes,” he said.", "’", "x" * 40,
-                     "\U0001F600", "\x00", "\t", "?!", "U.S.", "é.", "مرحبا."]),
-    min_size=1, max_size=60,
-).map("".join) | st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
-                         min_size=1, max_size=400)
+    st.sampled_from(
+        [
+            "Mr. Putin spoke.",
+            " ",
+            "Привет мир.",
+            "日本語の文。",
+            "“Yes,” he said.",
+            "’",
+            "x" * 40,
+            "\U0001f600",
+            "\x00",
+            "\t",
+            "?!",
+            "U.S.",
+            "é.",
+            "مرحبا.",
+        ]
+    ),
+    min_size=1,
+    max_size=60,
+).map("".join) | st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), min_size=1, max_size=400
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -113,9 +145,35 @@ def test_large_document_is_chunked(benchmark_text: str = "The talks went well. "
 
 
 WORDY = st.lists(
-    st.sampled_from(["The Kuril Islands.", "unaffable", "Привет мир.", "日本語の文。", "Mr. Abe", "U.S.",
-                     "naïve café", "e\u0301", "\u0301", "x" * 120, "!?", "\ufffd", "\u200b", "\x00",
-                     " ", "\n", "\t", "\u00a0", "\u3000", "\u2009", "\x0b", "\x0c", "\x1c", "\x85", "\r\n"]),
+    st.sampled_from(
+        [
+            "The Kuril Islands.",
+            "unaffable",
+            "Привет мир.",
+            "日本語の文。",
+            "Mr. Abe",
+            "U.S.",
+            "naïve café",
+            "e\u0301",
+            "\u0301",
+            "x" * 120,
+            "!?",
+            "\ufffd",
+            "\u200b",
+            "\x00",
+            " ",
+            "\n",
+            "\t",
+            "\u00a0",
+            "\u3000",
+            "\u2009",
+            "\x0b",
+            "\x0c",
+            "\x1c",
+            "\x85",
+            "\r\n",
+        ]
+    ),
     max_size=300,
 ).map("".join)
 

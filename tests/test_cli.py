@@ -64,8 +64,17 @@ def test_human_output_shows_rank_score_title_span(real_index: Path) -> None:
 def test_doc_span_and_info(real_index: Path) -> None:
     hit = json.loads(run("query", "Kuril", "--index", str(real_index), "--json", "-k", "1").stdout)
     out = json.loads(
-        run("doc", hit["doc_id"], "--index", str(real_index), "--json", "--start", str(hit["start"]),
-            "--end", str(hit["end"])).stdout
+        run(
+            "doc",
+            hit["doc_id"],
+            "--index",
+            str(real_index),
+            "--json",
+            "--start",
+            str(hit["start"]),
+            "--end",
+            str(hit["end"]),
+        ).stdout
     )
     assert out["span"] == hit["text"]
     info = json.loads(run("info", "--index", str(real_index), "--json").stdout)
@@ -78,11 +87,14 @@ def test_doc_span_and_info(real_index: Path) -> None:
 
 def test_bad_input_gives_one_line_and_nonzero_exit(real_index: Path, tmp_path: Path) -> None:
     _one_line_error(run("query", "   ", "--index", str(real_index)), 2, "query is empty")
-    _one_line_error(run("query", "x", "-k", "0", "--index", str(real_index)), 2, "--k must be a whole number of at least 1")
+    _one_line_error(
+        run("query", "x", "-k", "0", "--index", str(real_index)), 2, "--k must be a whole number of at least 1"
+    )
     _one_line_error(run("query", "x", "--index", str(tmp_path / "nothing")), 3, "no index at")
     _one_line_error(run("doc", "no-such-doc", "--index", str(real_index)), 5, "no document 'no-such-doc'")
-    _one_line_error(run("index", str(tmp_path / "missing.txt"), "--index", str(tmp_path / "i")), 2,
-                    "no such file or folder")
+    _one_line_error(
+        run("index", str(tmp_path / "missing.txt"), "--index", str(tmp_path / "i")), 2, "no such file or folder"
+    )
     _one_line_error(run("query", "x", "--since", "yesterday", "--index", str(real_index)), 2, "since 'yesterday'")
     _one_line_error(run("query", "x", "--mode", "magic", "--index", str(real_index)), 2, "mode must be")
     _one_line_error(run("doc", "x", "--index", str(real_index), "--start", "5", "--end", "2"), 5, "no document")
@@ -91,20 +103,33 @@ def test_bad_input_gives_one_line_and_nonzero_exit(real_index: Path, tmp_path: P
     _one_line_error(run("serve", "--index", str(real_index), "--result-cache", "-1"), 2, "--result-cache")
     _one_line_error(run("serve", "--index", str(real_index), "--batch-threads", "-1"), 2, "--batch-threads")
     # library errors name the parameter (max_tokens, per_doc); the command line names its option
-    _one_line_error(run("index", str(tmp_path), "--index", str(tmp_path / "i"), "--max-tokens", "8"), 2,
-                    "--max-tokens must be at least 16")
+    _one_line_error(
+        run("index", str(tmp_path), "--index", str(tmp_path / "i"), "--max-tokens", "8"),
+        2,
+        "--max-tokens must be at least 16",
+    )
     _one_line_error(run("query", "x", "--per-doc", "-1", "--index", str(real_index)), 2, "--per-doc must be")
 
 
-@pytest.mark.parametrize("name, value", [("FPSEARCH_MAX_K", "many"), ("FPSEARCH_BATCH_THREADS", "two"),
-                                         ("FPSEARCH_SEARCH_THREADS", "abc"), ("FPSEARCH_SEARCH_THREADS", "0")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("FPSEARCH_MAX_K", "many"),
+        ("FPSEARCH_BATCH_THREADS", "two"),
+        ("FPSEARCH_SEARCH_THREADS", "abc"),
+        ("FPSEARCH_SEARCH_THREADS", "0"),
+    ],
+)
 def test_bad_settings_in_the_environment_give_one_line(real_index: Path, name: str, value: str) -> None:
     import os
 
     # every command reads the FPSEARCH_* variables at its start, before it loads a model or an index
     done = subprocess.run(
         [sys.executable, "-m", "search", "serve", "--index", str(real_index), "--port", "1"],
-        env={**os.environ, name: value}, capture_output=True, text=True, timeout=120,
+        env={**os.environ, name: value},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 2, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]

@@ -25,13 +25,18 @@ WORKER = Path(__file__).resolve().parent / "crash_worker.py"
 def _corpus(path: Path, prefix: str, n: int, words: int = 60) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     rows = [
-        {"_id": f"{prefix}{i}", "title": f"{prefix} {i}", "date": f"{2000 + i % 20}",
-         "text": " ".join(f"Sentence {j} of {prefix} document {i} mentions topic{(i * j) % 31}." for j in range(words))}
+        {
+            "_id": f"{prefix}{i}",
+            "title": f"{prefix} {i}",
+            "date": f"{2000 + i % 20}",
+            "text": " ".join(
+                f"Sentence {j} of {prefix} document {i} mentions topic{(i * j) % 31}." for j in range(words)
+            ),
+        }
         for i in range(n)
     ]
     (path / f"{prefix}.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     return path
-
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,12 @@ from search.indexing import add_documents
 from search.server import ApiSettings, create_app
 
 QUERIES = ["Kuril Islands position", "peace treaty with Japan", "joint economic activity on the islands"]
-NEW = Document(doc_id="late-1", title="A later statement", date="2020-01-01",
-               text="The ministers met again to discuss fishing rights near the southern Kuril Islands.")
+NEW = Document(
+    doc_id="late-1",
+    title="A later statement",
+    date="2020-01-01",
+    text="The ministers met again to discuss fishing rights near the southern Kuril Islands.",
+)
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,7 @@ def _mount(where: Path) -> bool:
     where.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0:
         return False
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={MOUNT_MB}m", "tmpfs", str(where)],
-                          capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={MOUNT_MB}m", "tmpfs", str(where)], capture_output=True)
     return done.returncode == 0
 
 
@@ -43,9 +42,14 @@ def device(tmp_path_factory):
 def _corpus(path: Path, prefix: str, n: int) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     rows = [
-        {"_id": f"{prefix}{i}", "title": f"{prefix} {i}", "date": f"{2000 + i % 20}",
-         "text": " ".join(f"Statement {j} on the Kuril Islands, item {prefix}{i}, says point {(i * j) % 29}."
-                          for j in range(12))}
+        {
+            "_id": f"{prefix}{i}",
+            "title": f"{prefix} {i}",
+            "date": f"{2000 + i % 20}",
+            "text": " ".join(
+                f"Statement {j} on the Kuril Islands, item {prefix}{i}, says point {(i * j) % 29}." for j in range(12)
+            ),
+        }
         for i in range(n)
     ]
     (path / f"{prefix}.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
@@ -54,8 +58,7 @@ def _corpus(path: Path, prefix: str, n: int) -> Path:
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "FPSEARCH_PART_SIZE": "8"}
-    return subprocess.run([sys.executable, "-m", "search", *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run([sys.executable, "-m", "search", *args], capture_output=True, text=True, env=env, timeout=300)
 
 
 def _used(path: Path) -> int:
@@ -69,7 +72,6 @@ def _fill(device: Path, leave: int) -> Path:
     with open(ballast, "wb") as fh:
         os.posix_fallocate(fh.fileno(), 0, max(free - leave, 0))
     return ballast
-
 
 
 def _leftovers(index: Path) -> list[str]:
@@ -90,8 +92,11 @@ def setup(device, tmp_path_factory):
     a, b = _corpus(tmp / "a", "a", 6), _corpus(tmp / "b", "b", 40)
     pristine = device / "pristine"
     build([a], pristine)
-    runs = {"index": lambda at: build([b], at), "add": lambda at: add([b], at),
-            "remove": lambda at: remove(["a0", "a2", "a4"], at)}
+    runs = {
+        "index": lambda at: build([b], at),
+        "add": lambda at: add([b], at),
+        "remove": lambda at: remove(["a0", "a2", "a4"], at),
+    }
     after, need = {}, {}
     for change, run in runs.items():
         scratch = device / "scratch"
@@ -106,8 +111,11 @@ def setup(device, tmp_path_factory):
 @pytest.mark.parametrize("change", ["index", "add", "remove"])
 def test_a_change_on_a_full_device_fails_cleanly_and_succeeds_after(device, setup, change: str) -> None:
     a, b, pristine, before, after, need = setup
-    command = {"index": ["index", str(b), "--quiet"], "add": ["add", str(b), "--quiet"],
-               "remove": ["remove", "a0", "a2", "a4"]}[change]
+    command = {
+        "index": ["index", str(b), "--quiet"],
+        "add": ["add", str(b), "--quiet"],
+        "remove": ["remove", "a0", "a2", "a4"],
+    }[change]
     index = device / f"index-{change}"
     shutil.copytree(pristine, index)
     assert after[change] != before
@@ -144,8 +152,10 @@ def test_post_documents_on_a_full_device_is_a_507(device, setup, monkeypatch) ->
     shutil.copytree(pristine, index)
     monkeypatch.setenv("FPSEARCH_TOKEN", "s3cret")
     auth = {"Authorization": "Bearer s3cret"}
-    docs = [{"doc_id": f"http-{i}", "title": f"HTTP {i}", "text": f"Statement {i} on the Kuril Islands talks."}
-            for i in range(20)]
+    docs = [
+        {"doc_id": f"http-{i}", "title": f"HTTP {i}", "text": f"Statement {i} on the Kuril Islands talks."}
+        for i in range(20)
+    ]
     with TestClient(create_app(index)) as client:
         ballast = _fill(device, need["add"] // 3)
         try:

@@ -20,7 +20,7 @@ def run(*args: str):
 
 
 def test_query_csv_has_a_row_per_hit_with_the_json_fields(real_index: Path) -> None:
-    args = ("query", "peace treaty, \"Kuril\" islands", "--index", str(real_index), "-k", "4")
+    args = ("query", 'peace treaty, "Kuril" islands', "--index", str(real_index), "-k", "4")
     got = run(*args, "--format", "csv")
     assert got.exit_code == 0, got.output
     rows = list(csv.DictReader(io.StringIO(got.stdout, newline="")))

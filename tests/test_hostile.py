@@ -13,8 +13,30 @@ from search.chunking import Chunker, WordCounter
 from search.documents import LoadReport, load_documents
 
 ODD = st.sampled_from(
-    ["\x00", "\ufeff", "\r\n", "\r", "\n\n", "\u2028", "\u200f", "שלום עולם.", "مرحبا بالعالم.", "日本語の文。",
-     "😀", "\ud800", "\udfff", "\t", " ", "Mr.", "...", "\x1b[31m", "\u0301", "\uffff", '"', "\\"]
+    [
+        "\x00",
+        "\ufeff",
+        "\r\n",
+        "\r",
+        "\n\n",
+        "\u2028",
+        "\u200f",
+        "שלום עולם.",
+        "مرحبا بالعالم.",
+        "日本語の文。",
+        "😀",
+        "\ud800",
+        "\udfff",
+        "\t",
+        " ",
+        "Mr.",
+        "...",
+        "\x1b[31m",
+        "\u0301",
+        "\uffff",
+        '"',
+        "\\",
+    ]
 )
 TEXT = st.lists(st.one_of(st.text(max_size=40), ODD), max_size=60).map("".join)
 
@@ -48,8 +70,9 @@ def test_any_unicode_through_text_and_jsonl(tmp_path_factory, text: str, title: 
     record = {"title": title, "text": text, "date": "2020", "extra": [text[:5]]}
     if with_id:
         record["_id"] = title or "x"
-    (folder / "b.jsonl").write_text(json.dumps(record) + "\n" + text[:20] + "\n", encoding="utf-8",
-                                    errors="surrogatepass")
+    (folder / "b.jsonl").write_text(
+        json.dumps(record) + "\n" + text[:20] + "\n", encoding="utf-8", errors="surrogatepass"
+    )
     report = LoadReport()
     docs = list(load_documents([folder], report))
     _check_docs(docs, report)

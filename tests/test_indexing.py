@@ -146,7 +146,11 @@ def test_search_many_matches_single_searches(tmp_path: Path, corpus: Path, fake)
 def test_ann_index_keeps_deletes_filters_and_exact_fallback(tmp_path: Path, fake, monkeypatch) -> None:
     monkeypatch.setenv("FPSEARCH_ANN_THRESHOLD", "300")
     rows = [
-        {"_id": f"d{i}", "date": f"{2000 + i % 20}-01-01", "text": " ".join(f"topic{(i * 7 + j) % 97}" for j in range(12))}
+        {
+            "_id": f"d{i}",
+            "date": f"{2000 + i % 20}-01-01",
+            "text": " ".join(f"topic{(i * 7 + j) % 97}" for j in range(12)),
+        }
         for i in range(400)
     ]
     corpus = tmp_path / "many.jsonl"
@@ -173,8 +177,11 @@ def test_exporting_the_query_encoder_leaves_the_model_as_loaded(tmp_path: Path, 
 
     monkeypatch.setenv("FPSEARCH_CACHE", str(tmp_path / "cache"))
     embedder = SentenceTransformerEmbedder("minilm")
-    texts = ["The Kuril Islands dispute has kept Russia and Japan from a peace treaty since 1945.",
-             "Short one.", "Talks on joint economic activity on the islands continued. " * 6]
+    texts = [
+        "The Kuril Islands dispute has kept Russia and Japan from a peace treaty since 1945.",
+        "Short one.",
+        "Talks on joint economic activity on the islands continued. " * 6,
+    ]
     spans = [[(0, 10)]] * len(texts)
     before, _ = embedder.embed_passages(texts, spans)
     query = embedder.embed(["Kuril Islands position"])  # exports to the fresh cache, then runs ONNX

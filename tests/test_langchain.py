@@ -52,8 +52,9 @@ def test_documents_carry_the_span_and_match_the_engine(real_index: Path, server:
         assert {"date", "source", "sentence_start", "sentence_end", "speaker", "cosine", "rank"} <= set(m)
     for a, b in zip(here, there):  # the same metadata in-process and over HTTP (scores to float precision)
         assert a.metadata.keys() == b.metadata.keys() and a.metadata["score"] == pytest.approx(b.metadata["score"])
-        assert {k: v for k, v in a.metadata.items() if k not in ("score", "cosine")} == \
-               {k: v for k, v in b.metadata.items() if k not in ("score", "cosine")}
+        assert {k: v for k, v in a.metadata.items() if k not in ("score", "cosine")} == {
+            k: v for k, v in b.metadata.items() if k not in ("score", "cosine")
+        }
 
 
 def test_options_per_call_and_async(real_index: Path) -> None:

@@ -17,19 +17,34 @@ from search.server import create_app
 ENGLISH = frozenset({"en"})
 
 
-@pytest.mark.parametrize("query", [
-    "Kuril Islands position", "Kudankulam nuclear power plant", "Nord Stream 2", "Idlib demilitarised zone memorandum",
-    "What did Putin say about a peace treaty with Japan?", "zzzz qqqq", "BRICS", "Sergei Lavrov in Tokyo", "2016",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Kuril Islands position",
+        "Kudankulam nuclear power plant",
+        "Nord Stream 2",
+        "Idlib demilitarised zone memorandum",
+        "What did Putin say about a peace treaty with Japan?",
+        "zzzz qqqq",
+        "BRICS",
+        "Sergei Lavrov in Tokyo",
+        "2016",
+    ],
+)
 def test_english_queries_get_no_note(query: str) -> None:
     assert language.note(query, ENGLISH, MINILM) is None
 
 
-@pytest.mark.parametrize(("query", "name"), [
-    ("Курильские острова", "Russian"), ("Что Путин сказал о мирном договоре с Японией?", "Russian"),
-    ("クリル諸島の立場", "Japanese"), ("Qu'a dit Poutine sur un traité de paix avec le Japon ?", "French"),
-    ("Was sagte Putin über einen Friedensvertrag mit Japan?", "German"),
-])
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("Курильские острова", "Russian"),
+        ("Что Путин сказал о мирном договоре с Японией?", "Russian"),
+        ("クリル諸島の立場", "Japanese"),
+        ("Qu'a dit Poutine sur un traité de paix avec le Japon ?", "French"),
+        ("Was sagte Putin über einen Friedensvertrag mit Japan?", "German"),
+    ],
+)
 def test_foreign_queries_are_named(query: str, name: str) -> None:
     text = language.note(query, ENGLISH, MINILM)
     assert text is not None and name in text and "all-MiniLM-L6-v2" in text and "English" in text
@@ -59,7 +74,9 @@ def test_the_note_in_the_cli_http_and_engine(real_index: Path) -> None:
     with TestClient(create_app(real_index)) as client:
         body = client.get("/search", params={"q": russian, "k": 2}).json()
         assert any("Russian" in w for w in body["warnings"])
-        assert all(h["match"] != "strong" for h in body["hits"]), "hits for a query the model cannot read are never strong"
+        assert all(h["match"] != "strong" for h in body["hits"]), (
+            "hits for a query the model cannot read are never strong"
+        )
         batch = client.post("/search", json={"queries": [russian, "Kuril Islands position"], "k": 2}).json()
         assert any("Russian" in w for w in batch["results"][0]["warnings"])
         assert not any("Russian" in w for w in batch["results"][1]["warnings"])

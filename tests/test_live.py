@@ -11,7 +11,9 @@ from search.errors import IndexDamaged
 from search.store.embedded import current_generation
 
 
-def test_a_live_index_answers_from_each_new_version_and_refuses_damaged_files(corpus: Path, fake, tmp_path: Path) -> None:
+def test_a_live_index_answers_from_each_new_version_and_refuses_damaged_files(
+    corpus: Path, fake, tmp_path: Path
+) -> None:
     idx = tmp_path / "idx"
     build([corpus], idx, model=fake)
     with LiveIndex(idx, model=fake, check_seconds=0.0, preload=False) as live:

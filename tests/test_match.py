@@ -23,18 +23,21 @@ def test_coverage_matches_stems_not_substrings() -> None:
     assert coverage("the of and", "") == (0.0, 3)  # all stopwords: they are the words
 
 
-@pytest.mark.parametrize(("cosine", "share", "words", "level"), [
-    (0.62, 0.0, 3, STRONG),     # close in meaning, whatever the words
-    (0.42, 2 / 3, 3, STRONG),   # fairly close, with most of the words
-    (0.32, 1.0, 2, STRONG),     # every word of a name the model embeds poorly
-    (0.32, 1.0, 1, WEAK),       # one word is not enough evidence
-    (0.35, 0.0, 2, WEAK),
-    (0.10, 0.5, 2, WEAK),
-    (0.14, 0.0, 2, NONE),       # "zzzz qqqq"
-    (None, 1.0, 3, STRONG),     # lexical mode: the words alone
-    (None, 0.5, 2, WEAK),
-    (None, 0.0, 2, NONE),
-])
+@pytest.mark.parametrize(
+    ("cosine", "share", "words", "level"),
+    [
+        (0.62, 0.0, 3, STRONG),  # close in meaning, whatever the words
+        (0.42, 2 / 3, 3, STRONG),  # fairly close, with most of the words
+        (0.32, 1.0, 2, STRONG),  # every word of a name the model embeds poorly
+        (0.32, 1.0, 1, WEAK),  # one word is not enough evidence
+        (0.35, 0.0, 2, WEAK),
+        (0.10, 0.5, 2, WEAK),
+        (0.14, 0.0, 2, NONE),  # "zzzz qqqq"
+        (None, 1.0, 3, STRONG),  # lexical mode: the words alone
+        (None, 0.5, 2, WEAK),
+        (None, 0.0, 2, NONE),
+    ],
+)
 def test_strength_levels(cosine, share, words, level) -> None:
     assert strength(cosine, share, words) == level
 

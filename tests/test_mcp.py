@@ -92,25 +92,41 @@ def test_http_mcp_on_a_running_server(server: str) -> None:
 def test_http_mcp_refuses_a_foreign_host_header(server: str) -> None:
     """DNS-rebinding protection: a page on another site that resolves to this machine gets nothing."""
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
-    r = httpx.post(f"{server}/mcp", json=body, headers={"Host": "attacker.example",
-                                                        "Accept": "application/json, text/event-stream"})
+    r = httpx.post(
+        f"{server}/mcp",
+        json=body,
+        headers={"Host": "attacker.example", "Accept": "application/json, text/event-stream"},
+    )
     assert r.status_code == 421
 
 
 def test_mcp_command_on_a_missing_index_is_one_line(tmp_path: Path) -> None:
-    r = subprocess.run([sys.executable, "-m", "search", "mcp", "--index", str(tmp_path / "nothing")],
-                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    r = subprocess.run(
+        [sys.executable, "-m", "search", "mcp", "--index", str(tmp_path / "nothing")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "fpsearch:" in r.stderr
 
 
-@pytest.mark.skipif(not ADAPTERS.exists(), reason="no .venv-adapters: scripts/test.sh makes it (langchain-mcp-adapters needs mcp<2)")
+@pytest.mark.skipif(
+    not ADAPTERS.exists(), reason="no .venv-adapters: scripts/test.sh makes it (langchain-mcp-adapters needs mcp<2)"
+)
 @pytest.mark.parametrize("transport", ["stdio", "http"])
 def test_langchain_mcp_adapters_load_the_tools_and_search(transport: str, real_index: Path, server: str) -> None:
     client = REPO / "tests" / "clients" / "langchain_mcp.py"
     args = ["stdio", sys.executable, str(real_index)] if transport == "stdio" else ["http", f"{server}/mcp"]
-    r = subprocess.run([str(ADAPTERS), str(client), *args], capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=REPO)
+    r = subprocess.run(
+        [str(ADAPTERS), str(client), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        cwd=REPO,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["tools"] == TOOLS

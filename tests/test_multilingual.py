@@ -38,8 +38,9 @@ def test_the_embedder_gives_unit_vectors_and_counts_tokens() -> None:
     assert vecs.shape == (2, 384) and [p.shape for p in parts] == [(1, 384), (2, 384)]
 
 
-@pytest.mark.parametrize("query", ["Kuril Islands position", "Курильские острова", "позиция по Курильским островам",
-                                   "クリル諸島の立場"])
+@pytest.mark.parametrize(
+    "query", ["Kuril Islands position", "Курильские острова", "позиция по Курильским островам", "クリル諸島の立場"]
+)
 def test_queries_in_other_languages_find_the_kurils(e5_index: Path, query: str) -> None:
     engine = Engine.open(e5_index)
     assert engine.manifest["model"]["name"].startswith("intfloat/multilingual-e5-small")

@@ -54,7 +54,7 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
         path.append(node)
         for nxt in sorted(edges[node]):
             if state.get(nxt) == 1:
-                found.append(path[path.index(nxt):] + [nxt])
+                found.append(path[path.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, path)
         path.pop()
@@ -72,8 +72,10 @@ def test_the_lazy_exports_and_the_typed_imports_name_the_same_things() -> None:
     tree = ast.parse((PACKAGE / "__init__.py").read_text())
     typed = {
         alias.asname or alias.name
-        for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
-        for imp in node.body if isinstance(imp, ast.ImportFrom)
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+        for imp in node.body
+        if isinstance(imp, ast.ImportFrom)
         for alias in imp.names
     }
     assert typed == set(search._EXPORTS)
@@ -87,8 +89,13 @@ def test_the_import_graph_has_no_cycles() -> None:
 
 
 def test_the_store_never_imports_what_sits_above_it() -> None:
-    up = [(name, target) for name, targets in graph().items() if name.startswith("search.store")
-          for target in targets if target == "search" or target.split(".")[1] in UPPER]
+    up = [
+        (name, target)
+        for name, targets in graph().items()
+        if name.startswith("search.store")
+        for target in targets
+        if target == "search" or target.split(".")[1] in UPPER
+    ]
     assert up == []
 
 

@@ -16,8 +16,12 @@ from search.indexing import add_documents, build
 from search.store import open_store
 
 QUERY = "gas transit through Ukraine"
-LATE = Document(doc_id="late-1", title="Transit talks resume", date="2021-03-01",
-                text="Gas transit talks resumed in Vienna; both sides agreed on volumes for the next year.")
+LATE = Document(
+    doc_id="late-1",
+    title="Transit talks resume",
+    date="2021-03-01",
+    text="Gas transit talks resumed in Vienna; both sides agreed on volumes for the next year.",
+)
 
 
 @pytest.fixture(scope="module")

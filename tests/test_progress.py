@@ -59,8 +59,13 @@ def test_a_piped_index_prints_progress_lines(tmp_path: Path) -> None:
     for i in range(40):
         (corpus / f"{i:02d}.txt").write_text(f"Note {i}\nThe Kuril Islands talks went on for round {i}.")
     env = {**os.environ, "FPSEARCH_PROGRESS_SECONDS": "0"}
-    done = subprocess.run([sys.executable, "-m", "search", "index", str(corpus), "--index", str(tmp_path / "i")],
-                          env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "search", "index", str(corpus), "--index", str(tmp_path / "i")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stderr.splitlines() if LINE.match(line)]
     assert lines and lines[-1].startswith("fpsearch: embedding: 40 of 40 passages (100%)"), done.stderr

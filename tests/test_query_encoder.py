@@ -32,7 +32,9 @@ def test_queries_go_through_a_static_int8_copy_that_answers_as_one_query_at_a_ti
     assert np.array_equal(batch[::-1], int8.embed_queries(QUERIES[::-1]))
     assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
     many = [f"{q} ({n})" for n in range(14) for q in QUERIES[:5]]  # more than a short batch (64)
-    assert np.array_equal(int8.embed_queries(many), np.vstack([int8.embed_queries(many[i : i + 7]) for i in range(0, 70, 7)]))
+    assert np.array_equal(
+        int8.embed_queries(many), np.vstack([int8.embed_queries(many[i : i + 7]) for i in range(0, 70, 7)])
+    )
     reference = float32.embed_queries(QUERIES)
     assert np.array_equal(reference, float32.embed(QUERIES))
     cosines = (batch * reference).sum(axis=1)

@@ -20,7 +20,6 @@ from search.store import open_store
 ray = pytest.importorskip("ray", reason="Ray is an optional extra (pip install -e '.[ray]')")
 
 
-
 @pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory):
     """A head node and a second node, both on 127.0.0.1, with token authentication."""
@@ -28,15 +27,37 @@ def ray_cluster(tmp_path_factory):
     if exe is None:
         pytest.skip("the ray command is not installed")
     port = free_port()
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16),
-           "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {
+        **os.environ,
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN": secrets.token_hex(16),
+        "RAY_USAGE_STATS_ENABLED": "0",
+    }
     temp = tmp_path_factory.mktemp("ray")
     common = ["--num-cpus=1", "--disable-usage-stats", f"--temp-dir={temp}"]
     try:
-        subprocess.run([exe, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
-                        "--include-dashboard=false", *common], env=env, check=True, capture_output=True, timeout=180)
-        subprocess.run([exe, "start", f"--address=127.0.0.1:{port}", "--node-ip-address=127.0.0.1", *common],
-                       env=env, check=True, capture_output=True, timeout=180)
+        subprocess.run(
+            [
+                exe,
+                "start",
+                "--head",
+                "--node-ip-address=127.0.0.1",
+                f"--port={port}",
+                "--include-dashboard=false",
+                *common,
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+        subprocess.run(
+            [exe, "start", f"--address=127.0.0.1:{port}", "--node-ip-address=127.0.0.1", *common],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
     except subprocess.SubprocessError as exc:
         subprocess.run([exe, "stop", "--force"], env=env, capture_output=True)
         pytest.skip(f"a Ray cluster could not start here: {exc}")
@@ -49,9 +70,23 @@ def test_two_node_build_equals_local_build(ray_cluster, tmp_path: Path) -> None:
     corpus = seed_sample(tmp_path, n=3)
     local = build([corpus], tmp_path / "local")
     done = subprocess.run(
-        [sys.executable, "-m", "search", "index", str(corpus), "--index", str(tmp_path / "ray"), "--ray", address,
-         "--quiet", "--json"],
-        env={**env, "FPSEARCH_PART_SIZE": "16"}, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "search",
+            "index",
+            str(corpus),
+            "--index",
+            str(tmp_path / "ray"),
+            "--ray",
+            address,
+            "--quiet",
+            "--json",
+        ],
+        env={**env, "FPSEARCH_PART_SIZE": "16"},
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)["passages"] == local.passages

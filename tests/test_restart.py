@@ -20,9 +20,10 @@ from conftest import free_port
 CONNECTIONS = 32
 GRACE = 10
 FIXED = ["Kuril Islands position", "What did Putin say about a peace treaty with Japan?", "fishing near the islands"]
-WORDS = ("Kuril Islands peace treaty Japan visit minister talks economy trade border fishing joint "
-         "activity sovereignty declaration negotiations Tokyo Moscow summit").split()
-
+WORDS = (
+    "Kuril Islands peace treaty Japan visit minister talks economy trade border fishing joint "
+    "activity sovereignty declaration negotiations Tokyo Moscow summit"
+).split()
 
 
 class Server:
@@ -30,9 +31,23 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "search", "serve", "--index", str(index), "--port", str(self.port),
-             "--log-level", "warning", "--grace", str(GRACE)],
-            env={**os.environ, "HF_HUB_OFFLINE": "1"}, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "search",
+                "serve",
+                "--index",
+                str(index),
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--grace",
+                str(GRACE),
+            ],
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+            stderr=subprocess.PIPE,
+            text=True,
         )
         deadline = time.monotonic() + 180
         while True:

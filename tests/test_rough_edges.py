@@ -34,8 +34,11 @@ def test_a_failed_build_leaves_no_lock_and_no_folder(tmp_path: Path) -> None:
 
 
 def test_doc_prints_one_source_line_and_lists_as_words(real_index: Path) -> None:
-    hit = json.loads(run("query", "Kuril", "--index", str(real_index), "--json", "-k", "1", "--where",
-                         "country=Russian Federation").stdout.splitlines()[0])
+    hit = json.loads(
+        run(
+            "query", "Kuril", "--index", str(real_index), "--json", "-k", "1", "--where", "country=Russian Federation"
+        ).stdout.splitlines()[0]
+    )
     stored = json.loads(run("doc", hit["doc_id"], "--index", str(real_index), "--json").stdout)
     assert "source" in stored["metadata"] and isinstance(stored["metadata"]["tags"], list)
     head = run("doc", hit["doc_id"], "--index", str(real_index)).stdout.split("\n\n", 1)[0].splitlines()
@@ -77,8 +80,11 @@ def test_http_errors_name_parameters_not_cli_flags(real_index: Path) -> None:
     from search.server import create_app
 
     with TestClient(create_app(real_index)) as client:
-        for params in ({"q": "x", "since": "yesterday"}, {"q": "x", "since": "2020", "until": "2019"},
-                       {"q": "x", "where": "country"}):
+        for params in (
+            {"q": "x", "since": "yesterday"},
+            {"q": "x", "since": "2020", "until": "2019"},
+            {"q": "x", "where": "country"},
+        ):
             r = client.get("/search", params=params)
             assert 400 <= r.status_code < 500, r.text
             assert "--" not in r.json()["detail"], r.json()

@@ -36,14 +36,17 @@ def test_no_server_errors_and_every_error_has_a_detail(real_index: Path, tmp_pat
             def run(case) -> None:
                 headers = dict(case.headers or {})
                 if operation.method.upper() in ("POST", "DELETE") and operation.path in (
-                    "/documents", "/documents/{doc_id}", "/reload"
+                    "/documents",
+                    "/documents/{doc_id}",
+                    "/reload",
                 ):
                     headers["Authorization"] = "Bearer schemathesis-token"
                 kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
                 kwargs.pop("base_url", None)
                 method, url = kwargs.pop("method"), kwargs.pop("url")
-                response = client.request(method, url, **{k: v for k, v in kwargs.items()
-                                                          if k in ("headers", "params", "json", "content")})
+                response = client.request(
+                    method, url, **{k: v for k, v in kwargs.items() if k in ("headers", "params", "json", "content")}
+                )
                 stats["calls"] += 1
                 bucket = f"{response.status_code // 100}xx"
                 stats[bucket] = stats.get(bucket, 0) + 1

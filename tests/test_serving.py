@@ -107,8 +107,7 @@ def test_searches_keep_to_the_search_threads_and_put_the_threads_count_back() ->
 
 def test_importing_the_vector_store_leaves_pytorchs_threads_alone() -> None:
     # the import used to set OpenMP's count to 1 for good, and with it PyTorch's when PyTorch came first
-    code = ("import torch; n = torch.get_num_threads(); import search.store.vectors; "
-            "print(n, torch.get_num_threads())")
+    code = "import torch; n = torch.get_num_threads(); import search.store.vectors; print(n, torch.get_num_threads())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[0] == out[1]
 
@@ -269,8 +268,9 @@ def test_top_sums_agrees_with_a_plain_sum_for_dense_and_sparse_ids() -> None:
 
     rng = np.random.default_rng(7)
     for span in (3_000, 10**9):  # ids dense (the table) or spread far apart (sorting)
-        parts = [(rng.choice(span, 2_000, replace=False).astype(np.int64), rng.integers(1, 5, 2_000) / 4)
-                 for _ in range(3)]
+        parts = [
+            (rng.choice(span, 2_000, replace=False).astype(np.int64), rng.integers(1, 5, 2_000) / 4) for _ in range(3)
+        ]
         total: dict[int, float] = {}
         for ids, scores in parts:
             for i, s in zip(ids.tolist(), scores.tolist()):

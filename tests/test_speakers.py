@@ -62,8 +62,10 @@ SUBJECT: this line is a heading.
         ("SURGEON GENERAL MURTHY", ("Surgeon General Murthy", PERSON)),
         ("Federal President of the Republic of Austria Alexander Van der Bellen", ("Alexander Van der Bellen", PERSON)),
         ("Chairman of the State Development Corporation VEB.RF Igor Shuvalov", ("Igor Shuvalov", PERSON)),
-        ("Head of the Federal Service for Environmental, Technological and Nuclear Supervision Alexei Aleshin",
-         ("Alexei Aleshin", PERSON)),
+        (
+            "Head of the Federal Service for Environmental, Technological and Nuclear Supervision Alexei Aleshin",
+            ("Alexei Aleshin", PERSON),
+        ),
         ("At a meeting with Government members. President of Russia Vladimir Putin", ("Vladimir Putin", PERSON)),
         ("Question", ("Question", FLOOR)),
         ("Question (retranslated)", ("Question", FLOOR)),
@@ -100,7 +102,10 @@ def test_prose_headings_and_addresses_are_not_labels(label: str) -> None:
 def test_turns_run_until_the_next_label_and_titles_merge_within_a_document() -> None:
     turns = find_turns(TRANSCRIPT)
     assert [(t.actor, t.kind) for t in turns] == [
-        ("Vladimir Putin", PERSON), ("Shinzo Abe", PERSON), ("Question", FLOOR), ("Vladimir Putin", PERSON),
+        ("Vladimir Putin", PERSON),
+        ("Shinzo Abe", PERSON),
+        ("Question", FLOOR),
+        ("Vladimir Putin", PERSON),
     ]
     assert turns[0].label == "President of Russia Vladimir Putin"  # the raw label is kept
     assert TRANSCRIPT[turns[0].start : turns[0].body] == "President of Russia Vladimir Putin: "
@@ -140,7 +145,9 @@ def test_what_nobody_says_inside_a_turn_has_no_speaker() -> None:
 def test_white_house_labels_and_press_questions() -> None:
     turns = find_turns(BRIEFING)
     assert [(t.actor, t.kind) for t in turns] == [
-        ("Ms. Jean-Pierre", PERSON), ("Question", FLOOR), ("Ms. Jean-Pierre", PERSON),
+        ("Ms. Jean-Pierre", PERSON),
+        ("Question", FLOOR),
+        ("Ms. Jean-Pierre", PERSON),
     ]
     assert BRIEFING[turns[1].body :].startswith("Thank you, Karine.")
 
@@ -185,15 +192,29 @@ def actors_index(tmp_path: Path, fake) -> Path:
     docs = [
         {"_id": "k-talks", "title": "Talks with Shinzo Abe", "date": "2016-12-15", "text": TRANSCRIPT},
         {"_id": "wh-1", "title": "Press Briefing", "date": "2022-03-01", "text": BRIEFING},
-        {"_id": "un-jpn", "title": "UN General Debate: Japan", "date": "1983", "country": "Japan",
-         "speaker": "Mr. Shintaro Abe",
-         "text": "Japan calls for the return of the Northern Territories, the four northern islands. "
-                 "A peace treaty with the Soviet Union requires the return of the islands."},
-        {"_id": "un-rus", "title": "UN General Debate: USSR", "date": "1972", "country": "Union of Soviet Socialist Republics",
-         "speaker": "Mr. Gromyko",
-         "text": "Negotiations will soon take place on a peace treaty between the USSR and Japan."},
-        {"_id": "news", "title": "News", "date": "2018-01-01",
-         "text": "The Kuril Islands were discussed. Vladimir Putin spoke about a peace treaty with Japan."},
+        {
+            "_id": "un-jpn",
+            "title": "UN General Debate: Japan",
+            "date": "1983",
+            "country": "Japan",
+            "speaker": "Mr. Shintaro Abe",
+            "text": "Japan calls for the return of the Northern Territories, the four northern islands. "
+            "A peace treaty with the Soviet Union requires the return of the islands.",
+        },
+        {
+            "_id": "un-rus",
+            "title": "UN General Debate: USSR",
+            "date": "1972",
+            "country": "Union of Soviet Socialist Republics",
+            "speaker": "Mr. Gromyko",
+            "text": "Negotiations will soon take place on a peace treaty between the USSR and Japan.",
+        },
+        {
+            "_id": "news",
+            "title": "News",
+            "date": "2018-01-01",
+            "text": "The Kuril Islands were discussed. Vladimir Putin spoke about a peace treaty with Japan.",
+        },
     ]
     (root / "docs.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n", encoding="utf-8")
     build([root], tmp_path / "index", model=fake)
@@ -208,14 +229,21 @@ def test_hits_carry_the_speaker_of_their_best_sentence(actors_index: Path, fake)
     assert by_doc["un-jpn"].speaker == "Shintaro Abe"
     for h in hits:
         if h.doc_id == "k-talks":
-            assert (h.speaker, h.speaker_kind) in {("Vladimir Putin", PERSON), ("Shinzo Abe", PERSON),
-                                                   ("Question", FLOOR), (None, None)}
+            assert (h.speaker, h.speaker_kind) in {
+                ("Vladimir Putin", PERSON),
+                ("Shinzo Abe", PERSON),
+                ("Question", FLOOR),
+                (None, None),
+            }
 
 
 def test_a_statement_is_preferred_over_a_question_that_restates_the_topic(actors_index: Path, fake) -> None:
     engine = Engine.open(actors_index, model=fake)
-    (hit,) = [h for h in engine.search("joint economic activity Kuril Islands peace treaty", k=10, per_doc=1)
-              if h.doc_id == "k-talks"]
+    (hit,) = [
+        h
+        for h in engine.search("joint economic activity Kuril Islands peace treaty", k=10, per_doc=1)
+        if h.doc_id == "k-talks"
+    ]
     assert hit.speaker == "Vladimir Putin", hit.sentence
 
 
@@ -302,13 +330,27 @@ def test_cli_speakers_positions_and_their_errors(real_index: Path) -> None:
     for p in found:
         assert {"actor", "score", "documents", "passages", "first_date", "last_date", "quotes"} <= set(p)
         for q in p["quotes"]:
-            assert {"doc_id", "title", "date", "start", "end", "sentence_start", "sentence_end", "sentence",
-                    "speaker"} <= set(q)
-    human = runner.invoke(app, ["query", "peace treaty with Japan", "--index", str(real_index), "-k", "2",
-                                "--speaker", "Putin"])
+            assert {
+                "doc_id",
+                "title",
+                "date",
+                "start",
+                "end",
+                "sentence_start",
+                "sentence_end",
+                "sentence",
+                "speaker",
+            } <= set(q)
+    human = runner.invoke(
+        app, ["query", "peace treaty with Japan", "--index", str(real_index), "-k", "2", "--speaker", "Putin"]
+    )
     assert human.exit_code == 0 and "— Vladimir Putin" in human.stdout
-    for args in (["positions", "Kuril", "--by", "colour"], ["positions", "Kuril", "-n", "0"], ["positions", " "],
-                 ["query", "Kuril", "--speaker", "Nobody At All"]):
+    for args in (
+        ["positions", "Kuril", "--by", "colour"],
+        ["positions", "Kuril", "-n", "0"],
+        ["positions", " "],
+        ["query", "Kuril", "--speaker", "Nobody At All"],
+    ):
         bad = runner.invoke(app, [*args, "--index", str(real_index)])
         assert bad.exit_code == 2, args
         assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.output
@@ -343,13 +385,21 @@ def test_questions_that_ask_what_an_actor_says_are_read_so() -> None:
 
     speakers = {"Vladimir Putin": 500, "Shinzo Abe": 40, "Sergei Ivanov": 30, "Viktor Ivanov": 25}
     countries = ["Japan", "Russian Federation", "Iran (Islamic Republic of)"]
-    assert read_query("What did Putin say about a peace treaty with Japan?", speakers, countries) == Reading("Vladimir Putin")
+    assert read_query("What did Putin say about a peace treaty with Japan?", speakers, countries) == Reading(
+        "Vladimir Putin"
+    )
     assert read_query("How does Shinzo Abe view the islands?", speakers) == Reading("Shinzo Abe")
-    assert read_query("What is Russia's position on Iran's nuclear programme?", speakers, countries) == \
-        Reading("Russian Federation", "country")
+    assert read_query("What is Russia's position on Iran's nuclear programme?", speakers, countries) == Reading(
+        "Russian Federation", "country"
+    )
     assert read_query("What is Japan’s stance on whaling?", speakers, countries) == Reading("Japan", "country")
-    for literal in ("Kuril Islands position", "peace treaty with Japan", "What did Ivanov say about it?",
-                    "What did Putin and Abe say?", "putin peace treaty"):
+    for literal in (
+        "Kuril Islands position",
+        "peace treaty with Japan",
+        "What did Ivanov say about it?",
+        "What did Putin and Abe say?",
+        "putin peace treaty",
+    ):
         assert read_query(literal, speakers, countries) is None, literal
 
 
@@ -363,7 +413,9 @@ def test_named_actors_statements_come_first_unless_literal(actors_index: Path, f
     assert any(h.speaker == "Vladimir Putin" for h in read)
     assert hits[: len(read)] == read  # the actor's statements first, then the rest
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
-    literal = engine.search("What did Vladimir Putin say about a peace treaty with Japan?", k=6, per_doc=0, literal=True)
+    literal = engine.search(
+        "What did Vladimir Putin say about a peace treaty with Japan?", k=6, per_doc=0, literal=True
+    )
     assert not any(h.reading for h in literal)
     by_country = engine.search("What is Japan's position on the peace treaty?", k=3, per_doc=0)
     assert by_country[0].doc_id == "un-jpn" and by_country[0].reading == "statements from Japan (country)"

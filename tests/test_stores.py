@@ -55,7 +55,9 @@ def test_filters_apply_before_top_k(backend, corpus: Path, fake) -> None:
     build([corpus], backend.location, model=fake)
     engine = backend.engine(fake)
     for mode in ("dense", "lexical", "hybrid"):
-        year = engine.search("shipping coast", k=5, mode=mode, where=Filter.build(since="2017-03-01", until="2017-03-31"))
+        year = engine.search(
+            "shipping coast", k=5, mode=mode, where=Filter.build(since="2017-03-01", until="2017-03-31")
+        )
         assert {h.doc_id for h in year} == {"k-2"}, mode
     assert not engine.search("shipping", k=5, where=Filter.build(since="2018-06-01"))
     tagged = engine.search("islands", k=5, mode="dense", where=Filter.build(where=["tags=Germany"]))
@@ -107,7 +109,9 @@ def test_copy_between_stores_keeps_every_answer(backend, corpus: Path, tmp_path:
     original = backend.__class__("embedded", source, source, lambda: None).engine(fake)
     copied = backend.engine(fake)
     for mode in ("dense", "lexical", "hybrid"):
-        a = [(h.doc_id, h.start, h.end, h.sentence_start) for h in original.search("gas transit islands", k=6, mode=mode)]
+        a = [
+            (h.doc_id, h.start, h.end, h.sentence_start) for h in original.search("gas transit islands", k=6, mode=mode)
+        ]
         b = [(h.doc_id, h.start, h.end, h.sentence_start) for h in copied.search("gas transit islands", k=6, mode=mode)]
         assert a == b, mode
 

@@ -87,14 +87,23 @@ def query(
     since: Annotated[Optional[str], typer.Option(help="Only documents dated on/after (YYYY[-MM[-DD]]).")] = None,
     until: Annotated[Optional[str], typer.Option(help="Only documents dated on/before (YYYY[-MM[-DD]]).")] = None,
     source: Annotated[Optional[list[str]], typer.Option(help="Only this source (repeatable).")] = None,
-    where: Annotated[Optional[list[str]], typer.Option(help="Metadata filter FIELD=VALUE or FIELD=A|B (repeatable).")] = None,
+    where: Annotated[
+        Optional[list[str]], typer.Option(help="Metadata filter FIELD=VALUE or FIELD=A|B (repeatable).")
+    ] = None,
     fusion: Annotated[str, typer.Option(help="Hybrid fusion: weighted (scores) or rrf (ranks).")] = "weighted",
     weight: Annotated[float, typer.Option(help="Dense weight of --fusion weighted (0..1).")] = 0.5,
     mmr: Annotated[Optional[float], typer.Option(help="Diversify with MMR; relevance weight λ in 0..1.")] = None,
-    rerank: Annotated[Optional[str], typer.Option(help="Cross-encoder (folder or name) to rerank the top hits.")] = None,
+    rerank: Annotated[
+        Optional[str], typer.Option(help="Cross-encoder (folder or name) to rerank the top hits.")
+    ] = None,
     exact: Annotated[bool, typer.Option("--exact", help="Exact vector search on an ANN index.")] = False,
     speaker: SpeakerOpt = None,
-    literal: Annotated[bool, typer.Option("--literal", help="Search the words as given: never read the query as asking what one actor says.")] = False,
+    literal: Annotated[
+        bool,
+        typer.Option(
+            "--literal", help="Search the words as given: never read the query as asking what one actor says."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per hit and line.")] = False,
     fmt: FormatOpt = None,
 ) -> None:
@@ -104,8 +113,16 @@ def query(
     out = _output_format(fmt, as_json)
     text = check_query(text)
     options = SearchOptions(  # the one check of the options, before the model loads
-        k=k, mode=mode, per_doc=per_doc, where=_filter(since, until, source, where), mmr=mmr, exact=exact,
-        fusion=fusion, weight=weight, speaker=speaker, literal=literal,
+        k=k,
+        mode=mode,
+        per_doc=per_doc,
+        where=_filter(since, until, source, where),
+        mmr=mmr,
+        exact=exact,
+        fusion=fusion,
+        weight=weight,
+        speaker=speaker,
+        literal=literal,
     )
     import threading
 
@@ -161,15 +178,19 @@ def speakers(
     if not actors:
         typer.echo("no speakers: this index holds no transcripts with speaker turns, nor speakers in metadata")
     for a in actors:
-        typer.echo(f"{a.sentences:>8,} sentences {a.passages:>7,} passages {a.documents:>6,} documents  "
-                   f"{a.name}" + (" (floor)" if a.kind == "floor" else ""))
+        typer.echo(
+            f"{a.sentences:>8,} sentences {a.passages:>7,} passages {a.documents:>6,} documents  "
+            f"{a.name}" + (" (floor)" if a.kind == "floor" else "")
+        )
 
 
 @app.command()
 @handle_errors
 def positions(
     topic: Annotated[str, typer.Argument(help="The topic, as you would search for it.")],
-    by: Annotated[str, typer.Option(help="Group by speaker, year, source or a metadata field (country, ...).")] = "speaker",
+    by: Annotated[
+        str, typer.Option(help="Group by speaker, year, source or a metadata field (country, ...).")
+    ] = "speaker",
     n: Annotated[int, typer.Option("-n", help="Number of actors.")] = 10,
     quotes: Annotated[int, typer.Option(help="Quotes per actor.")] = 2,
     index: IndexOpt = None,
@@ -177,7 +198,9 @@ def positions(
     since: Annotated[Optional[str], typer.Option(help="Only documents dated on/after (YYYY[-MM[-DD]]).")] = None,
     until: Annotated[Optional[str], typer.Option(help="Only documents dated on/before (YYYY[-MM[-DD]]).")] = None,
     source: Annotated[Optional[list[str]], typer.Option(help="Only this source (repeatable).")] = None,
-    where: Annotated[Optional[list[str]], typer.Option(help="Metadata filter FIELD=VALUE or FIELD=A|B (repeatable).")] = None,
+    where: Annotated[
+        Optional[list[str]], typer.Option(help="Metadata filter FIELD=VALUE or FIELD=A|B (repeatable).")
+    ] = None,
     speaker: SpeakerOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per actor and line.")] = False,
     fmt: FormatOpt = None,
@@ -206,11 +229,15 @@ def positions(
 
     for rank, p in enumerate(found, 1):
         span = p.first_date if p.first_date == p.last_date else f"{p.first_date} – {p.last_date}"
-        typer.echo(f"{rank:>2}. {p.actor}  score {p.score:.3f}  {p.documents} documents, {p.passages} passages"
-                   + (f"  ({span})" if span else ""))
+        typer.echo(
+            f"{rank:>2}. {p.actor}  score {p.score:.3f}  {p.documents} documents, {p.passages} passages"
+            + (f"  ({span})" if span else "")
+        )
         for q in p.quotes:
             said = f" — {q.speaker}" if q.speaker and q.speaker != p.actor else ""
-            typer.echo(textwrap.fill(f"“{q.sentence}”{said}", 100, initial_indent="      ", subsequent_indent="       "))
+            typer.echo(
+                textwrap.fill(f"“{q.sentence}”{said}", 100, initial_indent="      ", subsequent_indent="       ")
+            )
             typer.echo(f"       {q.title} ({q.date})  {q.doc_id}:{q.sentence_start}-{q.sentence_end}")
         typer.echo("")
 
@@ -220,8 +247,12 @@ def positions(
 def doc(
     doc_id: Annotated[str, typer.Argument(help="Document id, as shown in hits.")],
     index: IndexOpt = None,
-    start: Annotated[Optional[int], typer.Option(help="First character to show: text[start:end], offsets as in hits [0].")] = None,
-    end: Annotated[Optional[int], typer.Option(help="Character after the last one to show: text[start:end] [end of the text].")] = None,
+    start: Annotated[
+        Optional[int], typer.Option(help="First character to show: text[start:end], offsets as in hits [0].")
+    ] = None,
+    end: Annotated[
+        Optional[int], typer.Option(help="Character after the last one to show: text[start:end] [end of the text].")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Print a stored document: id, title, date, metadata and full text."""

@@ -35,8 +35,12 @@ def index(
     overlap: Annotated[int, typer.Option(help="Whole sentences shared by neighbouring passages.")] = 1,
     batch_size: Annotated[int, typer.Option(help="Passages per model batch.")] = 32,
     exact: Annotated[bool, typer.Option("--exact", help="Keep exact vector search at any size (no ANN).")] = False,
-    embed_title: Annotated[bool, typer.Option("--embed-title", help="Embed each passage with its document title.")] = False,
-    ray: Annotated[Optional[str], typer.Option(help="Embed on a Ray cluster: its address, or 'local' to start one.")] = None,
+    embed_title: Annotated[
+        bool, typer.Option("--embed-title", help="Embed each passage with its document title.")
+    ] = False,
+    ray: Annotated[
+        Optional[str], typer.Option(help="Embed on a Ray cluster: its address, or 'local' to start one.")
+    ] = None,
     ray_actors: Annotated[Optional[int], typer.Option(help="Model replicas on the Ray cluster [one per CPU].")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     as_json: JsonOpt = False,
@@ -44,8 +48,9 @@ def index(
     """Build a fresh index from ..txt/.md files, folders and .jsonl(.gz) files (replaces the old one on success)."""
     from ..indexing import IndexSettings, build
 
-    settings = IndexSettings(max_tokens=max_tokens, overlap=overlap, batch_size=batch_size, exact=exact,
-                             embed_title=embed_title)
+    settings = IndexSettings(
+        max_tokens=max_tokens, overlap=overlap, batch_size=batch_size, exact=exact, embed_title=embed_title
+    )
     embedder = config.model_name(model)
     if ray is not None:
         from ..distributed import RayEmbedder

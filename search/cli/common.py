@@ -40,12 +40,18 @@ ModelOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 FormatOpt = Annotated[
     Optional[str],
-    typer.Option("--format", "-f", help="text, json (one object per line, as --json) or csv (a header, then one row per hit).",
-                 show_default=False),
+    typer.Option(
+        "--format",
+        "-f",
+        help="text, json (one object per line, as --json) or csv (a header, then one row per hit).",
+        show_default=False,
+    ),
 ]
 SpeakerOpt = Annotated[
     Optional[str],
-    typer.Option(help="Only sentences spoken by this actor: a full name or an unambiguous surname (fpsearch speakers)."),
+    typer.Option(
+        help="Only sentences spoken by this actor: a full name or an unambiguous surname (fpsearch speakers)."
+    ),
 ]
 
 

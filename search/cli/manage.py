@@ -116,7 +116,9 @@ def evaluate(
     until: Annotated[Optional[str], typer.Option(help="Only documents dated on/before.")] = None,
     source: Annotated[Optional[list[str]], typer.Option(help="Only this source (repeatable).")] = None,
     where: Annotated[Optional[list[str]], typer.Option(help="Metadata filter FIELD=VALUE (repeatable).")] = None,
-    rerank: Annotated[Optional[str], typer.Option(help="Cross-encoder (folder or name) to rerank the top hits.")] = None,
+    rerank: Annotated[
+        Optional[str], typer.Option(help="Cross-encoder (folder or name) to rerank the top hits.")
+    ] = None,
     exact: Annotated[bool, typer.Option("--exact", help="Exact vector search on an ANN index.")] = False,
     speaker: SpeakerOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Metrics, settings and per-query figures as JSON.")] = False,
@@ -130,8 +132,16 @@ def evaluate(
     asked = load_queries(queries)
     engine = Engine.open(config.index_location(index), config.model_name(model), rerank)
     result = run_eval(
-        engine, asked, judged, depth=depth, mode=mode, fusion=fusion, weight=weight,
-        where=_filter(since, until, source, where), exact=exact, speaker=speaker,
+        engine,
+        asked,
+        judged,
+        depth=depth,
+        mode=mode,
+        fusion=fusion,
+        weight=weight,
+        where=_filter(since, until, source, where),
+        exact=exact,
+        speaker=speaker,
     )
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))

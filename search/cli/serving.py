@@ -29,13 +29,25 @@ def serve(
     max_query_chars: Annotated[Optional[int], typer.Option(help="Longest query [1000 characters].")] = None,
     max_batch: Annotated[Optional[int], typer.Option(help="Most queries in one POST /search [32].")] = None,
     max_body_bytes: Annotated[Optional[int], typer.Option(help="Largest request body [1000000 bytes].")] = None,
-    result_cache: Annotated[Optional[int], typer.Option(
-        help="Result lists remembered per index version, so a repeated query is not searched again; 0 turns it off [1024].")] = None,
-    batch_threads: Annotated[Optional[int], typer.Option(
-        help="Threads that run searches, each answering the queries that wait together in one batch; 0: one per core [0].")] = None,
+    result_cache: Annotated[
+        Optional[int],
+        typer.Option(
+            help="Result lists remembered per index version, so a repeated query is not searched again; 0 turns it off [1024]."
+        ),
+    ] = None,
+    batch_threads: Annotated[
+        Optional[int],
+        typer.Option(
+            help="Threads that run searches, each answering the queries that wait together in one batch; 0: one per core [0]."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
-    grace: Annotated[float, typer.Option(
-        help="Seconds a shutdown (SIGTERM, Ctrl-C) waits for running requests; new ones get a 503 meanwhile.")] = 10.0,
+    grace: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a shutdown (SIGTERM, Ctrl-C) waits for running requests; new ones get a 503 meanwhile."
+        ),
+    ] = 10.0,
 ) -> None:
     """Run the HTTP API and the search page (FastAPI + uvicorn). SIGTERM or Ctrl-C drains it: running
     requests finish, new ones get a 503, and it exits 0 within --grace seconds."""
@@ -52,15 +64,25 @@ def serve(
     open_store(root).close()  # a missing or damaged index: say so now, not in a worker
     if workers < 1:
         raise InvalidInput("--workers must be at least 1")
-    limits = {"max_k": max_k, "max_query_chars": max_query_chars, "max_batch": max_batch,
-              "max_body_bytes": max_body_bytes, "result_cache": result_cache, "batch_threads": batch_threads}
+    limits = {
+        "max_k": max_k,
+        "max_query_chars": max_query_chars,
+        "max_batch": max_batch,
+        "max_body_bytes": max_body_bytes,
+        "result_cache": result_cache,
+        "batch_threads": batch_threads,
+    }
     settings = ApiSettings.from_env(**limits)
     if not _is_loopback(host) and not config.token():
-        _err(f"warning: {host} is not a loopback address and FPSEARCH_TOKEN is not set: anyone who can "
-             "reach this port can search the index (writes stay disabled without a token)")
+        _err(
+            f"warning: {host} is not a loopback address and FPSEARCH_TOKEN is not set: anyone who can "
+            "reach this port can search the index (writes stay disabled without a token)"
+        )
     if not _is_loopback(host) and not config.mcp_hosts():
-        _err("note: /mcp answers only requests addressed to localhost; set FPSEARCH_MCP_HOSTS to the names "
-             "clients reach this server by (comma-separated, or * for any)")
+        _err(
+            "note: /mcp answers only requests addressed to localhost; set FPSEARCH_MCP_HOSTS to the names "
+            "clients reach this server by (comma-separated, or * for any)"
+        )
     _err(f"serving {root} on http://{host}:{port} (search page at /, API docs at /docs, MCP at /mcp)")
     if grace <= 0:
         raise InvalidInput("--grace must be more than 0 seconds")
@@ -68,8 +90,15 @@ def serve(
         serve_drained(create_app(root, model, settings, rerank), host, port, log_level, grace)
         return
     config.hand_to_workers(root, model, limits)
-    uvicorn.run("search.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                timeout_graceful_shutdown=grace)  # uvicorn's own shutdown in each worker, bounded by --grace
+    uvicorn.run(
+        "search.server:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        timeout_graceful_shutdown=grace,
+    )  # uvicorn's own shutdown in each worker, bounded by --grace
 
 
 @app.command()

@@ -62,8 +62,9 @@ class Change:
                 texts.append(text)
                 spans.append([(a + shift, b + shift) for a, b in p.sentences])
         keys = (f"{d.doc_id}\0{d.hash}" for d in docs)
-        vectors, svecs = embed_resumably(self.root, self.recipe, self.embedder, texts, spans, keys,
-                                         self.batch_size, self.progress, self.report)
+        vectors, svecs = embed_resumably(
+            self.root, self.recipe, self.embedder, texts, spans, keys, self.batch_size, self.progress, self.report
+        )
         return Prepared(docs, passages, vectors, svecs)
 
     def _chunk(self, docs: Sequence[Document]) -> list[list[Passage]]:

@@ -64,7 +64,9 @@ class Checkpoints:
                 np.savez(
                     fh,
                     vectors=vectors,
-                    sentences=np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, self.dim), np.float32),
+                    sentences=np.concatenate(sentence_vectors)
+                    if sentence_vectors
+                    else np.zeros((0, self.dim), np.float32),
                     counts=np.array([len(x) for x in sentence_vectors], dtype=np.int64),
                 )
             os.replace(tmp, self._path(number))
@@ -78,8 +80,15 @@ class Checkpoints:
 
 
 def embed_resumably(
-    root: Target, recipe: Recipe, embedder: Embedder, texts: list[str], spans: list[list[tuple[int, int]]],
-    keys: Iterable[str], batch_size: int, progress: Progress, report: Report,
+    root: Target,
+    recipe: Recipe,
+    embedder: Embedder,
+    texts: list[str],
+    spans: list[list[tuple[int, int]]],
+    keys: Iterable[str],
+    batch_size: int,
+    progress: Progress,
+    report: Report,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Passage vectors of ``texts`` and sentence vectors of their ``spans``: the saved parts read
     back, the others embedded and saved as each part is finished."""
@@ -119,8 +128,14 @@ def embed_resumably(
     return vectors, sentence_vectors
 
 
-def _stream(embedder: Embedder, texts: list[str], spans: list, todo: list[tuple[int, int, int]], batch_size: int,
-            advance: Callable[[int], None]):
+def _stream(
+    embedder: Embedder,
+    texts: list[str],
+    spans: list,
+    todo: list[tuple[int, int, int]],
+    batch_size: int,
+    advance: Callable[[int], None],
+):
     """``(indices, vectors, sentence vectors)`` for the passages of the parts still to do, as they are
     embedded (``advance`` hears of every finished batch). An embedder with ``embed_stream`` (Ray) gets
     them all at once, so one pool of model replicas serves the whole build; others one part at a time."""

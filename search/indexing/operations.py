@@ -71,8 +71,14 @@ def build(
     return report
 
 
-def _build_locked(root: Target, docs: list[Document], model: str | Embedder | None, settings: IndexSettings,
-                  progress: Progress, report: Report) -> None:
+def _build_locked(
+    root: Target,
+    docs: list[Document],
+    model: str | Embedder | None,
+    settings: IndexSettings,
+    progress: Progress,
+    report: Report,
+) -> None:
     embedder = _embedder_for(model)
     change = Change(root, settings.recipe(embedder), embedder, progress, report, settings.batch_size)
     prepared = change.prepare(docs)
@@ -81,8 +87,7 @@ def _build_locked(root: Target, docs: list[Document], model: str | Embedder | No
     report.passages = prepared.passage_count
 
 
-def _add_locked(root: Target, docs: list[Document], model: Embedder | None, progress: Progress,
-                report: Report) -> None:
+def _add_locked(root: Target, docs: list[Document], model: Embedder | None, progress: Progress, report: Report) -> None:
     if not root.exists():
         _build_locked(root, docs, model, IndexSettings(), progress, report)
         return
@@ -139,7 +144,9 @@ def add(
 
 
 def add_documents(
-    docs: Sequence[Document], index: Path | str | Target, model: Embedder | None = None,
+    docs: Sequence[Document],
+    index: Path | str | Target,
+    model: Embedder | None = None,
     progress: ProgressArg = None,
 ) -> Report:
     """``add`` for documents already in memory (the HTTP API's write endpoint)."""
@@ -199,8 +206,11 @@ def copy_index(source: Path | str | Target, dest: Path | str | Target, progress:
                 passages = []
                 for n, (pid, start, end) in enumerate(rows):
                     spans = sentences.get(pid, (np.zeros((0, 2), np.int64), None))[0]
-                    passages.append(Passage(doc.doc_id, n, start, end, doc.text[start:end],
-                                            tuple((int(a), int(b)) for a, b in spans)))
+                    passages.append(
+                        Passage(
+                            doc.doc_id, n, start, end, doc.text[start:end], tuple((int(a), int(b)) for a, b in spans)
+                        )
+                    )
                 svecs = [sentences[pid][1] if pid in sentences else np.zeros((0, dim), np.float32) for pid in ids]
                 writer.add(doc, passages, store.vectors_of(ids), svecs)
                 report.added += 1

@@ -46,16 +46,25 @@ class IndexSettings:
         threshold = self.ann_threshold or config.number(config.ANN_THRESHOLD)
         return Recipe(
             ModelInfo(embedder.name, embedder.dimension, limit),
-            Chunking(f"blingfire {getattr(blingfire, '__version__', '0.1.8')}", min(self.max_tokens or limit, limit),
-                     self.overlap, self.embed_title),
+            Chunking(
+                f"blingfire {getattr(blingfire, '__version__', '0.1.8')}",
+                min(self.max_tokens or limit, limit),
+                self.overlap,
+                self.embed_title,
+            ),
             Ann(self.exact, threshold),
         )
 
     @classmethod
     def of(cls, recipe: Recipe) -> IndexSettings:
         """The settings an index was built with (a change to it keeps them)."""
-        return cls(max_tokens=recipe.chunking.max_tokens, overlap=recipe.chunking.overlap,
-                   embed_title=recipe.chunking.embed_title, exact=recipe.ann.exact, ann_threshold=recipe.ann.threshold)
+        return cls(
+            max_tokens=recipe.chunking.max_tokens,
+            overlap=recipe.chunking.overlap,
+            embed_title=recipe.chunking.embed_title,
+            exact=recipe.ann.exact,
+            ann_threshold=recipe.ann.threshold,
+        )
 
 
 @dataclass

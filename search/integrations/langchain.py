@@ -32,8 +32,24 @@ except ImportError as exc:  # pragma: no cover - the optional extra is missing
 # Options a call may set (``retriever.invoke(query, k=3, since="2016")``), as in ``Engine.search``.
 OPTIONS = ("k", "mode", "per_doc", "fusion", "weight", "since", "until", "source", "where", "speaker", "literal")
 # Hit fields that become a Document's metadata (the text is its page_content).
-FIELDS = ("doc_id", "title", "date", "source", "start", "end", "sentence_start", "sentence_end", "rank",
-          "score", "cosine", "match", "speaker", "speaker_kind", "passage_id", "reading")
+FIELDS = (
+    "doc_id",
+    "title",
+    "date",
+    "source",
+    "start",
+    "end",
+    "sentence_start",
+    "sentence_end",
+    "rank",
+    "score",
+    "cosine",
+    "match",
+    "speaker",
+    "speaker_kind",
+    "passage_id",
+    "reading",
+)
 
 _engines: dict[tuple[str, str | None], Any] = {}
 _engines_lock = threading.Lock()
@@ -94,8 +110,9 @@ class FpsearchRetriever(BaseRetriever):
         if self.url is not None:
             import httpx
 
-            return self._documents(self._answer(lambda: httpx.post(f"{self.url}/search", json=_body(query, options),
-                                                                   timeout=self.timeout)))
+            return self._documents(
+                self._answer(lambda: httpx.post(f"{self.url}/search", json=_body(query, options), timeout=self.timeout))
+            )
         return self._documents([h.as_dict() for h in self._search_here(query, options)])
 
     async def _aget_relevant_documents(

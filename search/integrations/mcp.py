@@ -79,11 +79,23 @@ class Passage(BaseModel):
     @classmethod
     def of(cls, hit: Hit) -> Passage:
         return cls(
-            rank=hit.rank, doc_id=hit.doc_id, title=hit.title, date=hit.date, source=hit.source,
-            score=round(hit.score, 4), cosine=None if hit.cosine is None else round(hit.cosine, 4),
-            start=hit.start, end=hit.end, text=hit.text, sentence=hit.sentence,
-            sentence_start=hit.sentence_start, sentence_end=hit.sentence_end, speaker=hit.speaker,
-            speaker_kind=hit.speaker_kind, match=hit.match, metadata=dict(hit.metadata),
+            rank=hit.rank,
+            doc_id=hit.doc_id,
+            title=hit.title,
+            date=hit.date,
+            source=hit.source,
+            score=round(hit.score, 4),
+            cosine=None if hit.cosine is None else round(hit.cosine, 4),
+            start=hit.start,
+            end=hit.end,
+            text=hit.text,
+            sentence=hit.sentence,
+            sentence_start=hit.sentence_start,
+            sentence_end=hit.sentence_end,
+            speaker=hit.speaker,
+            speaker_kind=hit.speaker_kind,
+            match=hit.match,
+            metadata=dict(hit.metadata),
             uri=document_uri(hit.doc_id),
         )
 
@@ -91,10 +103,15 @@ class Passage(BaseModel):
 class SearchResult(BaseModel):
     query: str
     mode: str
-    reading: str | None = Field(None, description="How the query was read when it asks what one actor says "
-                                "(e.g. \"statements by Vladimir Putin\"); those hits come first.")
-    match: str | None = Field(description="The strongest hit's match (null: not known for this index's model): weak or none means nothing in the index answers "
-                       "the query well, and the hits are only the closest passages: say so rather than cite them.")
+    reading: str | None = Field(
+        None,
+        description="How the query was read when it asks what one actor says "
+        '(e.g. "statements by Vladimir Putin"); those hits come first.',
+    )
+    match: str | None = Field(
+        description="The strongest hit's match (null: not known for this index's model): weak or none means nothing in the index answers "
+        "the query well, and the hits are only the closest passages: say so rather than cite them."
+    )
     warnings: list[str] = Field(default_factory=list, description="What to know before trusting the hits.")
     hits: list[Passage]
 
@@ -184,7 +201,8 @@ def create_server(
         query: str,
         k: int = Field(10, ge=1, description="Number of passages."),
         mode: Literal["hybrid", "dense", "lexical"] = Field(
-            "hybrid", description="hybrid: meaning and words (best on our evaluations); dense: meaning; lexical: words."),
+            "hybrid", description="hybrid: meaning and words (best on our evaluations); dense: meaning; lexical: words."
+        ),
         since: str | None = Field(None, description="Earliest date, YYYY[-MM[-DD]]."),
         until: str | None = Field(None, description="Latest date, YYYY[-MM[-DD]]."),
         source: list[str] = Field(default_factory=list, description="Only documents from these sources."),
@@ -196,14 +214,21 @@ def create_server(
             raise ToolError(f"k is {k}; the limit is {max_k}")
 
         def run() -> SearchResult:
-            options = SearchOptions(k=k, mode=mode, per_doc=per_doc, speaker=speaker,
-                                    where=Filter.build(since, until, source, where))
+            options = SearchOptions(
+                k=k, mode=mode, per_doc=per_doc, speaker=speaker, where=Filter.build(since, until, source, where)
+            )
             text = check_query(query, max_query_chars)
             engine = current()
             hits = engine.answer([text], options)[0]
             reading = next((h.reading for h in hits if h.reading), None)
-            return SearchResult(query=query, mode=mode, reading=reading, match=best_match(h.match for h in hits),
-                                warnings=engine.warnings(query, hits), hits=[Passage.of(h) for h in hits])
+            return SearchResult(
+                query=query,
+                mode=mode,
+                reading=reading,
+                match=best_match(h.match for h in hits),
+                warnings=engine.warnings(query, hits),
+                hits=[Passage.of(h) for h in hits],
+            )
 
         return answer(run)
 
@@ -223,9 +248,18 @@ def create_server(
         e = len(doc.text) if end is None else min(end, len(doc.text))
         if s > e:
             raise ToolError(f"span {s}-{e} is outside the document (0-{len(doc.text)})")
-        return DocumentText(doc_id=doc.doc_id, title=doc.title, date=doc.date, source=doc.source,
-                            metadata=dict(doc.metadata), length=len(doc.text), start=s, end=e,
-                            text=doc.text[s:e], uri=document_uri(doc.doc_id))
+        return DocumentText(
+            doc_id=doc.doc_id,
+            title=doc.title,
+            date=doc.date,
+            source=doc.source,
+            metadata=dict(doc.metadata),
+            length=len(doc.text),
+            start=s,
+            end=e,
+            text=doc.text[s:e],
+            uri=document_uri(doc.doc_id),
+        )
 
     @server.tool(
         description="What each actor says about a topic: actors (grouped by speaker, year, source or a "
@@ -246,15 +280,44 @@ def create_server(
         speaker: str | None = Field(None, description="Only this actor's sentences."),
     ) -> PositionsResult:
         def run() -> PositionsResult:
-            found = current().positions(topic, by=by, n=n, quotes=quotes, speaker=speaker,
-                                        where=Filter.build(since, until, source, where), max_chars=max_query_chars)
+            found = current().positions(
+                topic,
+                by=by,
+                n=n,
+                quotes=quotes,
+                speaker=speaker,
+                where=Filter.build(since, until, source, where),
+                max_chars=max_query_chars,
+            )
             out = []
             for p in found:
-                qs = [Quote(doc_id=q.doc_id, title=q.title, date=q.date, start=q.start, end=q.end,
-                            sentence=q.sentence, sentence_start=q.sentence_start, sentence_end=q.sentence_end,
-                            speaker=q.speaker, score=round(q.score, 4)) for q in p.quotes]
-                out.append(Position(actor=p.actor, kind=p.kind, score=round(p.score, 4), documents=p.documents,
-                                    passages=p.passages, first_date=p.first_date, last_date=p.last_date, quotes=qs))
+                qs = [
+                    Quote(
+                        doc_id=q.doc_id,
+                        title=q.title,
+                        date=q.date,
+                        start=q.start,
+                        end=q.end,
+                        sentence=q.sentence,
+                        sentence_start=q.sentence_start,
+                        sentence_end=q.sentence_end,
+                        speaker=q.speaker,
+                        score=round(q.score, 4),
+                    )
+                    for q in p.quotes
+                ]
+                out.append(
+                    Position(
+                        actor=p.actor,
+                        kind=p.kind,
+                        score=round(p.score, 4),
+                        documents=p.documents,
+                        passages=p.passages,
+                        first_date=p.first_date,
+                        last_date=p.last_date,
+                        quotes=qs,
+                    )
+                )
             return PositionsResult(topic=topic, by=by, positions=out)
 
         return answer(run)
@@ -269,11 +332,16 @@ def create_server(
         limit: int = Field(50, ge=1, le=1000, description="Most actors to list."),
     ) -> list[Speaker]:
         actors = answer(lambda: current().speakers(kind))
-        return [Speaker(actor=a.name, kind=a.kind, documents=a.documents, sentences=a.sentences)
-                for a in actors[:limit]]
+        return [
+            Speaker(actor=a.name, kind=a.kind, documents=a.documents, sentences=a.sentences) for a in actors[:limit]
+        ]
 
-    @server.resource(URI_TEMPLATE, name="document", mime_type="text/plain",
-                     description="A document's full text (doc_id URL-encoded, as in a hit's uri).")
+    @server.resource(
+        URI_TEMPLATE,
+        name="document",
+        mime_type="text/plain",
+        description="A document's full text (doc_id URL-encoded, as in a hit's uri).",
+    )
     def document(doc_id: str) -> str:
         try:
             return current().document(unquote(doc_id)).text

@@ -45,8 +45,13 @@ class Batcher:
     so a server can swap in a new index version between batches); a query is checked on submission
     against ``max_query_chars``, the caller's own limit."""
 
-    def __init__(self, engine: Callable[[], Engine], threads: int = 0, max_batch: int = MAX_BATCH,
-                 max_query_chars: int = MAX_QUERY_CHARS) -> None:
+    def __init__(
+        self,
+        engine: Callable[[], Engine],
+        threads: int = 0,
+        max_batch: int = MAX_BATCH,
+        max_query_chars: int = MAX_QUERY_CHARS,
+    ) -> None:
         if threads < 0 or max_batch < 1:
             raise ValueError("a batcher needs a thread count of 0 (one per core) or more and a batch of at least one")
         threads = threads or os.cpu_count() or 1

@@ -53,7 +53,10 @@ class Engine:
 
     @classmethod
     def open(
-        cls, index: Path | str | Target, model: str | Embedder | None = None, rerank: str | None = None,
+        cls,
+        index: Path | str | Target,
+        model: str | Embedder | None = None,
+        rerank: str | None = None,
         results: int = 0,
     ) -> Engine:
         """Open the index at ``index``. ``model`` defaults to the one the index was built with; a
@@ -101,11 +104,15 @@ class Engine:
         """Ranked hits for each query, from queries a caller has checked at its own edge (``check_query``,
         with its own limit: the batcher, the server) and options made once (a ``SearchOptions`` is valid)."""
         opts = self._with_speaker(options)
-        readings = [None] * len(queries) if opts.literal or opts.speaker is not None else [self.read(q) for q in queries]
+        readings = (
+            [None] * len(queries) if opts.literal or opts.speaker is not None else [self.read(q) for q in queries]
+        )
         plain = [q for q, r in zip(queries, readings) if r is None]
-        found = iter(self._results.through(
-            [(q, opts) for q in plain], lambda missing: self._search_many([q for q, _ in missing], opts)
-        ))
+        found = iter(
+            self._results.through(
+                [(q, opts) for q in plain], lambda missing: self._search_many([q for q, _ in missing], opts)
+            )
+        )
         answers = [list(next(found)) if r is None else self._search_read(q, opts, r) for q, r in zip(queries, readings)]
         return [self._unread(hits) if hits and self.warnings(q) else hits for q, hits in zip(queries, answers)]
 
@@ -175,10 +182,17 @@ class Engine:
             qvecs = self.embed(queries)
             dense = self.store.search_dense(qvecs, depth, opts.where, opts.exact)  # one pass for all
         if opts.mode != "dense":
-            lexical = pending.result() if pending is not None else self.store.search_lexical_many(queries, depth, opts.where)
+            lexical = (
+                pending.result() if pending is not None else self.store.search_lexical_many(queries, depth, opts.where)
+            )
         return [
-            self._one(q, opts, None if qvecs is None else qvecs[i], None if dense is None else dense[i],
-                      None if lexical is None else lexical[i])
+            self._one(
+                q,
+                opts,
+                None if qvecs is None else qvecs[i],
+                None if dense is None else dense[i],
+                None if lexical is None else lexical[i],
+            )
             for i, q in enumerate(queries)
         ]
 
@@ -191,8 +205,9 @@ class Engine:
                     _LEXICAL_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fpsearch-lexical")
         return _LEXICAL_POOL
 
-    def _candidates(self, query: str, qvec: np.ndarray | None, opts: SearchOptions, depth: int,
-                    dense_found=None, lexical_found=None):
+    def _candidates(
+        self, query: str, qvec: np.ndarray | None, opts: SearchOptions, depth: int, dense_found=None, lexical_found=None
+    ):
         """Fused (or single-mode) candidates to ``depth``; ``*_found``: the lists searched to ``depth``
         already, for the whole batch."""
         dense = lexical = []
@@ -321,8 +336,14 @@ class Engine:
         return tuple(sorted(i for i, a in actors.items() if a.name == chosen))
 
     def positions(
-        self, topic: str, by: str = "speaker", n: int = 10, quotes: int = 2, where: Filter | None = None,
-        speaker: str | None = None, max_chars: int = MAX_QUERY_CHARS,
+        self,
+        topic: str,
+        by: str = "speaker",
+        n: int = 10,
+        quotes: int = 2,
+        where: Filter | None = None,
+        speaker: str | None = None,
+        max_chars: int = MAX_QUERY_CHARS,
     ) -> list[Position]:
         """What each actor (grouped ``by`` speaker, year or a metadata field) says about ``topic``:
         the ``n`` strongest, each with ``quotes`` quotes. See ``search.positions`` for the ranking.

@@ -28,9 +28,13 @@ class LiveIndex:
     """
 
     def __init__(
-        self, index: Path | str | Target, model: str | Embedder | None = None, check_seconds: float = 1.0,
+        self,
+        index: Path | str | Target,
+        model: str | Embedder | None = None,
+        check_seconds: float = 1.0,
         results: int = 0,
-        preload: bool = True, rerank: str | None = None,
+        preload: bool = True,
+        rerank: str | None = None,
     ) -> None:
         self.index = index
         self.check_seconds = check_seconds
@@ -43,8 +47,10 @@ class LiveIndex:
         self.problems: list[str] = self.engine.store.damage(full=True)
         if self.problems:
             self.engine.close()
-            raise IndexDamaged(f"{'; '.join(self.problems)}: rebuild the index, or go back to the previous "
-                               "generation with `fpsearch rollback`")
+            raise IndexDamaged(
+                f"{'; '.join(self.problems)}: rebuild the index, or go back to the previous "
+                "generation with `fpsearch rollback`"
+            )
 
     def _prepared(self, engine: Engine) -> Engine:
         if self._preload:

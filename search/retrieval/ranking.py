@@ -71,7 +71,9 @@ def _anchored(ranked: Sequence[tuple[int, float]], anchor: int = FUSION_ANCHOR) 
     return ids, (scores - lo) / span if span > 0 else np.ones(len(scores))
 
 
-def group(ranked: Sequence[tuple[int, float]], doc_of: dict[int, str], per_doc: int | None, k: int) -> list[tuple[int, float]]:
+def group(
+    ranked: Sequence[tuple[int, float]], doc_of: dict[int, str], per_doc: int | None, k: int
+) -> list[tuple[int, float]]:
     """The first ``k`` entries of ``ranked`` with at most ``per_doc`` passages from any one document."""
     seen: dict[str, int] = {}
     out = []

@@ -26,8 +26,12 @@ def is_question(query: str) -> bool:
 
 
 def best_sentence(
-    sentences: Sentences, query_vec: np.ndarray | None, record: PassageRecord, query: str,
-    speakers: frozenset[int] = frozenset(), floor: frozenset[int] = frozenset(),
+    sentences: Sentences,
+    query_vec: np.ndarray | None,
+    record: PassageRecord,
+    query: str,
+    speakers: frozenset[int] = frozenset(),
+    floor: frozenset[int] = frozenset(),
 ) -> tuple[int, int, int]:
     """``(start, end, i)``: the span of the sentence closest to the query and its index in
     ``sentences`` (-1 for none): by cosine when the query was embedded, else by the number of query
@@ -43,10 +47,7 @@ def best_sentence(
     else:
         words = set(query_words(query))
         scores = np.array(
-            [
-                len(words & set(query_words(record.text[a - record.start : b - record.start])))
-                for a, b in spans
-            ],
+            [len(words & set(query_words(record.text[a - record.start : b - record.start]))) for a, b in spans],
             dtype=np.float64,
         )
     if floor and not is_question(query):

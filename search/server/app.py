@@ -47,13 +47,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        holder = LiveIndex(root, config.model_name(model), settings.reload_check_seconds, settings.result_cache,
-                           rerank=rerank)
+        holder = LiveIndex(
+            root, config.model_name(model), settings.reload_check_seconds, settings.result_cache, rerank=rerank
+        )
         app.state.holder = holder
         holder.engine.embed(["warm up"])  # load the model before the first request
         holder.engine.warnings("warm up")  # and the language detector's
-        app.state.searcher = Batcher(holder.current, threads=settings.batch_threads,
-                                      max_query_chars=settings.max_query_chars)
+        app.state.searcher = Batcher(
+            holder.current, threads=settings.batch_threads, max_query_chars=settings.max_query_chars
+        )
         # Searches already run side by side, one per core: a matrix product that fanned out over every
         # core (numpy's BLAS default) would only make them wait on each other.
         blas = threadpool_limits(1, user_api="blas")

@@ -24,8 +24,9 @@ class McpRoute:
         self.security = http_security(config.mcp_hosts())
 
     def running(self):
-        self.server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True,
-                                        transport_security=self.security)
+        self.server.streamable_http_app(
+            streamable_http_path="/mcp", stateless_http=True, json_response=True, transport_security=self.security
+        )
         return self.server.session_manager.run()
 
     async def __call__(self, scope, receive, send) -> None:
@@ -43,8 +44,13 @@ class McpMissing:
 
     async def __call__(self, scope, receive, send) -> None:
         body = json.dumps({"detail": self.detail}).encode()
-        await send({"type": "http.response.start", "status": 501,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 501,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -35,8 +35,10 @@ class HitModel(BaseModel):
     )
     reading: str | None = Field(None, description="Set on the hits of the actor a question was read as naming.")
     match: Literal["strong", "weak", "none"] | None = Field(
-        None, description="How well this passage matches the query, absolutely (from its cosine and how many "
-        "of the query's words it holds): strong, weak or none.")
+        None,
+        description="How well this passage matches the query, absolutely (from its cosine and how many "
+        "of the query's words it holds): strong, weak or none.",
+    )
 
 
 class PositionModel(BaseModel):
@@ -50,8 +52,10 @@ class PositionModel(BaseModel):
     passages: int
     first_date: str | None
     last_date: str | None
-    quotes: list[Quote] = Field(description="Its best quotes: ``text == document.text[start:end]`` and "
-                                "``sentence == document.text[sentence_start:sentence_end]``.")
+    quotes: list[Quote] = Field(
+        description="Its best quotes: ``text == document.text[start:end]`` and "
+        "``sentence == document.text[sentence_start:sentence_end]``."
+    )
 
 
 class PositionsResponse(BaseModel):
@@ -73,17 +77,30 @@ class SearchResponse(BaseModel):
     query: str
     k: int
     mode: str
-    took_ms: float = Field(description="Milliseconds from handing the query to the search threads to its hits "
-                           "(waiting for a thread included).")
-    reading: str | None = Field(None, description="How the query was read when it asks what one actor says: "
-                                "e.g. \"statements by Vladimir Putin\", whose hits come first (null: read as written).")
+    took_ms: float = Field(
+        description="Milliseconds from handing the query to the search threads to its hits "
+        "(waiting for a thread included)."
+    )
+    reading: str | None = Field(
+        None,
+        description="How the query was read when it asks what one actor says: "
+        'e.g. "statements by Vladimir Putin", whose hits come first (null: read as written).',
+    )
     match: Literal["strong", "weak", "none"] | None = Field(
-        "none", description="The strongest hit's match: \"weak\" or \"none\" means nothing in the index answers the "
-        "query well, and the hits are only the closest passages (null: not known for this index's model).")
-    warnings: list[str] = Field([], description="What to know before trusting the hits: no strong match, or a "
-                                "query in a language the index's model does not read.")
-    version: str | None = Field(None, description="The index version that answered (a generation of a folder "
-                                "index): every hit comes from it, also while changes are being published.")
+        "none",
+        description='The strongest hit\'s match: "weak" or "none" means nothing in the index answers the '
+        "query well, and the hits are only the closest passages (null: not known for this index's model).",
+    )
+    warnings: list[str] = Field(
+        [],
+        description="What to know before trusting the hits: no strong match, or a "
+        "query in a language the index's model does not read.",
+    )
+    version: str | None = Field(
+        None,
+        description="The index version that answered (a generation of a folder "
+        "index): every hit comes from it, also while changes are being published.",
+    )
     hits: list[HitModel]
 
 

@@ -30,7 +30,9 @@ class ApiSettings:
         if self.result_cache < 0:
             raise InvalidInput("result_cache (FPSEARCH_RESULT_CACHE) must be 0 (off) or more", "result_cache")
         if self.batch_threads < 0:
-            raise InvalidInput("batch_threads (FPSEARCH_BATCH_THREADS) must be 0 (one per core) or more", "batch_threads")
+            raise InvalidInput(
+                "batch_threads (FPSEARCH_BATCH_THREADS) must be 0 (one per core) or more", "batch_threads"
+            )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> ApiSettings:

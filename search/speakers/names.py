@@ -56,19 +56,46 @@ _FIELDS = frozenset(
 _PLACES_LAST = frozenset("region territory district oblast krai province republic".split())
 # Words that qualify an office ("First Deputy Prime Minister", "State Development Corporation"):
 # part of a title, but an organisation's name may hold them too, so the name never starts after one.
-_MODIFIERS = frozenset("first deputy acting senior special presidential executive managing federal state national".split())
+_MODIFIERS = frozenset(
+    "first deputy acting senior special presidential executive managing federal state national".split()
+)
 _OFFICES = _TITLES - _MODIFIERS  # where the name may begin after
 _TITLE_WORDS = _TITLES | _MODIFIERS
 # Honorifics kept only when nothing but a surname follows them (``Ms. Jean-Pierre``, ``Mr. Arce``).
 _HONORIFICS = frozenset("mr mrs ms miss dr mr. mrs. ms. dr. madam madame sir h.e. his her excellency".split())
 # Places of more than one word that titles name ("President of the United States Donald Trump").
 _PLACES = (
-    "United States of America", "United States", "United Kingdom", "United Arab Emirates", "Russian Federation",
-    "Saudi Arabia", "South Africa", "South Korea", "North Korea", "New Zealand", "Sri Lanka", "Costa Rica",
-    "Czech Republic", "Dominican Republic", "European Union", "European Commission", "European Council",
-    "Republic of Korea", "People’s Republic of China", "People's Republic of China", "Security Council",
-    "General Assembly", "Republika Srpska", "Abu Dhabi", "Hong Kong", "El Salvador", "Sierra Leone",
-    "Burkina Faso", "Papua New Guinea", "Bosnia and Herzegovina", "Trinidad and Tobago",
+    "United States of America",
+    "United States",
+    "United Kingdom",
+    "United Arab Emirates",
+    "Russian Federation",
+    "Saudi Arabia",
+    "South Africa",
+    "South Korea",
+    "North Korea",
+    "New Zealand",
+    "Sri Lanka",
+    "Costa Rica",
+    "Czech Republic",
+    "Dominican Republic",
+    "European Union",
+    "European Commission",
+    "European Council",
+    "Republic of Korea",
+    "People’s Republic of China",
+    "People's Republic of China",
+    "Security Council",
+    "General Assembly",
+    "Republika Srpska",
+    "Abu Dhabi",
+    "Hong Kong",
+    "El Salvador",
+    "Sierra Leone",
+    "Burkina Faso",
+    "Papua New Guinea",
+    "Bosnia and Herzegovina",
+    "Trinidad and Tobago",
 )
 # Capitalised words that open headings and notes, not speakers ("Note:", "Subject:", "Source: ...").
 _NOT_SPEAKERS = frozenset(
@@ -162,7 +189,11 @@ def strip_title(words: Sequence[str]) -> list[str]:
 def _office_noun(word: str) -> bool:
     """Whether a capitalised word names a field of office rather than a person ("Supervision")."""
     low = word.lower().rstrip(".,")
-    return low in _FIELDS or low in _ORGANISATIONS or low.endswith(("tion", "sion", "ment", "ity", "ics", "ance", "ence", "ism", "ure", "ship"))
+    return (
+        low in _FIELDS
+        or low in _ORGANISATIONS
+        or low.endswith(("tion", "sion", "ment", "ity", "ics", "ance", "ence", "ism", "ure", "ship"))
+    )
 
 
 def _last_name_words(words: list[str], most: int) -> list[str]:
@@ -213,8 +244,13 @@ def normalise(label: str) -> tuple[str, str] | None:
     if core.startswith(("*", "-", "•")) or "**" in core:
         return None  # markdown: a bold heading or a bullet, not a transcript's label
     first, last = words[0].lower().rstrip("."), words[-1].lower().rstrip(".’'s")
-    if (first in _NOT_SPEAKERS or first in _OPENERS or _VOCATIVE.match(core) or last in _ORGANISATIONS
-            or last in _PLACES_LAST):
+    if (
+        first in _NOT_SPEAKERS
+        or first in _OPENERS
+        or _VOCATIVE.match(core)
+        or last in _ORGANISATIONS
+        or last in _PLACES_LAST
+    ):
         return None
     if first in _CONNECTORS and not (len(words) > 1 and words[1].lower() in _TITLE_WORDS):
         return None

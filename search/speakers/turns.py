@@ -113,8 +113,16 @@ def find_turns(text: str) -> list[Turn]:
     for start, body, label in [*events, (len(text), len(text), "")]:
         if current is not None:
             stop = min([b for b in breaks if current.start <= b < start], default=start)
-            turns.append(Turn(current.start, current.body, _trim_end(text, current.body, stop), current.label,
-                              current.actor, current.kind))
+            turns.append(
+                Turn(
+                    current.start,
+                    current.body,
+                    _trim_end(text, current.body, stop),
+                    current.label,
+                    current.actor,
+                    current.kind,
+                )
+            )
             if stop < start:
                 current = None  # a break ended it: what follows until the next label is nobody's
         if label is None:  # a gap: the same turn goes on after it
@@ -133,7 +141,9 @@ def unspoken(sentence: str) -> bool:
         return True
     words = sentence.split()
     return (
-        bool(_CAPTION.match(sentence)) and len(words) <= 16 and "," not in sentence
+        bool(_CAPTION.match(sentence))
+        and len(words) <= 16
+        and "," not in sentence
         and not any(w.lower().strip(".’'") in _FIRST_PERSON for w in words)
     )
 
@@ -159,8 +169,11 @@ def _merged(found: list[tuple[str, str]], labels: list[str]) -> list[tuple[str, 
             if len(parts) == 2 and parts[0].lower().rstrip(".") in _HONORIFICS and len(surnames.get(parts[1], ())) == 1:
                 actor = surnames[parts[1]][0]  # "Mr Putin" where "Vladimir Putin" speaks too
             for other in people:
-                if (counts[other] > counts.get(actor, 0) and len(other.split()) == len(actor.split())
-                        and difflib.SequenceMatcher(None, actor, other).ratio() >= TYPO_RATIO):
+                if (
+                    counts[other] > counts.get(actor, 0)
+                    and len(other.split()) == len(actor.split())
+                    and difflib.SequenceMatcher(None, actor, other).ratio() >= TYPO_RATIO
+                ):
                     actor = other
                     break
         out.append((actor, kind))

@@ -108,16 +108,13 @@ class Actor:
 
     def as_dict(self) -> dict[str, Any]:
         """As the CLI's ``--json`` and ``GET /speakers`` give it."""
-        return {"actor": self.name, "kind": self.kind, "documents": self.documents, "passages": self.passages,
-                "sentences": self.sentences}
-
-
-
-
-
-
-
-
+        return {
+            "actor": self.name,
+            "kind": self.kind,
+            "documents": self.documents,
+            "passages": self.passages,
+            "sentences": self.sentences,
+        }
 
 
 @dataclass(frozen=True)
@@ -139,7 +136,10 @@ class StoreWriter(Protocol):
     """Changes to an index, applied all at once when the ``with`` block ends without an error."""
 
     def add(
-        self, doc: Document, passages: Sequence[Passage], vectors: np.ndarray,
+        self,
+        doc: Document,
+        passages: Sequence[Passage],
+        vectors: np.ndarray,
         sentence_vectors: Sequence[np.ndarray] | None = None,
     ) -> None: ...
 
@@ -267,12 +267,6 @@ class Target(Protocol):
 
 
 C = TypeVar("C")
-
-
-
-
-
-
 
 
 def actor_counts_sql(prefix: str = "") -> str:

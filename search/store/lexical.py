@@ -79,8 +79,7 @@ class Stemmer:
 COSTLY_POSTINGS = 5000
 
 
-def select_words(words: list[str], stems: list[list[str]], df: dict[str, int], total: int,
-                 common: float) -> list[str]:
+def select_words(words: list[str], stems: list[list[str]], df: dict[str, int], total: int, common: float) -> list[str]:
     """The query words worth matching: those the index holds, less the very common ones (in more
     than ``common`` of all passages, and in more than ``COSTLY_POSTINGS``: BM25 gives them little
     weight, yet scoring their postings is most of the cost). When every word is that common, the

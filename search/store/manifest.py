@@ -70,8 +70,12 @@ class Recipe:
             model, chunking = manifest["model"], manifest["chunking"]
             return cls(
                 ModelInfo(str(model["name"]), int(model["dimension"]), int(model["max_tokens"])),
-                Chunking(str(chunking.get("splitter", "")), int(chunking["max_tokens"]),
-                         int(chunking.get("overlap", 1)), bool(chunking.get("embed_title", False))),
+                Chunking(
+                    str(chunking.get("splitter", "")),
+                    int(chunking["max_tokens"]),
+                    int(chunking.get("overlap", 1)),
+                    bool(chunking.get("embed_title", False)),
+                ),
                 Ann(**{k: v for k, v in manifest.get("ann", {}).items() if k in ("exact", "threshold", "seed")}),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -83,25 +87,33 @@ class Manifest(dict):
 
     @classmethod
     def new(
-        cls, recipe: Recipe, created: str | None, documents: int, passages: int, sources: dict[str, int],
-        keep_ann: bool = True, **parts: Any,
+        cls,
+        recipe: Recipe,
+        created: str | None,
+        documents: int,
+        passages: int,
+        sources: dict[str, int],
+        keep_ann: bool = True,
+        **parts: Any,
     ) -> Manifest:
         """The manifest of a newly written version: what fpsearch and which recipe wrote it, what it
         holds, then the store's own ``parts`` (its vectors, files, lexical statistics...)."""
         settings = recipe.as_dict()
         if not keep_ann:
             settings.pop("ann")
-        return cls({
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "created": created or utc_now(),
-            "updated": utc_now(),
-            "package_version": __version__,
-            **settings,
-            "counts": {"documents": documents, "passages": passages},
-            "sources": sources,
-            **parts,
-        })
+        return cls(
+            {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "created": created or utc_now(),
+                "updated": utc_now(),
+                "package_version": __version__,
+                **settings,
+                "counts": {"documents": documents, "passages": passages},
+                "sources": sources,
+                **parts,
+            }
+        )
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> Manifest:

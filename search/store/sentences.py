@@ -25,7 +25,6 @@ class Sentences(NamedTuple):
     speakers: np.ndarray
 
 
-
 class Scored(NamedTuple):
     """One passage's sentences scored against a query: spans (n × 2), cosines (n) and actor ids (n)."""
 
@@ -34,16 +33,15 @@ class Scored(NamedTuple):
     speakers: np.ndarray
 
 
-
 NO_SENTENCES = Sentences(np.zeros((0, 2), np.int64), np.zeros((0, 0), np.float32), np.zeros(0, np.int64))
-
 
 
 def score_sentences(sentences: dict[int, Sentences], query: np.ndarray) -> dict[int, Scored]:
     """``Scored`` sentences from decoded ones (stores that keep no sentences in memory)."""
-    return {pid: Scored(s.spans, s.vectors @ query if s.vectors.size else np.zeros(0, np.float32), s.speakers)
-            for pid, s in sentences.items()}
-
+    return {
+        pid: Scored(s.spans, s.vectors @ query if s.vectors.size else np.zeros(0, np.float32), s.speakers)
+        for pid, s in sentences.items()
+    }
 
 
 def sentence_maxima(
@@ -61,7 +59,6 @@ def sentence_maxima(
     return out
 
 
-
 def quantize(vectors: np.ndarray) -> list[tuple[float, bytes]]:
     """Unit vectors as int8 with a per-vector scale: a quarter of the space, ample for ranking a
     passage's own sentences against each other."""
@@ -72,9 +69,11 @@ def quantize(vectors: np.ndarray) -> list[tuple[float, bytes]]:
     return [(float(s) / 127.0, row.tobytes()) for s, row in zip(scales, q)]
 
 
-
 def attributed_rows(
-    doc: Document, ids: Sequence[int], passages: Sequence[Passage], sentence_vectors: Sequence[np.ndarray] | None,
+    doc: Document,
+    ids: Sequence[int],
+    passages: Sequence[Passage],
+    sentence_vectors: Sequence[np.ndarray] | None,
     actor_id: Callable[[str, str], int],
 ) -> tuple[list[tuple], list[tuple]]:
     """What a writer stores of a document's speakers: its turns as ``(start, body, end, label, actor
@@ -89,7 +88,6 @@ def attributed_rows(
         for (a, b), (scale, blob), t in zip(passage.sentences, quantize(svecs), said):
             sentence_rows.append((int(pid), a, b, scale, blob, None if t is None else actors[t]))
     return turn_rows, sentence_rows
-
 
 
 class SentenceTable:
@@ -155,7 +153,6 @@ class SentenceTable:
         if not len(ids):
             return {}
         return dict(zip(ids.tolist(), np.maximum.reduceat(scores, starts).tolist()))
-
 
 
 def group_sentences(rows: Sequence[tuple]) -> dict[int, Sentences]:

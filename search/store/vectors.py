@@ -210,8 +210,9 @@ class VectorIndex:
         if ivf is None:
             out["type"] = "IDMap2,Flat"
         else:
-            out.update(type=f"IVF{ivf.nlist},Flat", nlist=int(ivf.nlist), nprobe=self.nprobe,
-                       trained_on=self.trained_on)
+            out.update(
+                type=f"IVF{ivf.nlist},Flat", nlist=int(ivf.nlist), nprobe=self.nprobe, trained_on=self.trained_on
+            )
         return out
 
     # OpenMP keeps the thread count per calling thread: a server's worker threads start at every
@@ -241,8 +242,10 @@ class VectorIndex:
             params = faiss.SearchParameters(sel=sel) if sel is not None else None
         else:
             nprobe = ivf.nlist if exact else min(self.nprobe, ivf.nlist)
-            params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe) if sel is not None else (
-                faiss.SearchParametersIVF(nprobe=nprobe)
+            params = (
+                faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
+                if sel is not None
+                else (faiss.SearchParametersIVF(nprobe=nprobe))
             )
         scores, ids = self.index.search(queries, k, params=params)
         out = [
@@ -267,8 +270,16 @@ class VectorIndex:
             # FAISS scores each candidate by itself (the same bits wherever it stands in the list) and
             # keeps the best k; ties are then put in row order.
             faiss.knn_inner_products_by_idx(
-                faiss.swig_ptr(q), faiss.swig_ptr(vecs), faiss.swig_ptr(row), self.dimension, 1, len(vecs),
-                len(row), k, faiss.swig_ptr(scores), faiss.swig_ptr(best),
+                faiss.swig_ptr(q),
+                faiss.swig_ptr(vecs),
+                faiss.swig_ptr(row),
+                self.dimension,
+                1,
+                len(vecs),
+                len(row),
+                k,
+                faiss.swig_ptr(scores),
+                faiss.swig_ptr(best),
             )
             found = best >= 0
             order = np.lexsort((best[found], -scores[found]))
@@ -291,4 +302,3 @@ def _ivf(index: faiss.Index):
         return faiss.extract_index_ivf(index)
     except RuntimeError:
         return None
-

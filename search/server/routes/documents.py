@@ -24,8 +24,13 @@ def get_document(
     """A stored document; with ``start``/``end`` also that span of its text."""
     doc = engine.document(doc_id)
     out = DocumentResponse(
-        doc_id=doc.doc_id, title=doc.title, date=doc.date, source=doc.source, hash=doc.hash,
-        metadata=doc.metadata, text=doc.text,
+        doc_id=doc.doc_id,
+        title=doc.title,
+        date=doc.date,
+        source=doc.source,
+        hash=doc.hash,
+        metadata=doc.metadata,
+        text=doc.text,
     )
     if start is not None or end is not None:
         s = 0 if start is None else start
@@ -40,16 +45,18 @@ def changed(request: Request, report) -> ChangeResponse:
     holder: LiveIndex = request.app.state.holder
     holder.reload()
     return ChangeResponse(
-        generation=holder.engine.store.version, added=report.added, updated=report.updated,
-        unchanged=report.unchanged, removed=report.removed, missing=report.missing,
-        passages=report.passages, seconds=round(report.seconds, 3),
+        generation=holder.engine.store.version,
+        added=report.added,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        removed=report.removed,
+        missing=report.missing,
+        passages=report.passages,
+        seconds=round(report.seconds, 3),
     )
 
 
-@router.post("/documents", response_model=ChangeResponse,
-          dependencies=[Depends(require_token)])
-
-
+@router.post("/documents", response_model=ChangeResponse, dependencies=[Depends(require_token)])
 def add_docs(request: Request, engine: EngineDep, settings: SettingsDep, body: AddRequest) -> ChangeResponse:
     """Add documents or replace changed ones, then serve the new index generation (needs the token)."""
     from ...documents import Document, clean_text
@@ -58,20 +65,22 @@ def add_docs(request: Request, engine: EngineDep, settings: SettingsDep, body: A
     if len(body.documents) > settings.max_add_documents:
         raise InvalidInput(f"{len(body.documents)} documents; the limit is {settings.max_add_documents}")
     docs = [
-        Document(doc_id=clean_text(d.doc_id), text=clean_text(d.text), title=clean_text(d.title),
-                 date=d.date, source=d.source, metadata=d.metadata)
+        Document(
+            doc_id=clean_text(d.doc_id),
+            text=clean_text(d.text),
+            title=clean_text(d.title),
+            date=d.date,
+            source=d.source,
+            metadata=d.metadata,
+        )
         for d in body.documents
     ]
     return changed(request, add_documents(docs, request.app.state.index, model=engine.embedder))
 
 
-@router.delete("/documents/{doc_id:path}", response_model=ChangeResponse,
-            dependencies=[Depends(require_token)])
-
-
+@router.delete("/documents/{doc_id:path}", response_model=ChangeResponse, dependencies=[Depends(require_token)])
 def remove_doc(request: Request, doc_id: str) -> ChangeResponse:
     """Remove a document from the index (needs the token)."""
     from ...indexing import remove
 
     return changed(request, remove([doc_id], request.app.state.index))
-

@@ -45,4 +45,3 @@ def embeddings(engine: EngineDep, settings: SettingsDep, body: EmbeddingRequest)
         data.append(EmbeddingItem(index=i, embedding=emb))
     tokens = sum(counts) + 2 * len(texts)
     return EmbeddingResponse(data=data, model=name, usage=EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens))
-

@@ -33,8 +33,9 @@ from ..settings import ApiSettings
 router = APIRouter(tags=["search"])
 
 
-async def run_search(searcher: Batcher, engine: Engine, settings: ApiSettings, queries: list[str], k: int,
-                     **options: Any) -> list[SearchResponse]:
+async def run_search(
+    searcher: Batcher, engine: Engine, settings: ApiSettings, queries: list[str], k: int, **options: Any
+) -> list[SearchResponse]:
     """The request's options made into ``SearchOptions`` once; the batcher checks each query against
     the server's own length limit."""
     check_k(k, settings)
@@ -44,10 +45,17 @@ async def run_search(searcher: Batcher, engine: Engine, settings: ApiSettings, q
     results = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
     took = round((time.perf_counter() - started) * 1000, 2)
     return [
-        SearchResponse(query=q, k=k, mode=options["mode"], took_ms=took, hits=hit_models(h),
-                       reading=next((hit.reading for hit in h if hit.reading), None),
-                       match=best_match(hit.match for hit in h), warnings=engine.warnings(q, h),
-                       version=getattr(h, "version", None))
+        SearchResponse(
+            query=q,
+            k=k,
+            mode=options["mode"],
+            took_ms=took,
+            hits=hit_models(h),
+            reading=next((hit.reading for hit in h if hit.reading), None),
+            match=best_match(hit.match for hit in h),
+            warnings=engine.warnings(q, h),
+            version=getattr(h, "version", None),
+        )
         for q, h in zip(queries, results)
     ]
 
@@ -73,10 +81,24 @@ async def search_get(
     """Ranked passages for one query, with source spans and the best-matching sentence. A question
     that asks what one actor of the index says gets that actor's statements first (see ``reading``)."""
     where_ = Filter.build(since, until, source, where)
-    return as_json((await run_search(
-        searcher, engine, settings, [q], k, mode=mode, per_doc=per_doc, fusion=fusion, weight=weight, where=where_,
-        speaker=speaker, literal=literal,
-    ))[0])
+    return as_json(
+        (
+            await run_search(
+                searcher,
+                engine,
+                settings,
+                [q],
+                k,
+                mode=mode,
+                per_doc=per_doc,
+                fusion=fusion,
+                weight=weight,
+                where=where_,
+                speaker=speaker,
+                literal=literal,
+            )
+        )[0]
+    )
 
 
 @router.get("/positions", response_model=PositionsResponse)
@@ -96,8 +118,15 @@ def positions_get(
     """What each actor says about a topic: actors ranked by how strongly and how much they speak
     to it, each with counts, first and last date and best quotes."""
     started = time.perf_counter()
-    found = engine.positions(q, by=by, n=n, quotes=quotes, where=Filter.build(since, until, source, where),
-                             speaker=speaker, max_chars=settings.max_query_chars)
+    found = engine.positions(
+        q,
+        by=by,
+        n=n,
+        quotes=quotes,
+        where=Filter.build(since, until, source, where),
+        speaker=speaker,
+        max_chars=settings.max_query_chars,
+    )
     took = round((time.perf_counter() - started) * 1000, 2)
     return as_json(PositionsResponse(topic=q, by=by, took_ms=took, positions=[p.as_dict() for p in found]))
 
@@ -123,10 +152,19 @@ async def search_post(searcher: SearcherDep, engine: EngineDep, settings: Settin
     where_ = Filter.build(body.since, body.until, body.source, body.where)
     started = time.perf_counter()
     results = await run_search(
-        searcher, engine, settings, queries, body.k, mode=body.mode, per_doc=body.per_doc, fusion=body.fusion,
-        weight=body.weight, where=where_, speaker=body.speaker, literal=body.literal,
+        searcher,
+        engine,
+        settings,
+        queries,
+        body.k,
+        mode=body.mode,
+        per_doc=body.per_doc,
+        fusion=body.fusion,
+        weight=body.weight,
+        where=where_,
+        speaker=body.speaker,
+        literal=body.literal,
     )
     if body.query is not None:
         return as_json(results[0])
     return as_json(BatchResponse(took_ms=round((time.perf_counter() - started) * 1000, 2), results=results))
-

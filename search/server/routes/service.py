@@ -29,10 +29,11 @@ def reload(request: Request) -> ChangeResponse:
     return changed(request, Report())
 
 
-@router.get("/health", tags=["service"], responses={503: {"description": "The served index is damaged: "
-                                                      "`problems` names each damaged file."}})
-
-
+@router.get(
+    "/health",
+    tags=["service"],
+    responses={503: {"description": "The served index is damaged: `problems` names each damaged file."}},
+)
 def health(request: Request) -> Any:
     """Liveness and what is being served; a 503 with ``status: damaged`` and the ``problems`` when
     the index's files were damaged under the server."""
@@ -40,8 +41,15 @@ def health(request: Request) -> Any:
     try:
         engine = holder.current()
     except IndexDamaged as exc:
-        return JSONResponse({"status": "damaged", "detail": str(exc), "problems": holder.problems,
-                             "generation": holder.engine.store.version}, status_code=503)
+        return JSONResponse(
+            {
+                "status": "damaged",
+                "detail": str(exc),
+                "problems": holder.problems,
+                "generation": holder.engine.store.version,
+            },
+            status_code=503,
+        )
     return {
         "status": "ok",
         "generation": engine.store.version,
@@ -76,4 +84,3 @@ def view() -> FileResponse:
 @router.get("/favicon.ico", include_in_schema=False)
 def favicon() -> Response:
     return Response(status_code=204)
-

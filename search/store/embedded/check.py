@@ -47,7 +47,6 @@ def check_index(root: Path | str, full: bool = True) -> tuple[list[str], list[st
     return check_generation(root, gen, full, facts)
 
 
-
 def check_generation(
     root: Path, gen: Path, full: bool = True, facts: list[str] | None = None
 ) -> tuple[list[str], list[str]]:
@@ -126,7 +125,6 @@ def check_generation(
     return facts, problems
 
 
-
 def _check_fts(root: Path, gen: Path) -> list[str]:
     # FTS5's integrity check is a write statement: run it on a private copy, in memory, so that a
     # check never needs free space on the index's device (a full disk is when one checks).
@@ -141,7 +139,6 @@ def _check_fts(root: Path, gen: Path) -> list[str]:
         conn.close()
         source.close()
     return []
-
 
 
 def rollback(root: Path | str) -> tuple[str, str]:

@@ -67,9 +67,9 @@ class FtsSearch:
         return dict(zip(terms, self._df.through(terms, self._count_passages)))
 
     def _count_passages(self, terms: list[str]) -> list[int]:
-        found = dict(self._pool.rows(
-            f"SELECT term, doc FROM temp.vocab WHERE term IN ({','.join('?' * len(terms))})", terms
-        ))
+        found = dict(
+            self._pool.rows(f"SELECT term, doc FROM temp.vocab WHERE term IN ({','.join('?' * len(terms))})", terms)
+        )
         return [int(found.get(t, 0)) for t in terms]
 
     def search_many(self, queries: Sequence[str], k: int, where: Filter | None = None) -> list[list[tuple[int, float]]]:
@@ -98,7 +98,9 @@ class FtsSearch:
 
     def _postings(self, word: str) -> list[tuple[int, float]]:
         """Every ``(passage id, BM25 share)`` of one query word."""
-        return self._pool.rows(f"SELECT rowid, -{BM25} FROM passages_fts WHERE passages_fts MATCH ?", [fts_query([word])])
+        return self._pool.rows(
+            f"SELECT rowid, -{BM25} FROM passages_fts WHERE passages_fts MATCH ?", [fts_query([word])]
+        )
 
     def warm(self) -> None:
         """Start scoring the costly words ahead of the queries, in a background thread (once)."""

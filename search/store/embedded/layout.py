@@ -38,7 +38,6 @@ LOCK = ".lock"
 _GEN = re.compile(r"^gen-(\d{6,})$")
 
 
-
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -47,11 +46,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-
 def _fsync_file(path: Path) -> None:
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
-
 
 
 def sha256_file(path: Path) -> str:
@@ -60,7 +57,6 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
 
 
 def current_generation(root: Path) -> Path | None:
@@ -76,10 +72,8 @@ def current_generation(root: Path) -> Path | None:
     return root / name
 
 
-
 def index_exists(root: Path) -> bool:
     return (root / CURRENT).is_file()
-
 
 
 @contextmanager
@@ -112,7 +106,6 @@ def writer_lock(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
-
 def previous_generation(root: Path) -> Path | None:
     """The generation published just before the live one, if it is still kept (see ``_remove_leftovers``)."""
     try:
@@ -125,7 +118,6 @@ def previous_generation(root: Path) -> Path | None:
     return previous if (previous / MANIFEST).is_file() else None
 
 
-
 def damage_fix(root: Path, check: bool = True) -> str:
     """What to do about a damaged live generation: go back to the kept previous one, or rebuild
     (after ``fpsearch check``, unless ``check`` is false: it was just run)."""
@@ -135,10 +127,8 @@ def damage_fix(root: Path, check: bool = True) -> str:
     return f"{first}{back}rebuild it with `fpsearch index PATH --index {root}`"
 
 
-
 def _gen_number(path: Path) -> int:
     return int(_GEN.match(path.name).group(1))
-
 
 
 def _remove_leftovers(root: Path, keep_previous: bool = True) -> None:
@@ -155,7 +145,6 @@ def _remove_leftovers(root: Path, keep_previous: bool = True) -> None:
     (root / (CURRENT + ".tmp")).unlink(missing_ok=True)
 
 
-
 def read_manifest(gen: Path) -> Manifest:
     try:
         raw = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
@@ -164,7 +153,6 @@ def read_manifest(gen: Path) -> Manifest:
     except (OSError, ValueError) as exc:
         raise IndexDamaged(f"{gen}/{MANIFEST} cannot be read ({exc}); rebuild the index") from exc
     return Manifest.parse(raw, f"{gen}/{MANIFEST}")
-
 
 
 def publish(root: Path, tmp: Path) -> Path:
@@ -183,7 +171,6 @@ def publish(root: Path, tmp: Path) -> Path:
     _fsync_dir(root)
     _remove_leftovers(root)
     return gen
-
 
 
 def _point(root: Path, gen: Path) -> None:

@@ -84,9 +84,7 @@ class _Readers(ConnectionPool[sqlite3.Connection]):
 class EmbeddedStore:
     """A read-only view of one published generation; safe to share between threads."""
 
-    def __init__(
-        self, root: Path, gen: Path, manifest: Manifest, vectors: VectorIndex, readers: int = 4
-    ) -> None:
+    def __init__(self, root: Path, gen: Path, manifest: Manifest, vectors: VectorIndex, readers: int = 4) -> None:
         self.root = root
         self.gen = gen
         self.manifest = manifest
@@ -243,7 +241,6 @@ class EmbeddedStore:
     def document_count(self) -> int:
         return self.manifest.documents
 
-
     def filtered_ids(self, where: Filter) -> np.ndarray:
         """Passage ids whose document passes ``where``."""
         sql, args = filter_sql(where)
@@ -258,9 +255,6 @@ class EmbeddedStore:
         allowed = None if where is None or where.empty else self.filtered_ids(where)
         return self.vectors.search(vectors, k, allowed, exact=exact)
 
-
-
-
     def search_lexical(self, query: str, k: int, where: Filter | None = None) -> list[tuple[int, float]]:
         """Top ``k`` ``(passage id, BM25)`` for ``query`` (higher is better), via FTS5 (see ``FtsSearch``)."""
         return self.lexical.search_many([query], k, where)[0]
@@ -270,8 +264,6 @@ class EmbeddedStore:
     ) -> list[list[tuple[int, float]]]:
         """``search_lexical`` of each query (one stemming and one vocabulary lookup for all of them)."""
         return self.lexical.search_many(queries, k, where)
-
-
 
     @property
     def warming(self) -> bool:
@@ -358,11 +350,13 @@ class EmbeddedStore:
         rows: list[tuple] = []
         for lo in range(0, len(ids), 900):
             part = ids[lo : lo + 900]
-            rows.extend(self._pool.rows(
-                "SELECT passage, start, end, scale, vector, speaker FROM sentences "
-                f"WHERE passage IN ({','.join('?' * len(part))}) ORDER BY passage, start",
-                part,
-            ))
+            rows.extend(
+                self._pool.rows(
+                    "SELECT passage, start, end, scale, vector, speaker FROM sentences "
+                    f"WHERE passage IN ({','.join('?' * len(part))}) ORDER BY passage, start",
+                    part,
+                )
+            )
         return group_sentences(rows)
 
     def metadata_values(self, field: str) -> dict[str, int]:

@@ -26,9 +26,7 @@ from .schema import SCHEMA
 
 
 @contextmanager
-def write_generation(
-    root: Path | str, recipe: Recipe, base: EmbeddedStore | None = None
-) -> Iterator[GenerationWriter]:
+def write_generation(root: Path | str, recipe: Recipe, base: EmbeddedStore | None = None) -> Iterator[GenerationWriter]:
     """Write a new generation (starting from ``base``'s content, or empty) and publish it on success.
 
     The caller must hold ``writer_lock(root)``. If the block raises, nothing is published.
@@ -165,8 +163,9 @@ class GenerationWriter:
             path = self.folder / name
             _fsync_file(path)
             files[name] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
-        manifest = Manifest.new(self.recipe, self.created, documents, passages, sources,
-                                vectors=self.vectors.describe(), files=files)
+        manifest = Manifest.new(
+            self.recipe, self.created, documents, passages, sources, vectors=self.vectors.describe(), files=files
+        )
         with open(self.folder / MANIFEST, "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, indent=2, ensure_ascii=False)
             fh.write("\n")

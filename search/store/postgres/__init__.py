@@ -72,7 +72,6 @@ class PostgresTarget:
         finally:
             conn.close()
 
-
     @contextmanager
     def write(self, recipe: Recipe, base: PostgresStore | None):
         import psycopg
@@ -139,8 +138,10 @@ class PostgresTarget:
             )[0]
             facts.append(f"{store.location}: schema {SCHEMA_VERSION}, {store.version}")
             if docs != counts["documents"] or passages != counts["passages"]:
-                problems.append(f"{docs} documents and {passages} passages in the tables; the manifest says "
-                                f"{counts['documents']} and {counts['passages']}")
+                problems.append(
+                    f"{docs} documents and {passages} passages in the tables; the manifest says "
+                    f"{counts['documents']} and {counts['passages']}"
+                )
             if orphans:
                 problems.append(f"{orphans} sentence rows belong to no passage")
             if bad:

@@ -26,8 +26,13 @@ def mask(url: str) -> str:
 # level is dropped after about 30 s.
 CONNECT_SECONDS = 10
 IDLE_SECONDS = 10  # a pooled reader unused this long is tried (one round trip) before it is lent
-_TCP = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
-        "tcp_user_timeout": 30_000}
+_TCP = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
 
 
 def first_line(exc: BaseException) -> str:
@@ -42,8 +47,13 @@ def connect(url: str, autocommit: bool = True):
         raise InvalidInput("the PostgreSQL store needs: pip install 'fpsearch[postgres]'") from exc
     timeout = int(1000 * config.number(config.PG_READ_SECONDS if autocommit else config.PG_WRITE_SECONDS))
     try:
-        conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=CONNECT_SECONDS,
-                               options=f"-c statement_timeout={timeout}", **_TCP)
+        conn = psycopg.connect(
+            url,
+            autocommit=autocommit,
+            connect_timeout=CONNECT_SECONDS,
+            options=f"-c statement_timeout={timeout}",
+            **_TCP,
+        )
     except psycopg.Error as exc:
         if "does not exist" in str(exc):
             raise IndexMissing(f"cannot connect to {mask(url)}: {first_line(exc)}") from exc
@@ -108,8 +118,10 @@ class Readers(ConnectionPool):
             try:
                 yield conn
             except psycopg.errors.QueryCanceled as exc:
-                raise StoreUnavailable(f"{mask(self._url)} did not answer within {config.number(config.PG_READ_SECONDS):g} s "
-                                       f"({first_line(exc)})") from exc
+                raise StoreUnavailable(
+                    f"{mask(self._url)} did not answer within {config.number(config.PG_READ_SECONDS):g} s "
+                    f"({first_line(exc)})"
+                ) from exc
             except psycopg.OperationalError as exc:
                 if not conn.broken:
                     raise

@@ -101,10 +101,12 @@ class PostgresStore:
         return self.manifest.documents
 
     def describe(self) -> dict[str, Any]:
-        sizes = dict(self._pool.rows(
-            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
-            "WHERE c.relname IN ('fp_documents', 'fp_passages', 'fp_sentences', 'fp_lexemes')"
-        ))
+        sizes = dict(
+            self._pool.rows(
+                "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+                "WHERE c.relname IN ('fp_documents', 'fp_passages', 'fp_sentences', 'fp_lexemes')"
+            )
+        )
         replica = self._pool.rows("SELECT pg_is_in_recovery()")[0][0]
         return {"index": self.location, "generation": self.version, "replica": replica, "sizes": sizes}
 
@@ -227,10 +229,12 @@ class PostgresStore:
     def passage_docs(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
             return {}
-        return dict(self._pool.rows(
-            "SELECT p.id, d.doc_id FROM fp_passages p JOIN fp_documents d ON d.id = p.doc WHERE p.id = ANY(%s)",
-            [list(map(int, ids))],
-        ))
+        return dict(
+            self._pool.rows(
+                "SELECT p.id, d.doc_id FROM fp_passages p JOIN fp_documents d ON d.id = p.doc WHERE p.id = ANY(%s)",
+                [list(map(int, ids))],
+            )
+        )
 
     def passages(self, ids: Sequence[int], text: bool = True, metadata: bool = True) -> dict[int, PassageRecord]:
         if not ids:
@@ -247,11 +251,13 @@ class PostgresStore:
     def sentences(self, ids: Sequence[int]) -> dict[int, Sentences]:
         if not ids:
             return {}
-        return group_sentences(self._pool.rows(
-            "SELECT passage, start_at, end_at, scale, vector, speaker FROM fp_sentences WHERE passage = ANY(%s) "
-            "ORDER BY passage, start_at",
-            [list(map(int, ids))],
-        ))
+        return group_sentences(
+            self._pool.rows(
+                "SELECT passage, start_at, end_at, scale, vector, speaker FROM fp_sentences WHERE passage = ANY(%s) "
+                "ORDER BY passage, start_at",
+                [list(map(int, ids))],
+            )
+        )
 
     def best_sentence_cosines(
         self, ids: Sequence[int], query: np.ndarray, speakers: Sequence[int] = ()
@@ -275,7 +281,9 @@ class PostgresStore:
     def metadata_fields(self) -> set[str]:
         """The metadata field names any document has (read once per change)."""
         if self._fields is None:
-            self._fields = {r[0] for r in self._pool.rows("SELECT DISTINCT jsonb_object_keys(metadata) FROM fp_documents")}
+            self._fields = {
+                r[0] for r in self._pool.rows("SELECT DISTINCT jsonb_object_keys(metadata) FROM fp_documents")
+            }
         return self._fields
 
     @property
@@ -303,15 +311,20 @@ class PostgresStore:
         return Document(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
 
     def document_passages(self, doc_id: str) -> list[tuple[int, int, int]]:
-        return [tuple(r) for r in self._pool.rows(
-            "SELECT p.id, p.start_at, p.end_at FROM fp_passages p JOIN fp_documents d ON d.id = p.doc "
-            "WHERE d.doc_id = %s ORDER BY p.ordinal",
-            [doc_id],
-        )]
+        return [
+            tuple(r)
+            for r in self._pool.rows(
+                "SELECT p.id, p.start_at, p.end_at FROM fp_passages p JOIN fp_documents d ON d.id = p.doc "
+                "WHERE d.doc_id = %s ORDER BY p.ordinal",
+                [doc_id],
+            )
+        ]
 
     def document_hashes(self) -> dict[str, str]:
         return dict(self._pool.rows("SELECT doc_id, hash FROM fp_documents"))
 
     def iter_documents(self) -> Iterator[Document]:
-        for r in self._pool.rows("SELECT doc_id, text, title, date, source, metadata, hash FROM fp_documents ORDER BY id"):
+        for r in self._pool.rows(
+            "SELECT doc_id, text, title, date, source, metadata, hash FROM fp_documents ORDER BY id"
+        ):
             yield Document(r[0], r[1], r[2], r[3], r[4], r[5], r[6])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 TS_CONFIG = "english"
 
+
 def _m1(dim: int) -> str:
     return f"""
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -96,8 +97,10 @@ def schema_version(conn) -> int:
 
 def migrate(conn, dim: int) -> None:
     """Bring the schema up to ``SCHEMA_VERSION`` (inside the caller's transaction)."""
-    conn.execute("CREATE TABLE IF NOT EXISTS fp_schema_migrations (version integer PRIMARY KEY, "
-                 "applied_at timestamptz NOT NULL DEFAULT now())")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS fp_schema_migrations (version integer PRIMARY KEY, "
+        "applied_at timestamptz NOT NULL DEFAULT now())"
+    )
     current = schema_version(conn)
     for version, sql in MIGRATIONS:
         if version > current:

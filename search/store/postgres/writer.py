@@ -42,36 +42,67 @@ class PostgresWriter:
         self.removed += 1
         return True
 
-    def add(self, doc: Document, passages: Sequence[Passage], vectors: np.ndarray,
-            sentence_vectors: Sequence[np.ndarray] | None = None) -> None:
+    def add(
+        self,
+        doc: Document,
+        passages: Sequence[Passage],
+        vectors: np.ndarray,
+        sentence_vectors: Sequence[np.ndarray] | None = None,
+    ) -> None:
         self.remove(doc.doc_id)
         lo, hi = date_range(doc.date)
         rowid = self.conn.execute(
             "INSERT INTO fp_documents (doc_id, title, date, date_lo, date_hi, source, hash, metadata, text, "
             "tsv_title, ntok_title) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, to_tsvector(%s, %s), %s) RETURNING id",
-            [doc.doc_id, doc.title, doc.date, lo, hi, doc.source, doc.hash,
-             json.dumps(doc.metadata, ensure_ascii=False, default=str), doc.text.replace("\x00", "\ufffd"),
-             TS_CONFIG, doc.title.replace("\x00", " "), len(_WORD.findall(doc.title))],
+            [
+                doc.doc_id,
+                doc.title,
+                doc.date,
+                lo,
+                hi,
+                doc.source,
+                doc.hash,
+                json.dumps(doc.metadata, ensure_ascii=False, default=str),
+                doc.text.replace("\x00", "\ufffd"),
+                TS_CONFIG,
+                doc.title.replace("\x00", " "),
+                len(_WORD.findall(doc.title)),
+            ],
         ).fetchone()[0]
         if not passages:
             self.added += 1
             return
-        ids = [r[0] for r in self.conn.execute(
-            "SELECT nextval('fp_passage_ids') FROM generate_series(1, %s)", [len(passages)]
-        ).fetchall()]
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT nextval('fp_passage_ids') FROM generate_series(1, %s)", [len(passages)]
+            ).fetchall()
+        ]
         with self.conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO fp_passages (id, doc, ordinal, start_at, end_at, ntok, tsv, embedding) "
                 "VALUES (%s, %s, %s, %s, %s, %s, to_tsvector(%s, %s), %s)",
-                [(pid, rowid, p.ordinal, p.start, p.end, len(_WORD.findall(p.text)), TS_CONFIG,
-                  p.text.replace("\x00", " "), np.asarray(v, dtype=np.float32))
-                 for pid, p, v in zip(ids, passages, vectors)],
+                [
+                    (
+                        pid,
+                        rowid,
+                        p.ordinal,
+                        p.start,
+                        p.end,
+                        len(_WORD.findall(p.text)),
+                        TS_CONFIG,
+                        p.text.replace("\x00", " "),
+                        np.asarray(v, dtype=np.float32),
+                    )
+                    for pid, p, v in zip(ids, passages, vectors)
+                ],
             )
             turns, sentences = attributed_rows(doc, ids, passages, sentence_vectors, self._actor)
             cur.executemany("INSERT INTO fp_turns VALUES (%s, %s, %s, %s, %s, %s)", [(rowid, *t) for t in turns])
             cur.executemany(
                 "INSERT INTO fp_sentences (passage, start_at, end_at, scale, vector, speaker) "
-                "VALUES (%s, %s, %s, %s, %s, %s)", sentences
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                sentences,
             )
         self.conn.execute(
             f"INSERT INTO fp_lexemes (lexeme, df) SELECT lexeme, n FROM ({DOC_LEXEMES}) c "
@@ -81,11 +112,13 @@ class PostgresWriter:
         self.added += 1
 
     def _actor(self, name: str, kind: str) -> int:
-        return int(self.conn.execute(
-            "INSERT INTO fp_actors (name, kind) VALUES (%s, %s) ON CONFLICT (name, kind) "
-            "DO UPDATE SET name = EXCLUDED.name RETURNING id",
-            [name, kind],
-        ).fetchone()[0])
+        return int(
+            self.conn.execute(
+                "INSERT INTO fp_actors (name, kind) VALUES (%s, %s) ON CONFLICT (name, kind) "
+                "DO UPDATE SET name = EXCLUDED.name RETURNING id",
+                [name, kind],
+            ).fetchone()[0]
+        )
 
     def finish(self) -> None:
         docs, passages = self.conn.execute(
@@ -99,9 +132,18 @@ class PostgresWriter:
         old = self.conn.execute("SELECT value FROM fp_meta WHERE key = 'manifest'").fetchone()
         old = old[0] if old else {}
         manifest = Manifest.new(
-            self.recipe, old.get("created"), docs, passages, sources, keep_ann=False,
-            vectors={"type": "pgvector HNSW", "metric": "inner_product",
-                     "dimension": self.recipe.model.dimension, "schema": SCHEMA_VERSION},
+            self.recipe,
+            old.get("created"),
+            docs,
+            passages,
+            sources,
+            keep_ann=False,
+            vectors={
+                "type": "pgvector HNSW",
+                "metric": "inner_product",
+                "dimension": self.recipe.model.dimension,
+                "schema": SCHEMA_VERSION,
+            },
             lexical={"engine": f"tsvector ({TS_CONFIG}) with BM25", "avg_tokens": float(tokens)},
             change=int(old.get("change", 0)) + 1,
         )
