@@ -17,4 +17,5 @@ python3 -m venv .venv-adapters
 .venv-adapters/bin/pip install -q 'langchain-mcp-adapters==0.3.2'
 ruff check search tests scripts
 ruff format --check search tests scripts
+vulture  # dead code; its settings are in pyproject.toml
 python -m pytest "$@"

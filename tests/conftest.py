@@ -39,7 +39,6 @@ class FakeEmbedder:
     def __init__(self, dimension: int = 64, max_tokens: int = 60) -> None:
         self._dim = dimension
         self._max = max_tokens
-        self.calls = 0
 
     @property
     def dimension(self) -> int:
@@ -70,7 +69,6 @@ class FakeEmbedder:
         return v / n if n > 0 else v
 
     def embed(self, texts: Sequence[str], batch_size: int = 32, progress: Callable | None = None) -> np.ndarray:
-        self.calls += 1
         out = np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self._dim), np.float32)
         if progress:
             progress(len(texts))
