@@ -81,29 +81,22 @@ def server_limit(name: str, default: int | float) -> int | float:
         raise InvalidInput(f"{variable} must be {kind}, not {raw!r}") from None
 
 
-def _choice(variable: str, default: str, allowed: tuple[str, ...], what: str) -> str:
-    value = os.environ.get(variable) or default
+def _choice(variable: str, option: str | None, default: str, allowed: tuple[str, ...], what: str) -> str:
+    """``option``, else ``$variable``, else ``default``; one of ``allowed``, or an error naming both."""
+    value = option if option is not None else os.environ.get(variable) or default
     if value not in allowed:
-        raise InvalidInput(f"{what} ({variable}) must be {' or '.join(allowed)}, not {value!r}")
+        raise InvalidInput(f"{what} ({variable}) must be {' or '.join(allowed)}, not {value!r}", what)
     return value
 
 
 def runtime(option: str | None = None) -> str:
     """How the query encoder runs: ``auto`` (ONNX Runtime where it can), ``onnx`` or ``torch``."""
-    if option is not None:
-        if option not in ("auto", "onnx", "torch"):
-            raise InvalidInput(f"runtime must be auto, onnx or torch, not {option!r}", "runtime")
-        return option
-    return _choice("FPSEARCH_RUNTIME", "auto", ("auto", "onnx", "torch"), "runtime")
+    return _choice("FPSEARCH_RUNTIME", option, "auto", ("auto", "onnx", "torch"), "runtime")
 
 
 def query_precision(option: str | None = None) -> str:
     """Precision of query vectors: ``int8`` (default, where it can be made) or ``float32``."""
-    if option is not None:
-        if option not in ("int8", "float32"):
-            raise InvalidInput(f"query precision must be int8 or float32, not {option!r}", "query_precision")
-        return option
-    return _choice("FPSEARCH_QUERY_PRECISION", "int8", ("int8", "float32"), "query precision")
+    return _choice("FPSEARCH_QUERY_PRECISION", option, "int8", ("int8", "float32"), "query_precision")
 
 
 def token() -> str | None:
