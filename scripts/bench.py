@@ -36,8 +36,6 @@ import platform
 import random
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,16 +46,13 @@ from typing import Any
 
 import httpx
 import numpy as np
+from harness import KREMLIN, KREMLIN_DEV, free_port, machine, start_server, stop, wait_ready, write_section
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # TOKENIZERS_PARALLELISM is left as users have it: ``fpsearch index`` tokenizes with every core
 # while it chunks (the server turns it off for itself).
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "kremlin_en.jsonl.gz"
-DEV_QUERIES = ROOT.parent / "shared" / "eval" / "kremlin-dev" / "queries.jsonl"
-START, END = "<!-- bench.py:start -->", "<!-- bench.py:end -->"
+CORPUS = KREMLIN
+DEV_QUERIES = KREMLIN_DEV / "queries.jsonl"
 
 
 def pct(values: list[float], p: float) -> float:
@@ -78,12 +73,6 @@ def timed(fn, queries: list[str]) -> list[float]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def vm_hwm_mb(pid: int) -> float:
     """VmHWM of a process and its children (uvicorn's workers are children of the supervisor)."""
     total = 0.0
@@ -100,32 +89,6 @@ def vm_hwm_mb(pid: int) -> float:
         except OSError:
             continue
     return round(total, 1)
-
-
-def wait_ready(url: str, proc: subprocess.Popen, seconds: float = 300) -> float:
-    """Wait until the server answers ``url`` and (fpsearch's /health) has finished scoring its lexical
-    words ahead; returns the seconds that took."""
-    started = time.time()
-    while time.time() < started + seconds:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            r = httpx.get(url, timeout=2)
-            body = r.json() if r.headers.get("content-type", "").startswith("application/json") else None
-            if not (isinstance(body, dict) and body.get("warming")):
-                return round(time.time() - started, 1)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("server did not start")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def http_sequential(base: str, path: str, params: list[dict]) -> list[float]:
@@ -426,7 +389,7 @@ def main() -> None:
     model_dir = str(resolve_model("minilm")[1]())
     result: dict = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        "machine": f"{machine()}, Python {platform.python_version()}, "
         f"torch {torch.__version__}, faiss {faiss.__version__}",
         "corpus": corpus.name,
         "command": "python scripts/bench.py"
@@ -496,27 +459,10 @@ def main() -> None:
     http: dict = {}
 
     def serve() -> tuple[subprocess.Popen, str]:
-        port = free_port()
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "search",
-                "serve",
-                "--index",
-                str(index),
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-            ],
-            env={**os.environ},
-            stderr=subprocess.DEVNULL,
-        )
-        http["fpsearch server start to ready, s"] = wait_ready(f"http://127.0.0.1:{port}/health", proc)
-        return proc, f"http://127.0.0.1:{port}"
+        started = time.monotonic()
+        proc, base = start_server(index, "--workers", str(args.workers), stderr=subprocess.DEVNULL)
+        http["fpsearch server start to ready, s"] = round(time.monotonic() - started, 1)
+        return proc, base
 
     # A fresh server per mode, each sent the same queries it has never seen, so every measured
     # request embeds and searches; the hybrid server then takes the loads.
@@ -607,7 +553,6 @@ def main() -> None:
 def write_markdown(path: Path, r: dict) -> None:
     ix = r["indexing"]
     lines = [
-        START,
         "",
         f"_`{r['command']}` on {r['date']}: {r['machine']}; corpus `{r['corpus']}`, {ix['passages']:,} passages._",
         "",
@@ -660,14 +605,8 @@ def write_markdown(path: Path, r: dict) -> None:
             "preloaded, costly lexical words scored ahead: `/health` says `warming: false`).",
             "",
         ]
-    lines += ["Checks: `" + json.dumps(r["checks"]) + "`", "", END]
-    block = "\n".join(lines)
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n## Speed against txtai (`scripts/bench.py`)\n\n" + block + "\n"
-    path.write_text(text)
+    lines += ["Checks: `" + json.dumps(r["checks"]) + "`", ""]
+    write_section("bench.py", lines, "## Speed against txtai (`scripts/bench.py`)", path)
 
 
 if __name__ == "__main__":

@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import faiss
 import numpy as np
+from harness import machine
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from search.store.vectors import TRAIN_SAMPLE, nlist_for  # noqa: E402
+from search.store.vectors import TRAIN_SAMPLE, nlist_for
 
 
 def load(args) -> np.ndarray:
@@ -124,7 +121,7 @@ def main() -> None:
         "dimension": d,
         "queries": len(queries),
         "threads": args.threads,
-        "machine": f"{platform.processor() or platform.machine()}, {faiss.omp_get_max_threads()} threads",
+        "machine": f"{machine()}, {faiss.omp_get_max_threads()} threads",
         "faiss": faiss.__version__,
         "exact_median_ms": round(exact_ms, 3),
         "nlist": nlist,

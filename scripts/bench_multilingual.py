@@ -16,18 +16,13 @@ import argparse
 import gzip
 import shutil
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from harness import ROOT, stamp, write_section
 
-from report import stamp, write_section  # noqa: E402
-
-from search import build  # noqa: E402
-from search.store import open_store  # noqa: E402
+from search import build
+from search.store import open_store
 
 MODELS = ("minilm", "multilingual")
 

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import CORPUS, paired_build  # noqa: E402  (bench.py sets HF_HUB_OFFLINE and the import path)
+from bench import CORPUS, paired_build
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ import statistics
 import time
 from pathlib import Path
 
-from report import ROOT, SHARED, stamp, write_section
+from harness import ROOT, SHARED, stamp, write_section
 
 from search import Engine
 

@@ -17,23 +17,14 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-CORPUS = ROOT.parent / "shared" / "corpus" / "kremlin_en.jsonl.gz"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from harness import KREMLIN as CORPUS
+from harness import free_port
 
 
 def index_time(sample: Path, out: Path, env: dict, ray_address: str | None) -> float:

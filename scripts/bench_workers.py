@@ -13,24 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench import (  # noqa: E402
-    CORPUS,
-    free_port,
-    http_load,
-    http_sequential,
-    load_queries,
-    stop,
-    summary,
-    vm_hwm_mb,
-    wait_ready,
-)
+from bench import CORPUS, http_load, http_sequential, load_queries, summary, vm_hwm_mb
+from harness import start_server, stop
 
 
 def main() -> None:
@@ -46,28 +33,8 @@ def main() -> None:
     params = [{"q": q, "k": 10, "mode": "hybrid"} for q in queries]
     rows = []
     for workers in args.workers:
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "search",
-                "serve",
-                "--index",
-                str(args.index),
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                "--log-level",
-                "warning",
-            ],
-            env={**os.environ},
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
+        server, base = start_server(args.index, "--workers", str(workers), stderr=subprocess.DEVNULL)
         try:
-            wait_ready(base + "/health", server)
             http_sequential(base, "/search", params[:20])  # every worker warm
             one = summary(http_sequential(base, "/search", params))
             load = asyncio.run(http_load(base, "/search", params, args.connections, args.seconds))

@@ -17,17 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from harness import ROOT, SHARED, stamp, write_section
 
-from report import SHARED, stamp, write_section  # noqa: E402
-
-from search import Engine  # noqa: E402
-from search import strength as st  # noqa: E402
+from search import Engine
+from search import strength as st
 
 DEV = SHARED / "eval" / "kremlin-dev"
 OFFTOPIC = ROOT / "scripts" / "data" / "offtopic_queries.txt"

@@ -23,21 +23,18 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import KREMLIN_DEV, ROOT, SHARED, machine, write_section
 
-from search import Engine, IndexSettings, build  # noqa: E402
-from search.evaluation import evaluate, load_qrels, load_queries  # noqa: E402
-from search.evidence import evidence_hits, load_evidence  # noqa: E402
-from search.store import index_exists  # noqa: E402
+from search import Engine, IndexSettings, build
+from search.evaluation import evaluate, load_qrels, load_queries
+from search.evidence import evidence_hits, load_evidence
+from search.store import index_exists
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-DEV = SHARED / "eval" / "kremlin-dev"
+DEV = KREMLIN_DEV
 SCIFACT = SHARED / "beir" / "scifact"
 # Each model's tables have a section of their own in BENCHMARKS.md, so that evaluating one model
 # rewrites its section and leaves the others' figures (and the date they were measured) alone.
@@ -46,10 +43,6 @@ MODELS = {
     "mpnet": ("mpnet-base", "-mpnet"),
     "multilingual": ("multilingual-e5-small 4-bit", "-e5"),
 }
-
-
-def markers(model: str) -> tuple[str, str]:
-    return f"<!-- evaluate.py:{model}:start -->", f"<!-- evaluate.py:{model}:end -->"
 
 
 # Settings for BEIR-style corpora (a title and a short abstract): the title is part of what is
@@ -201,10 +194,10 @@ def table(results: list[dict], with_types: bool) -> list[str]:
     return lines
 
 
-def render(model: str, data: dict) -> str:
-    start, end = markers(model)
+def render(model: str, data: dict) -> list[str]:
+    """The lines of the model's section of BENCHMARKS.md (``evaluate.py:MODEL``)."""
     of = "" if model == "minilm" else f", {MODELS[model][0]}"
-    lines = [start, "", f"_Written by `python scripts/evaluate.py` on {data['date']} ({data['machine']})._", ""]
+    lines = ["", f"_Written by `python scripts/evaluate.py` on {data['date']} ({data['machine']})._", ""]
     if data["kremlin"]:
         lines += [f"### Kremlin dev set (30 queries; K keyword, Q question, P paraphrase){of}", ""]
         lines += table(data["kremlin"], with_types=True)
@@ -233,8 +226,7 @@ def render(model: str, data: dict) -> str:
             "",
         ]
         lines += table(data["scifact"], with_types=False)
-    lines += ["", end]
-    return "\n".join(lines)
+    return [*lines, ""]
 
 
 def main() -> None:
@@ -258,7 +250,7 @@ def main() -> None:
         label, suffix = MODELS[model]
         data = {
             "date": time.strftime("%Y-%m-%d"),
-            "machine": f"{platform.machine()}, {platform.python_version()}, {cpu_model()}",
+            "machine": f"{machine()}, Python {platform.python_version()}",
             "kremlin": [],
             "scifact": [],
         }
@@ -278,34 +270,8 @@ def main() -> None:
             continue
         (ROOT / "build").mkdir(exist_ok=True)
         (ROOT / "build" / f"eval-{model}.json").write_text(json.dumps(data, indent=2))
-        write_section(args.out, model, render(model, data))
+        write_section(f"evaluate.py:{model}", render(model, data), "## Retrieval quality", args.out)
         print(f"wrote the {model} section of {args.out}")
-
-
-def cpu_model() -> str:
-    """The CPU's model name, as lscpu gives it: figures differ between this project's machines."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def write_section(out: Path, model: str, block: str) -> None:
-    start, end = markers(model)
-    text = out.read_text() if out.exists() else "# Benchmarks\n"
-    if start in text and end in text:
-        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-    else:
-        # after the last model's section, or as a new section at the end
-        last = [m.end() for m in re.finditer(r"<!-- evaluate\.py:\w+:end -->", text)]
-        if last:
-            text = text[: last[-1]] + "\n\n" + block + text[last[-1] :]
-        else:
-            text = text.rstrip() + "\n\n## Retrieval quality\n\n" + block + "\n"
-    out.write_text(text)
 
 
 if __name__ == "__main__":

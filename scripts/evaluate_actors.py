@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 
-from report import ROOT, SHARED, stamp, write_section
+from harness import ROOT, SHARED, stamp, write_section
 
 from search import Engine
 from search.evaluation import evaluate, load_qrels, load_queries

@@ -16,17 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from harness import ROOT, SHARED, stamp, write_section
 
-from report import SHARED, stamp, write_section  # noqa: E402
-
-from search import language  # noqa: E402
+from search import language
 
 ENGLISH = frozenset({"en"})
 

@@ -16,19 +16,14 @@ both indexes on the ~1,000 documents the dev set judged (``scripts/sweep_chunkin
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from harness import ROOT, SHARED, stamp, write_section
 
-from report import SHARED, stamp, write_section  # noqa: E402
-
-from search import Engine, build  # noqa: E402
-from search.evaluation import evaluate, load_qrels, load_queries  # noqa: E402
-from search.evidence import evidence_hits, load_evidence  # noqa: E402
-from search.store import index_exists  # noqa: E402
+from search import Engine, build
+from search.evaluation import evaluate, load_qrels, load_queries
+from search.evidence import evidence_hits, load_evidence
+from search.store import index_exists
 
 DEV = SHARED / "eval" / "kremlin-dev"
 DATA = ROOT / "scripts" / "data"

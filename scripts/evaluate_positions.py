@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from report import ROOT, SHARED, stamp, write_section
+from harness import ROOT, SHARED, stamp, write_section
 
 from search import Engine, build
 from search.store import index_exists

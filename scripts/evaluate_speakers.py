@@ -29,7 +29,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from report import SHARED, stamp, write_section
+from harness import SHARED, stamp, write_section
 
 from search.speakers import attribute, document_turns
 

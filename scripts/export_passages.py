@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from search.chunking import Chunker  # noqa: E402
-from search.documents import LoadReport, load_documents  # noqa: E402
-from search.embedding import SentenceTransformerEmbedder  # noqa: E402
-from search.indexing import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP  # noqa: E402
+from search.chunking import Chunker
+from search.documents import LoadReport, load_documents
+from search.embedding import SentenceTransformerEmbedder
+from search.indexing import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP
 
 
 def main() -> None:

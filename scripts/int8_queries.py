@@ -21,16 +21,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+from harness import KREMLIN_DEV
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from search import Engine
+from search.embedding import SentenceTransformerEmbedder
+from search.evaluation import evaluate, load_qrels, load_queries
+from search.onnx import OnnxEncoder
 
-from search import Engine  # noqa: E402
-from search.embedding import SentenceTransformerEmbedder  # noqa: E402
-from search.evaluation import evaluate, load_qrels, load_queries  # noqa: E402
-from search.onnx import OnnxEncoder  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-DEV = ROOT.parent / "shared" / "eval" / "kremlin-dev"
+DEV = KREMLIN_DEV
 
 
 class QueryEncoder:

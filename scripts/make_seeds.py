@@ -6,7 +6,7 @@ fresh clone ("Kuril Islands position") has real material to rank, and ``fpsearch
 Islands" --by country`` has both sides to show. Sources: en.kremlin.ru (CC BY 4.0) and the UN General
 Debate Corpus (CC0).
 
-    python scripts/make_seeds.py [--shared ../shared]
+    python scripts/make_seeds.py [--shared DIR]   (default: ../shared, or $FPSEARCH_SHARED)
 
 Kremlin documents are kept unchanged but for two fields added: ``country`` "Russian Federation" and
 ``country_iso3`` "RUS", the government that publishes them, named as the UN corpus names it, so that
@@ -20,6 +20,8 @@ import gzip
 import json
 import re
 from pathlib import Path
+
+from harness import SHARED
 
 MENTION = re.compile(r"Japan|Kuril")
 # Speeches chosen per dispute and side: the ones that speak of it most (counted by these patterns).
@@ -71,7 +73,7 @@ def ungd(corpus: Path) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", default="../shared", help="the shared data folder (corpus/ inside)")
+    parser.add_argument("--shared", default=str(SHARED), help="the shared data folder (corpus/ inside)")
     parser.add_argument("--out", default="seeds")
     parser.add_argument("--min-mentions", type=int, default=3)
     args = parser.parse_args()

@@ -2,7 +2,7 @@
 
     python scripts/postgres_parity.py [--index ~/kremlin-index] [--write BENCHMARKS.md]
 
-Starts a PostgreSQL 18 + pgvector primary and replica on loopback (``tests/pg_cluster.py``), copies the
+Starts a PostgreSQL 18 + pgvector primary and replica on loopback (``scripts/pg_cluster.py``), copies the
 embedded index into the primary (``fpsearch copy``: no re-embedding), waits for the replica, then runs
 ``fpsearch eval`` in every mode against both stores and reports nDCG@10 and the time per query.
 """
@@ -11,23 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+from harness import KREMLIN_DEV, write_section
+from pg_cluster import PgCluster
 
-from pg_cluster import PgCluster  # noqa: E402
+from search import Engine
+from search.evaluation import evaluate, load_qrels, load_queries
+from search.indexing import copy_index
 
-from search import Engine  # noqa: E402
-from search.evaluation import evaluate, load_qrels, load_queries  # noqa: E402
-from search.indexing import copy_index  # noqa: E402
-
-DEV = ROOT.parent / "shared" / "eval" / "kremlin-dev"
-START, END = "<!-- postgres_parity.py:start -->", "<!-- postgres_parity.py:end -->"
+DEV = KREMLIN_DEV
 
 
 def main() -> None:
@@ -64,7 +58,6 @@ def main() -> None:
     if args.write:
         names = list(engines)
         lines = [
-            START,
             "",
             f"_`python scripts/postgres_parity.py` on {out['date']}: {report.passages:,} passages copied "
             f"into PostgreSQL 18.4 + pgvector 0.8.5 in {copy_s:.0f} s; queries on the streaming replica._",
@@ -78,14 +71,8 @@ def main() -> None:
                 f"| {row['mode']} | {a['ndcg@10']:.4f} | {a['ms_per_query']} | {b['ndcg@10']:.4f} | "
                 f"{b['ms_per_query']} | {b['ndcg@10'] - a['ndcg@10']:+.4f} |"
             )
-        lines += ["", END]
-        block = "\n".join(lines)
-        text = args.write.read_text()
-        if START in text:
-            text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-        else:
-            text = text.rstrip() + "\n\n## PostgreSQL + pgvector against the embedded store\n\n" + block + "\n"
-        args.write.write_text(text)
+        lines.append("")
+        write_section("postgres_parity.py", lines, "## PostgreSQL + pgvector against the embedded store", args.write)
 
 
 if __name__ == "__main__":

@@ -17,24 +17,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import platform
 import random
-import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-
-ROOT = Path(__file__).resolve().parent.parent
-START, END = "<!-- soak.py:start -->", "<!-- soak.py:end -->"
+from harness import machine, serving, write_section
 
 # Words of the field, combined at random into queries a server has not seen.
 VOCABULARY = """
@@ -66,12 +57,6 @@ class UnseenQueries:
                 return q
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
@@ -85,70 +70,6 @@ def describe(index: Path) -> str:
     gen = (index / "CURRENT").read_text().strip()
     counts = json.loads((index / gen / "manifest.json").read_text())["counts"]
     return f"{counts['documents']:,} documents, {counts['passages']:,} passages"
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-@contextmanager
-def serving(index: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``fpsearch serve`` on ``index`` on a free loopback port: ``(base URL, process)``."""
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "search",
-            "serve",
-            "--index",
-            str(index),
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            *options,
-        ],
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 180
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                sys.exit("the server did not start")
-            time.sleep(0.5)
-        yield base, server
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-
-
-def write_section(out: Path, start: str, end: str, block: str, heading: str) -> None:
-    """Put ``block`` (which opens with ``start`` and closes with ``end``) in ``out``, in the place of
-    the one before, or at the end under ``heading``."""
-    text = out.read_text() if out.exists() else "# Benchmarks\n"
-    if start in text and end in text:
-        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + f"\n\n{heading}\n\n{block}\n"
-    out.write_text(text)
 
 
 def make_request(rng: random.Random, query, doc_ids: list[str]) -> tuple[bool, str, str, dict]:
@@ -232,30 +153,26 @@ async def soak(base: str, total: int, connections: int, max_seconds: float, pid:
     }
 
 
-def render(result: dict, index: Path) -> str:
+def render(result: dict, index: Path) -> list[str]:
     r = result
     at = lambda n: next((m["rss_mb"] for m in r["memory"] if m["requests"] >= n), r["memory"][-1]["rss_mb"])  # noqa: E731
     rows = " · ".join(f"{m['requests']:,}: {m['rss_mb']:.0f} MB" for m in r["memory"])
-    return "\n".join(
-        [
-            START,
-            "",
-            f"_`python scripts/soak.py --index {index.name} --requests {r['requests']}` on {time.strftime('%Y-%m-%d')}: "
-            f"{machine()}; an index of {describe(index)}; {r['connections']} connections._",
-            "",
-            f"**{r['requests']:,} requests** in {r['seconds']:,} s ({r['requests_per_second']} requests/s): "
-            f"{r['valid']:,} valid (searches in every mode over {r['distinct_queries']:,} queries none of them "
-            f"repeated, batches, document fetches, embeddings) and {r['invalid']:,} invalid. "
-            f"**{r['valid_errors']} errors on valid requests, {r['server_errors_5xx']} 5xx**; "
-            f"{r['invalid_answered_4xx']:,} of the invalid ones answered 4xx with a JSON detail. "
-            f"Latency p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms (queueing behind {r['connections']} connections).",
-            "",
-            f"Server memory (RSS): {r['memory'][0]['rss_mb']:.0f} MB at the start, {at(10_000):.0f} MB after "
-            f"10,000 requests, {r['memory'][-1]['rss_mb']:.0f} MB at the end. By request count: {rows}.",
-            "",
-            END,
-        ]
-    )
+    return [
+        "",
+        f"_`python scripts/soak.py --index {index.name} --requests {r['requests']}` on {time.strftime('%Y-%m-%d')}: "
+        f"{machine()}, Python {platform.python_version()}; an index of {describe(index)}; {r['connections']} connections._",
+        "",
+        f"**{r['requests']:,} requests** in {r['seconds']:,} s ({r['requests_per_second']} requests/s): "
+        f"{r['valid']:,} valid (searches in every mode over {r['distinct_queries']:,} queries none of them "
+        f"repeated, batches, document fetches, embeddings) and {r['invalid']:,} invalid. "
+        f"**{r['valid_errors']} errors on valid requests, {r['server_errors_5xx']} 5xx**; "
+        f"{r['invalid_answered_4xx']:,} of the invalid ones answered 4xx with a JSON detail. "
+        f"Latency p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms (queueing behind {r['connections']} connections).",
+        "",
+        f"Server memory (RSS): {r['memory'][0]['rss_mb']:.0f} MB at the start, {at(10_000):.0f} MB after "
+        f"10,000 requests, {r['memory'][-1]['rss_mb']:.0f} MB at the end. By request count: {rows}.",
+        "",
+    ]
 
 
 def main() -> None:
@@ -274,7 +191,7 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     if args.write:
-        write_section(ROOT / "BENCHMARKS.md", START, END, render(result, args.index), "### Soak (`scripts/soak.py`)")
+        write_section("soak.py", render(result, args.index), "### Soak (`scripts/soak.py`)")
     if result["valid_errors"] or result["server_errors_5xx"]:
         sys.exit(1)
 

@@ -20,13 +20,15 @@ import json
 import time
 from pathlib import Path
 
+from harness import KREMLIN, KREMLIN_DEV
+
 from search import Engine, IndexSettings, build
 from search.evaluation import evaluate, load_qrels, load_queries
 from search.evidence import evidence_hits, load_evidence
 from search.store import index_exists
 
-DEV = Path("../shared/eval/kremlin-dev")
-CORPUS = Path("../shared/corpus/kremlin_en.jsonl.gz")
+DEV = KREMLIN_DEV
+CORPUS = KREMLIN
 
 
 def subset(out: Path) -> Path:

@@ -20,21 +20,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+from harness import KREMLIN_DEV, ROOT, SHARED, seed_sample
 
-from search import Engine, build, retrieval  # noqa: E402
-from search.evaluation import evaluate, load_qrels, load_queries  # noqa: E402
-from search.evidence import evidence_hits, load_evidence  # noqa: E402
-from search.store import index_exists  # noqa: E402
+from search import Engine, build, retrieval
+from search.evaluation import evaluate, load_qrels, load_queries
+from search.evidence import evidence_hits, load_evidence
+from search.store import index_exists
 
-SHARED = ROOT.parent / "shared"
-DEV = SHARED / "eval" / "kremlin-dev"
+DEV = KREMLIN_DEV
 SCIFACT = SHARED / "beir" / "scifact"
 TINY_QUERY = "Kuril Islands position"
 WHOLE_LIST = 10**9
@@ -62,8 +58,6 @@ def remember_candidates(engine: Engine) -> Engine:
 
 
 def tiny_index(cache: Path) -> Path:
-    from conftest import seed_sample
-
     index = cache / "index"
     if not index_exists(index):
         cache.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import platform
 import random
 import shutil
 import statistics
@@ -30,18 +31,15 @@ import time
 from pathlib import Path
 
 import httpx
+from harness import machine, serving, write_section
+from soak import UnseenQueries, describe, rss_mb
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from soak import ROOT, UnseenQueries, describe, machine, rss_mb, serving, write_section  # noqa: E402
-
-START, END = "<!-- update_while_serving.py:start -->", "<!-- update_while_serving.py:end -->"
 ADDED = "while-serving-"
 
 
 def writer(index: Path, cycles: int, log: Path) -> None:
     """The writing process: each cycle adds one document and removes it again; after each change it
     logs the generation it published and the added documents that generation holds."""
-    sys.path.insert(0, str(ROOT))
     from search import Document
     from search.indexing import add_documents, remove
     from search.store.embedded import current_generation
@@ -201,9 +199,7 @@ def main() -> None:
     print(json.dumps(result))
     if args.write:
         write_section(
-            ROOT / "BENCHMARKS.md",
-            START,
-            END,
+            "update_while_serving.py",
             render(result, args),
             "### Updates while serving (`scripts/update_while_serving.py`)",
         )
@@ -211,31 +207,27 @@ def main() -> None:
         sys.exit(1)
 
 
-def render(r: dict, args) -> str:
-    return "\n".join(
-        [
-            START,
-            "",
-            f"_`python scripts/update_while_serving.py --index {args.index.name} --cycles {r['cycles']}` on "
-            f"{time.strftime('%Y-%m-%d')}: {machine()}; an index of {describe(args.index)}; {args.connections} "
-            "connections searching._",
-            "",
-            f"**{r['changes']} changes** ({r['cycles']} add/remove cycles by another process) in {r['seconds']} s, "
-            f"under **{r['searches']:,} searches** (queries none repeated): **{r['errors']} errors**, "
-            f"**{r['inconsistent']} answers with a hit their generation does not hold** and {r['unknown_version']} "
-            f"from an unknown generation; {r['answers_with_an_added_document']:,} answers held a document added "
-            f"meanwhile, from {r['versions_seen']} generations in all. Latency p50 {r['p50_ms']} ms, p99 "
-            f"{r['p99_ms']} ms.",
-            "",
-            f"Disk: {r['disk_start_mb']} MB at the start, at most {r['disk_max_mb']} MB (a change writes a new "
-            f"generation beside the live one), {r['disk_end_mb']} MB at the end; at most {r['generations_max']} "
-            f"generation folders at a time, {r['generations_end']} at the end (the live one and the one before it). "
-            f"Server memory (RSS): {r['start_mb']:.0f} MB at the start, {r['middle_mb']:.0f} MB in the middle, "
-            f"{r['end_mb']:.0f} MB at the end.",
-            "",
-            END,
-        ]
-    )
+def render(r: dict, args) -> list[str]:
+    return [
+        "",
+        f"_`python scripts/update_while_serving.py --index {args.index.name} --cycles {r['cycles']}` on "
+        f"{time.strftime('%Y-%m-%d')}: {machine()}, Python {platform.python_version()}; an index of {describe(args.index)}; {args.connections} "
+        "connections searching._",
+        "",
+        f"**{r['changes']} changes** ({r['cycles']} add/remove cycles by another process) in {r['seconds']} s, "
+        f"under **{r['searches']:,} searches** (queries none repeated): **{r['errors']} errors**, "
+        f"**{r['inconsistent']} answers with a hit their generation does not hold** and {r['unknown_version']} "
+        f"from an unknown generation; {r['answers_with_an_added_document']:,} answers held a document added "
+        f"meanwhile, from {r['versions_seen']} generations in all. Latency p50 {r['p50_ms']} ms, p99 "
+        f"{r['p99_ms']} ms.",
+        "",
+        f"Disk: {r['disk_start_mb']} MB at the start, at most {r['disk_max_mb']} MB (a change writes a new "
+        f"generation beside the live one), {r['disk_end_mb']} MB at the end; at most {r['generations_max']} "
+        f"generation folders at a time, {r['generations_end']} at the end (the live one and the one before it). "
+        f"Server memory (RSS): {r['start_mb']:.0f} MB at the start, {r['middle_mb']:.0f} MB in the middle, "
+        f"{r['end_mb']:.0f} MB at the end.",
+        "",
+    ]
 
 
 if __name__ == "__main__":

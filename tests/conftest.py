@@ -1,91 +1,23 @@
-"""Shared fixtures: a deterministic fake embedder for fast unit tests, and the real bundled model."""
+"""Shared fixtures: the fake embedder (`fakes.py`), a small corpus, an index built with the real bundled
+model, a server on loopback, and the two store backends the behavioural tests run against."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
-import re
-import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from search.chunking import WordCounter  # noqa: E402
-from search.embedding import pool_spans  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-SHARED = ROOT.parent / "shared"
-
-_WORD = re.compile(r"\w+")
-
-
-class FakeEmbedder:
-    """Bag-of-words vectors from hashed words: deterministic, instant, and texts sharing words are
-    close — enough to test ranking plumbing without a model."""
-
-    name = "fake-bow"
-
-    def __init__(self, dimension: int = 64, max_tokens: int = 60) -> None:
-        self._dim = dimension
-        self._max = max_tokens
-
-    @property
-    def dimension(self) -> int:
-        return self._dim
-
-    @property
-    def max_tokens(self) -> int:
-        return self._max
-
-    @property
-    def counter(self) -> WordCounter:
-        return WordCounter()
-
-    def _token_vectors(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        words = list(_WORD.finditer(text.lower()))
-        vecs = np.zeros((max(len(words), 1), self._dim), dtype=np.float32)
-        offsets = np.zeros((max(len(words), 1), 2), dtype=np.int64)
-        for n, m in enumerate(words):
-            h = int.from_bytes(hashlib.blake2b(m.group().encode(), digest_size=8).digest(), "little")
-            vecs[n, h % self._dim] = 1.0
-            vecs[n, (h >> 16) % self._dim] += 0.5
-            offsets[n] = m.span()
-        return vecs, offsets
-
-    def _one(self, text: str) -> np.ndarray:
-        v = self._token_vectors(text)[0].sum(axis=0)
-        n = np.linalg.norm(v)
-        return v / n if n > 0 else v
-
-    def embed(self, texts: Sequence[str], batch_size: int = 32, progress: Callable | None = None) -> np.ndarray:
-        out = np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self._dim), np.float32)
-        if progress:
-            progress(len(texts))
-        return out.astype(np.float32)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embed(texts)
-
-    def embed_passages(self, texts, spans, batch_size: int = 32, progress: Callable | None = None):
-        vecs = self.embed(texts)
-        parts = []
-        for text, sp in zip(texts, spans):
-            tokens, offsets = self._token_vectors(text)
-            parts.append(pool_spans(tokens, offsets, np.ones(len(tokens)), sp))
-        if progress:
-            progress(len(texts))
-        return vecs, parts
+from fakes import FakeEmbedder  # noqa: E402
+from harness import free_port, seed_sample  # noqa: E402
 
 
 @pytest.fixture
@@ -140,24 +72,6 @@ def document_state(index: Path) -> dict[str, str]:
         store.close()
 
 
-def seed_sample(tmp_path: Path, n: int = 6) -> Path:
-    """The seed article plus the ``n`` seed Kremlin documents that mention the Kurils most."""
-    out = tmp_path / "sample"
-    out.mkdir()
-    for name in ("russia-japan-kuril-islands.txt", "russia-japan-kuril-islands.txt.json"):
-        (out / name).write_bytes((SEEDS / name).read_bytes())
-    with gzip.open(SEEDS / "kremlin_japan.jsonl.gz", "rt", encoding="utf-8") as fh:
-        docs = [json.loads(line) for line in fh]
-    docs.sort(key=lambda d: (-d["text"].count("Kuril"), d["_id"]))
-    docs = sorted(docs[:n], key=lambda d: len(d["text"]))
-    with open(out / "kremlin_sample.jsonl", "w", encoding="utf-8") as fh:
-        for d in docs:
-            # keep the test quick: the first 6,000 characters of each document
-            d["text"] = d["text"][:6000]
-            fh.write(json.dumps(d, ensure_ascii=False) + "\n")
-    return out
-
-
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory) -> Path:
     """An index of a seed sample built once with the real bundled model."""
@@ -167,13 +81,6 @@ def real_index(tmp_path_factory) -> Path:
     sample = seed_sample(tmp)
     build([sample], tmp / "index")
     return tmp / "index"
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

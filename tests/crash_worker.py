@@ -9,12 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from fakes import FakeEmbedder  # tests/ is on the path of a script run from it
 
-from conftest import FakeEmbedder  # noqa: E402
-
-from search import add, build, remove  # noqa: E402
+from search import add, build, remove
 
 
 class SlowFake(FakeEmbedder):

