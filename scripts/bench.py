@@ -605,7 +605,6 @@ def write_markdown(path: Path, r: dict) -> None:
             "preloaded, costly lexical words scored ahead: `/health` says `warming: false`).",
             "",
         ]
-    lines += ["Checks: `" + json.dumps(r["checks"]) + "`", ""]
     write_section("bench.py", lines, "## Speed against txtai (`scripts/bench.py`)", path)
 
 

@@ -56,8 +56,6 @@ def main() -> None:
     s50, p50 = statistics.median(search_ms), statistics.median(positions_ms)
     rows = [
         "",
-        "## Positions against search",
-        "",
         stamp("bench_positions.py"),
         "",
         f"{engine.store.passage_count:,} passages (`{args.index.name}`), {len(queries)} Kremlin dev queries × "
@@ -72,7 +70,7 @@ def main() -> None:
     ]
     print("\n".join(rows))
     if not args.no_write:
-        write_section(f"bench_positions.py:{args.by}", rows)
+        write_section(f"bench_positions.py:{args.by}", rows, "### Positions against search")
 
 
 if __name__ == "__main__":

@@ -53,8 +53,6 @@ def main() -> None:
     evidence = load_evidence(DEV / "evidence.jsonl")
     rows = [
         "",
-        "## Speakers in retrieval",
-        "",
         stamp("evaluate_actors.py"),
         "",
         f"Kremlin index ({engine.store.passage_count:,} passages), hybrid, defaults.",
@@ -82,14 +80,8 @@ def main() -> None:
         f'`fpsearch query "{question}" --speaker Putin`: {len(hits)} hits, '
         f'{sum(h.speaker == "Vladimir Putin" for h in hits)} with speaker "Vladimir Putin", '
         f"{in_turn} with the best sentence inside a Putin turn.",
-        "",
-        "Questions of our own that name a speaker: of the first 5 hits, how many have the speaker's own "
-        "sentence as their best sentence (spoken), and how many are theirs (spoken, or a report naming "
-        "them where nobody's turn is given), with the actor first (default) and literally:",
-        "",
-        "| question | speaker | read as | spoken, actor first | theirs, actor first | spoken, literal |",
-        "|---|---|---|---|---|---|",
     ]
+    print("| question | speaker | read as | spoken, actor first | theirs, actor first | spoken, literal |")
     spoken = {False: [], True: []}
     theirs = []
     for q, actor in OWN:
@@ -102,18 +94,19 @@ def main() -> None:
             if not literal:
                 theirs.append(sum(bool(h.reading) for h in top) if reading else spoken[False][-1])
                 cells.append(str(theirs[-1]))
-        rows.append(f"| {q} | {actor} | {reading.actor if reading else '—'} | {' | '.join(cells)} |")
-        print(rows[-1], flush=True)
+        print(f"| {q} | {actor} | {reading.actor if reading else '—'} | {' | '.join(cells)} |", flush=True)
     total = 5 * len(OWN)
     rows += [
         "",
-        f"Of {total} first-5 hits: spoken by the speaker **{sum(spoken[False])}** with the actor first "
-        f"({sum(theirs)} theirs), {sum(spoken[True])} literally.",
+        f"{len(OWN)} questions of our own that name a speaker (`OWN` in the script; each one's counts go to "
+        f"stdout): of their {total} first-5 hits, **{sum(spoken[False])}** have the speaker's own sentence as "
+        f"their best sentence with the actor first (default), {sum(spoken[True])} literally; {sum(theirs)} are "
+        "theirs (spoken, or a report naming them where nobody's turn is given).",
         "",
     ]
     print("\n".join(rows[-2:]))
     if not args.no_write:
-        write_section("evaluate_actors.py", rows)
+        write_section("evaluate_actors.py", rows, "### Speakers in retrieval")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ Russian, Ukrainian, Japanese, Chinese, Arabic, French, German, Spanish, Italian 
 A false alarm is an English query that would get the note; a hit is a foreign one that does. Compares
 the shipped check (script + py3langid limited to ``LANGUAGES``, probability ≥ ``MIN_PROBABILITY``) with
 py3langid over all its 97 languages at several probabilities. ``--write`` puts the result in
-BENCHMARKS.md ("Query language").
+docs/calibration.md ("Query language").
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import json
 import statistics
 import time
 
-from harness import ROOT, SHARED, stamp, write_section
+from harness import CALIBRATION, ROOT, SHARED, stamp, write_section
 
 from search import language
 
@@ -98,7 +98,7 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if args.write:
-        write_section("query-language", lines)
+        write_section("query-language", lines, "## Query language", CALIBRATION)
 
 
 if __name__ == "__main__":

@@ -110,8 +110,6 @@ def main() -> None:
     speaking = {(d.metadata.get("country_iso3"), (d.date or "")[:4]) for d in engine.store.iter_documents()}
     rows = [
         "",
-        "## Positions",
-        "",
         stamp("evaluate_positions.py"),
         "",
         f"UN General Debate sessions {', '.join(map(str, SESSIONS))} (1982, 2015, 2022; {engine.store.document_count:,} "
@@ -161,7 +159,7 @@ def main() -> None:
     ]
     print("\n".join(rows[-2:]))
     if not args.no_write:
-        write_section("evaluate_positions.py", rows)
+        write_section("evaluate_positions.py", rows, "### Positions")
 
 
 def _year(year: str):

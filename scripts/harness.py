@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # The corpora and evaluation sets, beside the checkout unless FPSEARCH_SHARED says where.
 SHARED = Path(os.environ.get("FPSEARCH_SHARED", ROOT.parent / "shared"))
 BENCHMARKS = ROOT / "BENCHMARKS.md"
+# How the product's thresholds were calibrated (match strength, the query-language note)
+CALIBRATION = ROOT / "docs" / "calibration.md"
 SEEDS = ROOT / "seeds"
 KREMLIN = SHARED / "corpus" / "kremlin_en.jsonl.gz"
 KREMLIN_DEV = SHARED / "eval" / "kremlin-dev"
@@ -52,8 +54,14 @@ def stamp(script: str) -> str:
 
 def write_section(name: str, lines: list[str], heading: str = "", path: Path = BENCHMARKS) -> None:
     """Replace the section ``name`` of ``path`` (between ``<!-- NAME:start -->`` and
-    ``<!-- NAME:end -->``) with ``lines``, or add it at the end under ``heading``."""
+    ``<!-- NAME:end -->``) with ``lines`` (blank lines at either end dropped), or add it at the end
+    under ``heading``."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    lines = list(lines)
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
     block = "\n".join([start, *lines, end])
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     if start in text and end in text:

@@ -1,7 +1,7 @@
 """What language a query is in, so that a query the index's model cannot read gets a warning instead
 of confidently ranked, off-topic hits.
 
-Two signals, measured on short queries (BENCHMARKS.md, "Query language"):
+Two signals, measured on short queries (docs/calibration.md, "Query language"):
 
 - the script: a query whose letters are mostly not Latin (Cyrillic, CJK, Arabic ...) is not English,
   whatever a statistical model says about two words of it;

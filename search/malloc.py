@@ -4,7 +4,7 @@ glibc serves a large allocation (a generation's preloaded sentence vectors, a ba
 its own ``mmap``, returned to the system when freed, but each such free also raises the size from which
 it does so, up to 32 MB: after a few index reloads, allocations of that size come from the heap
 instead, where freed blocks fragment and the server's resident memory climbs with every reload
-(377 → 718 MB over 100 add/remove cycles on the seed index, BENCHMARKS.md). Fixing the threshold
+(377 → 718 MB over 100 add/remove cycles on the seed index, docs/benchmark-history.md). Fixing the threshold
 turns that adjustment off (the same run: 366 → 538 MB, flat after the first reloads).
 """
 

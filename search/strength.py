@@ -17,7 +17,7 @@ with two thirds of the query's content words in it; or at least ``WEAK_COSINE`` 
 cosine, a hit is ``strong`` when it holds more than two thirds of the words (``LEXICAL_SHARE``).
 
 The thresholds were chosen on the Kremlin dev queries against off-topic and nonsense queries, with no
-false alarm on a dev query as the first aim (``scripts/calibrate_match.py``; figures in BENCHMARKS.md,
+false alarm on a dev query as the first aim (``scripts/calibrate_match.py``; figures in docs/calibration.md,
 "Match strength"). They hold for MiniLM, the default, only: on an index of another model a hit's
 strength is not known (None), and nothing is flagged.
 """

@@ -130,7 +130,7 @@ class VectorIndex:
         copy (two dimensions a 4-bit code: a sixteenth of the float index's memory) scanned by FAISS's
         SIMD "fast scan" for a first pass, whose ``COARSE_FACTOR · k + COARSE_EXTRA`` best are scored
         again exactly. Over 24,605 vectors an unfiltered search of the top 100 then costs 0.5 ms
-        instead of 2.1 with an int8 scan (one thread; see BENCHMARKS.md). True if it is in use."""
+        instead of 2.1 with an int8 scan (one thread; see docs/benchmark-history.md). True if it is in use."""
         if self._coarse is not None:
             return True
         if self.is_ann or self.ntotal < ACCELERATE_FROM:
