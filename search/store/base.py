@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 from collections.abc import Iterator, Sequence
@@ -40,6 +41,14 @@ def date_range(value: str | None) -> tuple[str | None, str | None]:
     if day is None:
         return f"{year}-{month}-01", f"{year}-{month}-{_MONTH_END[int(month)]:02d}"
     return f"{year}-{month}-{day}", f"{year}-{month}-{day}"
+
+
+def document_row(doc: Document) -> list[Any]:
+    """A document's row as both stores write it: doc_id, title, date, the first and last day the date
+    can mean, source, hash, metadata (JSON) and text."""
+    lo, hi = date_range(doc.date)
+    metadata = json.dumps(doc.metadata, ensure_ascii=False, default=str)
+    return [doc.doc_id, doc.title, doc.date, lo, hi, doc.source, doc.hash, metadata, doc.text]
 
 
 def parse_bound(value: str | None, which: str) -> str | None:

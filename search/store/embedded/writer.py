@@ -16,7 +16,7 @@ import numpy as np
 from ...chunking import Passage
 from ...documents import Document
 from ...errors import IndexDamaged
-from ..base import date_range
+from ..base import document_row
 from ..manifest import FORMAT_VERSION, Manifest, Recipe, utc_now
 from ..sentences import attributed_rows
 from ..vectors import VectorIndex
@@ -83,21 +83,10 @@ class GenerationWriter:
         if len(passages) != len(vectors):
             raise ValueError("one vector per passage is required")
         self.remove(doc.doc_id)
-        lo, hi = date_range(doc.date)
         cur = self.conn.execute(
             "INSERT INTO documents (doc_id, title, date, date_lo, date_hi, source, hash, metadata, text) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                doc.doc_id,
-                doc.title,
-                doc.date,
-                lo,
-                hi,
-                doc.source,
-                doc.hash,
-                json.dumps(doc.metadata, ensure_ascii=False, default=str),
-                doc.text,
-            ),
+            document_row(doc),
         )
         rowid = cur.lastrowid
         ids = np.arange(self.next_id, self.next_id + len(passages), dtype=np.int64)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ...chunking import Passage
 from ...documents import Document
-from ..base import date_range
+from ..base import document_row
 from ..manifest import Manifest, Recipe
 from ..sentences import attributed_rows
 from .reader import PostgresStore
@@ -50,20 +50,13 @@ class PostgresWriter:
         sentence_vectors: Sequence[np.ndarray] | None = None,
     ) -> None:
         self.remove(doc.doc_id)
-        lo, hi = date_range(doc.date)
+        row = document_row(doc)
+        row[-1] = doc.text.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
         rowid = self.conn.execute(
             "INSERT INTO fp_documents (doc_id, title, date, date_lo, date_hi, source, hash, metadata, text, "
             "tsv_title, ntok_title) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, to_tsvector(%s, %s), %s) RETURNING id",
             [
-                doc.doc_id,
-                doc.title,
-                doc.date,
-                lo,
-                hi,
-                doc.source,
-                doc.hash,
-                json.dumps(doc.metadata, ensure_ascii=False, default=str),
-                doc.text.replace("\x00", "\ufffd"),
+                *row,
                 TS_CONFIG,
                 doc.title.replace("\x00", " "),
                 len(_WORD.findall(doc.title)),
