@@ -1,4 +1,4 @@
-"""Match strength: real queries are strong matches, nonsense is none, and every way in says so."""
+"""Match strength (``search.strength``): real queries are strong matches, nonsense is none, and every way in says so."""
 
 from __future__ import annotations
 
