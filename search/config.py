@@ -64,6 +64,7 @@ def check_environment() -> None:
     for variable in NUMBERS:
         variable.read()
     runtime()
+    passage_runtime()
     query_precision()
 
 
@@ -92,6 +93,21 @@ def _choice(variable: str, option: str | None, default: str, allowed: tuple[str,
 def runtime(option: str | None = None) -> str:
     """How the query encoder runs: ``auto`` (ONNX Runtime where it can), ``onnx`` or ``torch``."""
     return _choice("FPSEARCH_RUNTIME", option, "auto", ("auto", "onnx", "torch"), "runtime")
+
+
+def passage_runtime(option: str | None = None) -> str:
+    """How passages are embedded at index time (``FPSEARCH_PASSAGE_RUNTIME``): ``auto`` (the fused ONNX
+    graph where it can be made and matches PyTorch, else PyTorch), ``onnx`` (that graph or an error) or
+    ``torch`` (PyTorch float32 alone)."""
+    return _choice("FPSEARCH_PASSAGE_RUNTIME", option, "auto", ("auto", "onnx", "torch"), "passage_runtime")
+
+
+def cpu_threads() -> int:
+    """The cores this process may run on (its affinity, where the system tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def query_precision(option: str | None = None) -> str:

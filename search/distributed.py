@@ -30,12 +30,14 @@ class RayFailed(FpsearchError):
 class _EmbedActor:
     """One model replica on a Ray worker."""
 
-    def __init__(self, model: str, threads: int) -> None:
+    def __init__(self, model: str, threads: int, passages: str) -> None:
         import torch
 
         torch.set_num_threads(threads)
-        self.embedder = SentenceTransformerEmbedder(model, runtime="torch")
-        self.embedder.model  # load now, not on the first batch  # noqa: B018
+        # the runtime the driver recorded for the index: the fused ONNX graph, or PyTorch
+        choice = "onnx" if passages == "onnx" else "torch"
+        self.embedder = SentenceTransformerEmbedder(model, runtime="torch", passage_runtime=choice, threads=threads)
+        self.embedder.passage_runtime  # load now, not on the first batch  # noqa: B018
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = [str(t) for t in batch["text"]]
@@ -68,6 +70,10 @@ class RayEmbedder:
     @property
     def dimension(self) -> int:
         return self.local.dimension
+
+    @property
+    def passage_runtime(self) -> str:
+        return self.local.passage_runtime
 
     @property
     def max_tokens(self) -> int:
@@ -149,7 +155,7 @@ class RayEmbedder:
         dataset = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows) // batch_size, actors * 8)))
         out = dataset.map_batches(
             _EmbedActor,
-            fn_constructor_kwargs={"model": self.local.ref, "threads": self.threads},
+            fn_constructor_kwargs={"model": self.local.ref, "threads": self.threads, "passages": self.passage_runtime},
             batch_size=batch_size,
             batch_format="numpy",
             concurrency=actors,

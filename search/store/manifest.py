@@ -29,6 +29,10 @@ class ModelInfo:
     name: str
     dimension: int
     max_tokens: int
+    runtime: str = "torch"
+    """What embedded the passages: ``torch`` (PyTorch float32; every index made before this was
+    recorded), ``onnx`` (the fused float32 ONNX graph, kept only where it matches PyTorch), or the
+    model's own engine."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,12 @@ class Recipe:
         try:
             model, chunking = manifest["model"], manifest["chunking"]
             return cls(
-                ModelInfo(str(model["name"]), int(model["dimension"]), int(model["max_tokens"])),
+                ModelInfo(
+                    str(model["name"]),
+                    int(model["dimension"]),
+                    int(model["max_tokens"]),
+                    str(model.get("runtime", "torch")),
+                ),
                 Chunking(
                     str(chunking.get("splitter", "")),
                     int(chunking["max_tokens"]),
@@ -133,7 +142,7 @@ class Manifest(dict):
     @property
     def model(self) -> ModelInfo:
         m = self["model"]
-        return ModelInfo(m["name"], int(m["dimension"]), int(m.get("max_tokens", 0)))
+        return ModelInfo(m["name"], int(m["dimension"]), int(m.get("max_tokens", 0)), str(m.get("runtime", "torch")))
 
     @property
     def recipe(self) -> Recipe:
