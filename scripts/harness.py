@@ -36,16 +36,23 @@ KREMLIN_DEV = SHARED / "eval" / "kremlin-dev"
 
 
 def machine() -> str:
-    """The CPU model and core count (from /proc/cpuinfo where there is one), e.g. "AMD EPYC, 2 cores"."""
-    model = platform.processor() or platform.machine()
+    """The CPU model, its widest vector instructions and the core count (from /proc/cpuinfo where
+    there is one), e.g. "AMD EPYC (AVX2), 2 cores": the model's speed depends on them."""
+    model, flags = platform.processor() or platform.machine(), set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith("model name") and model == (platform.processor() or platform.machine()):
                 model = line.split(":", 1)[1].strip()
-                break
+            elif line.startswith("flags") and not flags:
+                flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return f"{model}, {os.cpu_count()} cores"
+    named = {"avx2": "AVX2", "avx512_vnni": "AVX-512 VNNI", "avx512_bf16": "AVX-512 BF16", "amx_tile": "AMX"}
+    have = [v for k, v in named.items() if k in flags]
+    if len(have) > 1:
+        have.remove("AVX2")
+    isa = f" ({', '.join(have)})" if have else ""
+    return f"{model}{isa}, {os.cpu_count()} cores"
 
 
 def stamp(script: str) -> str:
