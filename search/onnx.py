@@ -15,7 +15,7 @@ feed-forward down projections stay float32 (their inputs have outliers that 8 bi
 Passages run a second export (``passage_graph``): traced with eager attention so that ONNX Runtime's
 transformer optimizer can fuse each layer's attention, embedding and layer norms into single kernels,
 still float32. It is kept only if its vectors match PyTorch's on probe texts (cosine ≥ 0.99999); on
-Kremlin passages it embeds about 1.3× faster than PyTorch on 2 AMD EPYC cores (BENCHMARKS.md).
+Kremlin passages it embeds 1.42× as fast as raw float32 ``encode`` on 2 AMD EPYC cores (BENCHMARKS.md).
 """
 
 from __future__ import annotations
