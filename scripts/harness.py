@@ -38,15 +38,15 @@ KREMLIN_DEV = SHARED / "eval" / "kremlin-dev"
 def machine() -> str:
     """The CPU model, its widest vector instructions and the core count (from /proc/cpuinfo where
     there is one), e.g. "AMD EPYC (AVX2), 2 cores": the model's speed depends on them."""
-    model, flags = platform.processor() or platform.machine(), set()
+    first: dict[str, str] = {}  # each field of the first CPU
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model == (platform.processor() or platform.machine()):
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
+            key, _, value = line.partition(":")
+            first.setdefault(key.strip(), value.strip())
     except OSError:
         pass
+    model = first.get("model name") or platform.processor() or platform.machine()
+    flags = set(first.get("flags", "").split())
     named = {"avx2": "AVX2", "avx512_vnni": "AVX-512 VNNI", "avx512_bf16": "AVX-512 BF16", "amx_tile": "AMX"}
     have = [v for k, v in named.items() if k in flags]
     if len(have) > 1:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from .chunking import TokenCounter
-from .embedding import SentenceTransformerEmbedder
+from .embedding import SentenceTransformerEmbedder, recorded_choice
 from .errors import FpsearchError, InvalidInput
 
 
@@ -34,9 +34,10 @@ class _EmbedActor:
         import torch
 
         torch.set_num_threads(threads)
-        # the runtime the driver recorded for the index: the fused ONNX graph, or PyTorch
-        choice = "onnx" if passages == "onnx" else "torch"
-        self.embedder = SentenceTransformerEmbedder(model, runtime="torch", passage_runtime=choice, threads=threads)
+        # embeds as the driver records the index is embedded
+        self.embedder = SentenceTransformerEmbedder(
+            model, runtime="torch", passage_runtime=recorded_choice(passages) or "torch", threads=threads
+        )
         self.embedder.passage_runtime  # load now, not on the first batch  # noqa: B018
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -33,10 +33,7 @@ def make_embedder(model: str = "minilm", passages: str | None = None) -> Embedde
         from .multilingual import MultilingualEmbedder
 
         return MultilingualEmbedder()
-    # An index embedded by PyTorch keeps PyTorch; one embedded by the fused graph takes the graph
-    # again, or PyTorch where the graph cannot be had (the graph is only kept if it matches PyTorch).
-    choice = {"torch": "torch", "onnx": "auto"}.get(passages or "")
-    return SentenceTransformerEmbedder(model, passage_runtime=choice)
+    return SentenceTransformerEmbedder(model, passage_runtime=recorded_choice(passages))
 
 
 class Embedder(Protocol):
@@ -141,8 +138,27 @@ class _HFCounter:
         return [(int(s), int(e)) for s, e in enc["offset_mapping"] if e > s]
 
 
-_LOADED: dict[tuple, object] = {}  # models by (name, device), ONNX sessions by (file, window)
+_LOADED: dict[tuple, object] = {}  # models by (name, device), ONNX sessions by (file, window, threads)
 _LOAD_LOCK = threading.RLock()
+
+
+def _session(path: Path, light: dict, threads: int):
+    """The ONNX Runtime encoder of an exported file: one session per file and thread count in a process,
+    like the weights."""
+    from .onnx import OnnxEncoder
+
+    key = (str(path), light["window"], threads)
+    if key not in _LOADED:
+        _LOADED[key] = OnnxEncoder(path, light["tokenizer"], light["window"], threads=threads)
+    return _LOADED[key]
+
+
+def recorded_choice(runtime: str | None) -> str | None:
+    """The ``passage_runtime`` choice that embeds as an index whose manifest records ``runtime`` was
+    embedded: PyTorch stays PyTorch; the fused graph is taken again, or PyTorch where the graph cannot
+    be had (the graph is only kept if it matches PyTorch); anything else (None, another engine) leaves
+    the choice to the settings."""
+    return {"torch": "torch", "onnx": "auto"}.get(runtime or "")
 
 
 class SentenceTransformerEmbedder:
@@ -257,20 +273,17 @@ class SentenceTransformerEmbedder:
         return "onnx" if self._passage_encoder() is not None else "torch"
 
     def _passage_encoder(self):
-        if "passages" not in self._encoders:
-            with _LOAD_LOCK:
-                if "passages" not in self._encoders:
-                    self._encoders["passages"] = self._make_passage_encoder()
-        return self._encoders["passages"]
+        return self._encoder("passages", self._make_passage_encoder)
 
     def _make_passage_encoder(self):
         from . import onnx as onnx_runtime
 
         if self.passage_choice == "torch" or self._device != "cpu":
             return None
-        folder, light, name = self._folder(), self._light(), onnx_runtime.passage_file()
-        path = None
-        if folder is not None and light is not None and name is not None and onnx_runtime.mean_pooling(folder):
+        source, path = self._exportable(), None
+        if source is not None:
+            folder, light = source
+            name = onnx_runtime.passage_file()
             path = onnx_runtime.cached(folder, name) or onnx_runtime.passage_graph(self.model, folder)
         if path is None:
             if self.passage_choice == "onnx":
@@ -280,10 +293,7 @@ class SentenceTransformerEmbedder:
                     "passage_runtime",
                 )
             return None
-        key = (str(path), light["window"], self.threads)  # one session per file in a process, like the weights
-        if key not in _LOADED:
-            _LOADED[key] = onnx_runtime.OnnxEncoder(path, light["tokenizer"], light["window"], threads=self.threads)
-        return _LOADED[key]
+        return _session(path, light, self.threads)
 
     def embed_passages(
         self,
@@ -337,38 +347,47 @@ class SentenceTransformerEmbedder:
                 progress(len(idx))
         return out, parts
 
-    def _onnx_encoder(self, precision: str = "float32"):
-        """An ONNX Runtime encoder for short texts — the float32 export or its static int8 copy — or None
-        where it cannot be had (then PyTorch)."""
-        if self.runtime == "torch" or self._device != "cpu":
-            return None
-        if precision not in self._encoders:
+    def _encoder(self, key: str, make):
+        """The encoder cached under ``key`` (made once by ``make``; None where it cannot be had)."""
+        if key not in self._encoders:
             with _LOAD_LOCK:
-                if precision not in self._encoders:
-                    self._encoders[precision] = self._make_onnx(precision)
-        return self._encoders[precision]
+                if key not in self._encoders:
+                    self._encoders[key] = make()
+        return self._encoders[key]
 
-    def _make_onnx(self, precision: str):
+    def _exportable(self) -> tuple[Path, dict] | None:
+        """The model folder and what ``_light`` reads of it, where ONNX Runtime can run an export of it
+        (a local folder of a mean-pooling model, onnxruntime installed); else None."""
         from . import onnx as onnx_runtime
 
-        folder = self._folder()
-        light = self._light()
+        folder, light = self._folder(), self._light()
         if folder is None or light is None or not onnx_runtime.mean_pooling(folder):
             return None
         try:
             import onnxruntime  # noqa: F401
         except ImportError:
             return None
+        return folder, light
+
+    def _onnx_encoder(self, precision: str = "float32"):
+        """An ONNX Runtime encoder for short texts — the float32 export or its static int8 copy — or None
+        where it cannot be had (then PyTorch)."""
+        if self.runtime == "torch" or self._device != "cpu":
+            return None
+        return self._encoder(precision, lambda: self._make_onnx(precision))
+
+    def _make_onnx(self, precision: str):
+        from . import onnx as onnx_runtime
+
+        source = self._exportable()
+        if source is None:
+            return None
+        folder, light = source
         # Once exported, queries need neither PyTorch nor transformers: a CLI query starts in a second.
         path = onnx_runtime.cached(folder) or onnx_runtime.export(self.model, folder)
         if path is not None and precision == "int8":
             path = onnx_runtime.quantized(path, light["tokenizer"], light["window"])
-        if path is None:
-            return None
-        key = (str(path), light["window"])  # one session per file in a process, like the weights
-        if key not in _LOADED:
-            _LOADED[key] = onnx_runtime.OnnxEncoder(path, light["tokenizer"], light["window"])
-        return _LOADED[key]
+        return None if path is None else _session(path, light, 1)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Query vectors: from the static int8 copy of the ONNX export where ``query_precision`` (env
