@@ -12,9 +12,12 @@ For each topic, ``positions(topic, by="country_iso3", n=10)`` is asked for the t
 - **parties**: whether every principal party that speaks in that session is among them (a party with
   no speech in the corpus that year is reported, and not counted against the topic);
 - **first quotes on topic**: the share of the listed countries whose first quote is on the topic, as
-  judged by reading it (``scripts/data/positions_quotes.jsonl``, the 120 first quotes of the first
-  run, before actors that only brush a topic were left out); a quote not judged there is counted by
-  whether its sentence names the topic (its pattern below), and the table says how many were.
+  judged by reading it (``scripts/data/positions_quotes.jsonl``: the 120 first quotes of the first
+  run, before actors that only brush a topic were left out, and 6 more read when the parties came in,
+  2026-12-07); a quote not judged there is counted by whether its sentence names the topic (its
+  pattern below), and the table says how many were. A party listed without a quote (``positions``
+  quotes no one whose words fall short of the bar every actor must pass) has no first quote to count;
+  the report names them.
 
 It also prints the attribution figures of ``scripts/evaluate_speakers.py``'s samples, which this
 report is the other half of.
@@ -120,7 +123,7 @@ def main() -> None:
         "| topic | year | principal parties | their ranks | all in top 10 | first quotes on topic | ms |",
         "|---|---|---|---|---|---|---|",
     ]
-    hits, on_topic, total, times, unjudged = 0, 0, 0, [], 0
+    hits, on_topic, total, times, unjudged, unquoted = 0, 0, 0, [], 0, []
     for topic, year, parties, pattern in TOPICS:
         started = time.perf_counter()
         found = engine.positions(topic, by="country_iso3", n=10, quotes=1, where=_year(year))
@@ -129,8 +132,12 @@ def main() -> None:
         ok = all(party in ranks for party in parties if (party, year) in speaking)
         hits += ok
         named = re.compile(pattern, re.I)
-        good = 0
+        good = quoted = 0
         for p in found:
+            if not p.quotes:
+                unquoted.append(f"{p.actor} ({topic})")
+                continue
+            quoted += 1
             q = p.quotes[0]
             verdict = judged.get((topic, p.actor, q.doc_id, q.sentence_start))
             if verdict is None:
@@ -138,13 +145,13 @@ def main() -> None:
                 verdict = bool(named.search(q.sentence) or (len(q.sentence) < 60 and named.search(q.text)))
             good += verdict
         on_topic += good
-        total += len(found)
+        total += quoted
         shown = ", ".join(
             f"{party} {ranks.get(party, '—') if (party, year) in speaking else 'no speech'}" for party in parties
         )
         rows.append(
             f"| {topic} | {year} | {' '.join(parties)} | {shown} | {'yes' if ok else 'no'} | "
-            f"{good}/{len(found)} | {times[-1]:.0f} |"
+            f"{good}/{quoted} | {times[-1]:.0f} |"
         )
         print(rows[-1], flush=True)
         for p in found[:3]:
@@ -156,8 +163,11 @@ def main() -> None:
         f"{total - unjudged} judged by reading, {unjudged} by pattern); median {statistics.median(times):.0f} ms "
         "a topic (the index in memory, one thread).",
         "",
+        f"Listed as parties without a quote (what they say falls short of the bar for one): "
+        f"{', '.join(unquoted) if unquoted else 'none'}.",
+        "",
     ]
-    print("\n".join(rows[-2:]))
+    print("\n".join(rows[-4:]))
     if not args.no_write:
         write_section("evaluate_positions.py", rows, "### Positions")
 

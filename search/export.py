@@ -40,6 +40,7 @@ POSITION_COLUMNS = (
     "passages",
     "first_date",
     "last_date",
+    "party",
     "quote",
     "doc_id",
     "title",
@@ -91,6 +92,7 @@ def position_rows(topic: str, by: str, positions: Iterable[Any]) -> Iterable[dic
             "passages": p.passages,
             "first_date": p.first_date,
             "last_date": p.last_date,
+            "party": p.party,
         }
         if not p.quotes:
             yield actor

@@ -26,6 +26,17 @@ How the ranking is made, and why:
 
 5. **Only actors who take a position**: an actor whose best passage gains less than ``MIN_STRENGTH``
    of the strongest passage's gain is left out, so a topic few speak to lists few actors.
+6. **Every side is heard**: the parties of a topic are the actors it names ("Israel's invasion of
+   Lebanon") and those that ``PARTY_MENTIONS`` documents of others name in the pool's
+   ``PARTY_PASSAGES`` strongest passages (Pakistan's and Turkey's passages on Kashmir name India).
+   A side seldom frames a dispute in the words of those who accuse it, so its passages may not reach
+   a pool made of the accusers' words: each party's own ``PARTY_POOL`` best passages join it (τ stays
+   the pool's). A party keeps a place among the first ``n`` if it gains at all (one the topic names,
+   if its passages are as close as the pool's ``PARTY_ANCHOR``-th: it then scores 0), past
+   ``MIN_STRENGTH``; but it is quoted only where it passes that bar, since a quote must be a statement
+   on the topic. Parties are found for ``by="speaker"`` (person actors) and for metadata fields of
+   an index with a ``country`` field (countries by their names, short forms and adjectives, under
+   every name the corpus gives them), not for years or sources, nor when the speakers are chosen.
 
 Each actor comes with its counts, first and last date, and its best quotes: among its best-gaining
 passages (one per document), those whose best sentence (its own, for a speaker) is closest to the topic.
@@ -36,7 +47,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -65,6 +76,13 @@ SAYS_ENOUGH = 300
 BUILTIN = ("speaker", "year", "source")
 MAX_ACTORS = 1000
 MAX_QUOTES = 20
+# The parties of a topic (see the module's docstring): actors named by the topic, or by at least
+# PARTY_MENTIONS of the pool's PARTY_PASSAGES strongest passages spoken by others; each party's own
+# PARTY_POOL best passages, dense and lexical, join the pool.
+PARTY_PASSAGES = 10
+PARTY_MENTIONS = 2
+PARTY_POOL = 20
+PARTY_ANCHOR = 2 * ANCHOR
 _YEAR = re.compile(r"^\d{4}")
 
 
@@ -102,6 +120,7 @@ class Position:
     last_date: str | None
     quotes: tuple[Quote, ...] = field(default_factory=tuple)
     kind: str | None = None
+    party: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "quotes"}
@@ -167,10 +186,43 @@ def positions(
     pool = {pid: 0.5 * cosines[pid] + 0.5 * top_sim.get(pid, cosines[pid]) for pid in ids}
     ranked = sorted(pool.values(), reverse=True)
     tau = ranked[min(ANCHOR, len(ranked)) - 1] if len(ranked) > 1 else ranked[0] - 1e-6
+    # a party is heard where its words are as close to the topic as the pool's PARTY_ANCHOR-th passage
+    heard_from = ranked[min(PARTY_ANCHOR, len(ranked)) - 1] if len(ranked) > 1 else tau
+
+    # the parties: their own passages join the pool (τ stays the pool's), so that each is heard
+    party_ids: set[int] = set()
+    named_ids: set[int] = set()
+    party_names: set[str] = set()
+    named_names: set[str] = set()
+    if wanted is None:
+        strongest_first = sorted(ids, key=lambda pid: (-pool[pid], pid))
+        for name, narrowed, in_topic in _parties(store, topic, by, where, strongest_first, scored_sentences):
+            own = {pid for pid, _ in store.search_dense(qvec[None, :], PARTY_POOL, narrowed)[0]}
+            own.update(pid for pid, _ in store.search_lexical(topic, PARTY_POOL, narrowed))
+            party_ids |= own
+            party_names.add(name)
+            if in_topic:
+                named_ids |= own
+                named_names.add(name)
+        added = sorted(party_ids - set(ids))
+        if added:
+            cosines.update(zip(added, (store.vectors_of(added) @ qvec).tolist()))
+            scored_sentences.update(store.sentence_scores(added, qvec))
+            for pid in added:
+                held = scored_sentences.get(pid, NO_SCORES)
+                if len(held.scores):
+                    top_sim[pid] = float(held.scores.max())
+                pool[pid] = 0.5 * cosines[pid] + 0.5 * top_sim.get(pid, cosines[pid])
+            ids = sorted(set(ids) | party_ids)
     # only a passage that can gain is read further (a speaker's relevance is at most their best sentence's)
-    able = [pid for pid in ids if max(pool[pid], top_sim.get(pid, -1.0)) > tau]
+    able = [pid for pid in ids if max(pool[pid], top_sim.get(pid, -1.0)) > (heard_from if pid in named_ids else tau)]
     # the quotes' own texts are read at the end; metadata only when it is what actors are
     records = store.passages(able, text=False, metadata=by not in BUILTIN)
+    parties, named = (
+        (party_names, named_names)
+        if by == "speaker"
+        else (_keys(by, party_ids, records), _keys(by, named_ids, records))
+    )
 
     # relevance of each (passage, actor key), and the sentences that earned it
     # (relevance, passage, key, speaker id, how much of it the actor says)
@@ -202,8 +254,8 @@ def positions(
 
     gains: dict[str, list[tuple[float, int, int | None]]] = defaultdict(list)
     for rel, pid, key, sid, amount in scored:
-        if rel > tau:
-            gains[key].append(((rel - tau) * amount, pid, sid))
+        if rel > tau or (key in named and rel > heard_from):
+            gains[key].append(((rel - tau) * amount, pid, sid))  # a party's may be below zero
     table = []
     for key, items in gains.items():
         items.sort(key=lambda item: (-item[0], item[1]))
@@ -214,16 +266,23 @@ def positions(
             if per_doc[doc] >= PER_DOCUMENT:
                 continue
             per_doc[doc] += 1
-            score += gain / math.log2(len(counted) + 2)
+            score += max(gain, 0.0) / math.log2(len(counted) + 2)
             counted.append((gain, pid, sid))
         table.append((score, key, items))
     table.sort(key=lambda row: (-row[0], row[1]))
     strongest = max(items[0][0] for _, _, items in table)
-    table = [row for row in table if row[2][0][0] >= MIN_STRENGTH * strongest]
+    # a party that speaks to the topic at all is listed, and keeps its place among the first n
+    heard = [row for row in table if row[1] in parties][:n]
+    others = [row for row in table if row[1] not in parties and row[2][0][0] >= MIN_STRENGTH * strongest]
+    listed = sorted(heard + others[: n - len(heard)], key=lambda row: (-row[0], row[1]))
 
     floor = frozenset(i for i, a in actors.items() if a.kind == FLOOR)
-    listed = table[:n]
-    picked = [_candidates(items, records, QUOTE_CANDIDATES * quotes) for _, _, items in listed] if quotes else []
+    # a quote is a statement on the topic: a party whose words fall short of the bar every other actor
+    # must pass is listed, so the reader knows that side was looked for, but not quoted
+    picked = [
+        _candidates(items, records, QUOTE_CANDIDATES * quotes) if items[0][0] >= MIN_STRENGTH * strongest else []
+        for _, _, items in listed
+    ]
     quoted = sorted({pid for some in picked for _, pid, _ in some})
     texts, held = store.passages(quoted), store.sentences(quoted)  # one read for every actor's quotes
     out = []
@@ -232,7 +291,7 @@ def positions(
         dates = sorted(
             (date_range(records[pid].date)[0] or "", records[pid].date) for _, pid, _ in items if records[pid].date
         )
-        chosen = _quotes(picked[n_] if quotes else [], quotes, texts, held, actors, qvec, topic, wanted, floor)
+        chosen = _quotes(picked[n_], quotes, texts, held, actors, qvec, topic, wanted, floor) if quotes else ()
         kind = actors[items[0][2]].kind if by == "speaker" else None
         out.append(
             Position(
@@ -244,20 +303,85 @@ def positions(
                 dates[-1][1] if dates else None,
                 tuple(chosen),
                 kind,
+                key in parties,
             )
         )
     return out
 
 
+def _parties(store, topic: str, by: str, where: Filter | None, strongest: list[int], scored_sentences):
+    """The parties of ``topic``, each with the filter that narrows ``where`` to its passages: the
+    person actors (``by="speaker"``) or the countries (``by`` a metadata field, where the index has a
+    ``country`` field) that the topic names, or that PARTY_MENTIONS of the ``strongest`` passages
+    name when someone else speaks them (Pakistan's passages on Kashmir name India)."""
+    from .reading import named_countries, named_speakers
+
+    base = where or Filter()
+    if by == "speaker":
+        counts: dict[str, int] = defaultdict(int)
+        for a in store.actors.values():
+            if a.kind != FLOOR:
+                counts[a.name] += a.sentences
+
+        def names(text: str) -> set:
+            return named_speakers(text, counts)
+
+        def speaks(name, pid: int, rec) -> bool:
+            said = scored_sentences.get(pid, NO_SCORES).speakers.tolist()
+            return any(store.actors[i].name == name for i in said if i in store.actors)
+
+        def narrowed(name) -> Filter:
+            return replace(base, speakers=tuple(sorted(i for i, a in store.actors.items() if a.name == name)))
+
+    elif by not in BUILTIN and "country" in store.metadata_fields():
+        # a party is a value of ``by``, named by any name of a country its documents carry ("USA":
+        # "United States of America", "United States" and "USA", as the corpus gives it over the years)
+        if by == "country":
+            names_of = {value: {value} for value in store.metadata_values("country")}
+        else:
+            names_of = store.metadata_pairs(by, "country")
+        countries = set().union(*names_of.values())
+
+        def keys(groups) -> set:
+            return {key for group in groups for key, known in names_of.items() if known & group}
+
+        def names(text: str) -> set:
+            return keys(named_countries(text, countries))
+
+        def speaks(key, pid: int, rec) -> bool:
+            return _key(by, rec) == key
+
+        def narrowed(key) -> Filter:
+            return replace(base, where=(*base.where, (by, (key,))))
+
+    else:
+        return []
+    found = named_speakers(topic, counts) if by == "speaker" else keys(named_countries(topic, countries, fold=True))
+    mentions: dict = defaultdict(set)
+    for pid, rec in store.passages(strongest[:PARTY_PASSAGES], metadata=by != "speaker").items():
+        for name in names(rec.text):
+            if not speaks(name, pid, rec):
+                mentions[name].add(rec.doc_id)
+    named = {name for name, docs in mentions.items() if len(docs) >= PARTY_MENTIONS}
+    return [(name, narrowed(name), name in found) for name in sorted(found | named)]
+
+
+def _keys(by: str, ids: set[int], records) -> set[str]:
+    return {key for pid in ids if pid in records and (key := _key(by, records[pid])) is not None}
+
+
 def _candidates(items, records, most: int) -> list[tuple[float, int, int | None]]:
-    """An actor's best-gaining passages, one per document, ``most`` of them, each gaining at least
-    ``MIN_STRENGTH`` of its best (a passage that only brushes the topic is not quoted)."""
-    picked, docs = [], set()
+    """An actor's best-gaining passages, ``most`` of them and ``PER_DOCUMENT`` of one document at most,
+    each gaining at least ``MIN_STRENGTH`` of its best (a passage that only brushes the topic is not
+    quoted)."""
+    picked: list[tuple[float, int, int | None]] = []
+    docs: dict[str, int] = defaultdict(int)
     for gain, pid, sid in items:  # best gain first
-        if gain < MIN_STRENGTH * items[0][0]:
+        if 0 < items[0][0] and gain < MIN_STRENGTH * items[0][0]:
             break
-        if records[pid].doc_id not in docs:
-            docs.add(records[pid].doc_id)
+        doc = records[pid].doc_id
+        if docs[doc] < PER_DOCUMENT:
+            docs[doc] += 1
             picked.append((gain, pid, sid))
             if len(picked) == most:
                 break
@@ -265,8 +389,7 @@ def _candidates(items, records, most: int) -> list[tuple[float, int, int | None]
 
 
 def _quotes(picked, quotes, texts, sentences, actors, qvec, topic, wanted, floor) -> tuple[Quote, ...]:
-    """An actor's best ``quotes``: among its best-gaining passages (``picked``, one per document),
-    those whose best sentence (its own, for a speaker) is closest to the topic — the quote is the
+    """An actor's best ``quotes``: among its best-gaining passages (``picked``), those whose best sentence (its own, for a speaker) is closest to the topic — the quote is the
     sentence, so it is the sentence that must be on the topic, not only the passage around it."""
     from .retrieval import best_sentence
 
@@ -279,8 +402,15 @@ def _quotes(picked, quotes, texts, sentences, actors, qvec, topic, wanted, floor
         closeness = float(held.vectors[i] @ qvec) if i >= 0 and held.vectors.size else gain
         found.append((closeness, gain, rec, a, b, held.speakers[i] if i >= 0 else -1))
     found.sort(key=lambda f: (-f[0], -f[1], f[2].doc_id, f[3]))
+    # the closest sentences, from as many documents as there are quotes, then from any
+    seen: set[str] = set()
+    first, rest = [], []
+    for f in found:
+        (rest if f[2].doc_id in seen else first).append(f)
+        seen.add(f[2].doc_id)
+    ordered = first + rest
     chosen = []
-    for _, gain, rec, a, b, sid in found[:quotes]:
+    for _, gain, rec, a, b, sid in ordered[:quotes]:
         said = actors.get(int(sid))
         chosen.append(
             Quote(

@@ -10,6 +10,7 @@ short form: Russia, the US, Britain). Anything else is read literally; so is eve
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,25 +24,29 @@ CUE = re.compile(
 )
 # How many sentences a speaker needs before a surname alone is read as naming them.
 MIN_SENTENCES = 20
-# Short forms of country names, lower case, and the names the UN corpus gives those countries.
+# Short forms of country names, as they are written, and the names the UN corpus gives those countries.
 COUNTRY_NAMES = {
-    "russia": ("Russian Federation", "Russia"),
-    "soviet union": ("Union of Soviet Socialist Republics",),
-    "ussr": ("Union of Soviet Socialist Republics",),
-    "us": ("United States of America", "United States"),
-    "u.s.": ("United States of America", "United States"),
-    "usa": ("United States of America", "United States"),
-    "america": ("United States of America", "United States"),
-    "united states": ("United States of America", "United States"),
-    "britain": ("United Kingdom of Great Britain and Northern Ireland", "United Kingdom", "UK"),
-    "uk": ("United Kingdom of Great Britain and Northern Ireland", "United Kingdom", "UK"),
-    "china": ("China", "People's Republic of China"),
-    "iran": ("Iran (Islamic Republic of)", "Iran"),
-    "syria": ("Syrian Arab Republic", "Syria"),
-    "south korea": ("Republic of Korea",),
-    "north korea": ("Democratic People's Republic of Korea",),
-    "turkey": ("Turkey", "Türkiye"),
+    "Russia": ("Russian Federation", "Russia"),
+    "Soviet Union": ("Union of Soviet Socialist Republics",),
+    "USSR": ("Union of Soviet Socialist Republics",),
+    "US": ("United States of America", "United States"),
+    "U.S.": ("United States of America", "United States"),
+    "USA": ("United States of America", "United States"),
+    "America": ("United States of America", "United States"),
+    "United States": ("United States of America", "United States"),
+    "Britain": ("United Kingdom of Great Britain and Northern Ireland", "United Kingdom", "UK"),
+    "UK": ("United Kingdom of Great Britain and Northern Ireland", "United Kingdom", "UK"),
+    "China": ("China", "People's Republic of China"),
+    "Iran": ("Iran (Islamic Republic of)", "Iran"),
+    "Syria": ("Syrian Arab Republic", "Syria"),
+    "South Korea": ("Republic of Korea",),
+    "North Korea": ("Democratic People's Republic of Korea",),
+    "Turkey": ("Turkey", "Türkiye"),
 }
+# A one-word name also names its country as an adjective ("Israeli", "Indian", "Ethiopian", "Iranian"),
+# except where the adjective says something wider ("Latin American").
+_DEMONYM = "n|an|ian|i|ese|ish"
+_NO_DEMONYM = frozenset({"America"})
 _POSSESSIVE = re.compile(r"['’]s\b")
 _TOKEN = re.compile(r"[\w.\-]+")
 
@@ -66,25 +71,69 @@ def read_query(query: str, speakers: Mapping[str, int], countries: Iterable[str]
     # the actor is who asks or answers, named before the cue: "What is Russia's position on Iran's
     # nuclear programme?" asks Russia, not Iran
     text = _POSSESSIVE.sub("", query[: cue.start()])
-    folded = " " + " ".join(_TOKEN.findall(text.casefold())) + " "
-    named = {a for a in speakers if f" {a.casefold()} " in folded}
-    if not named:
-        words = set(re.findall(r"\b[A-Z][\w\-]+", text))  # a surname, written with its capital
-        by_surname: dict[str, list[str]] = {}
-        for actor, count in speakers.items():
-            parts = actor.split()
-            if len(parts) >= 2 and count >= MIN_SENTENCES:
-                by_surname.setdefault(parts[-1], []).append(actor)
-        for word in words:
-            if len(by_surname.get(word, ())) == 1:
-                named.add(by_surname[word][0])
+    named = named_speakers(text, speakers)
     if len(named) == 1:
         return Reading(named.pop())
     if named:
         return None  # two speakers named: the question is about both, read it as it stands
-    known = set(countries)
-    found = {c for c in known if f" {' '.join(_TOKEN.findall(c.casefold()))} " in folded}
-    for short, names in COUNTRY_NAMES.items():
-        if f" {short} " in folded:
-            found |= {n for n in names if n in known}
+    found = set().union(*named_countries(text, countries, fold=True))
     return Reading(found.pop(), "country") if len(found) == 1 else None
+
+
+def named_speakers(text: str, speakers: Mapping[str, int]) -> set[str]:
+    """The person actors ``text`` names: by full name (in any case), or else by a surname, written
+    with its capital, that only one speaker with ``MIN_SENTENCES`` sentences or more has."""
+    folded = " " + " ".join(_TOKEN.findall(text.casefold())) + " "
+    named = {a for a in speakers if f" {a.casefold()} " in folded}
+    if named:
+        return named
+    words = set(re.findall(r"\b[A-Z][\w\-]+", text))
+    by_surname: dict[str, list[str]] = {}
+    for actor, count in speakers.items():
+        parts = actor.split()
+        if len(parts) >= 2 and count >= MIN_SENTENCES:
+            by_surname.setdefault(parts[-1], []).append(actor)
+    return {by_surname[w][0] for w in words if len(by_surname.get(w, ())) == 1}
+
+
+def named_countries(text: str, countries: Iterable[str], fold: bool = False) -> set[frozenset[str]]:
+    """The countries ``text`` names, each as the values of ``countries`` that one written name stands
+    for (Russia: "Russian Federation" and "Russia", as the UN corpus writes it in different years). A
+    country is named by one of its values, a common short form (Russia, the US, Britain) or, for a
+    one-word name, its adjective (Israeli, Ethiopian). Names are matched as written, capitals
+    included; ``fold`` matches a user's query in any case, except the short forms in capitals ("US"
+    is not "us")."""
+    known = frozenset(countries)
+    if not known:
+        return set()
+    forms = _forms(known)
+    found: set[frozenset[str]] = set()
+    for match in _country_pattern(known, fold).finditer(text):
+        form = next(f for f in forms if _same(f, match.group(1), fold))
+        if match.group(2) and (" " in form or form.isupper() or form in _NO_DEMONYM):
+            continue  # "USn", "Soviet Unionese": only a one-word name has an adjective
+        found.add(forms[form])
+    # a value named on its own and through a short form is one country ("Russia" is in both)
+    return {group for group in found if not any(group < other for other in found)}
+
+
+@functools.lru_cache(maxsize=8)
+def _forms(known: frozenset[str]) -> dict[str, frozenset[str]]:
+    """Each way of writing a country of ``known``, and the values it names."""
+    forms = {c: {c} for c in known if c[:1].isupper()}
+    for short, names in COUNTRY_NAMES.items():
+        values = {n for n in names if n in known}
+        if values:
+            forms.setdefault(short, set()).update(values)
+    return {f: frozenset(v) for f, v in forms.items()}
+
+
+@functools.lru_cache(maxsize=16)
+def _country_pattern(known: frozenset[str], fold: bool) -> re.Pattern[str]:
+    forms = sorted(_forms(known), key=len, reverse=True)
+    alternatives = "|".join(f"(?-i:{re.escape(f)})" if fold and f.isupper() else re.escape(f) for f in forms)
+    return re.compile(rf"(?<![\w.])({alternatives})({_DEMONYM})?(?!\w)", re.IGNORECASE if fold else 0)
+
+
+def _same(form: str, written: str, fold: bool) -> bool:
+    return form == written or (fold and not form.isupper() and form.casefold() == written.casefold())

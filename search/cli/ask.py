@@ -232,7 +232,10 @@ def positions(
         typer.echo(
             f"{rank:>2}. {p.actor}  score {p.score:.3f}  {p.documents} documents, {p.passages} passages"
             + (f"  ({span})" if span else "")
+            + ("  · a party to the topic" if p.party else "")
         )
+        if p.party and not p.quotes and quotes:
+            typer.echo("      (named by the topic or by others on it; nothing it says comes close enough to quote)")
         for q in p.quotes:
             said = f" — {q.speaker}" if q.speaker and q.speaker != p.actor else ""
             typer.echo(

@@ -150,6 +150,9 @@ class Position(BaseModel):
     passages: int
     first_date: str | None
     last_date: str | None
+    party: bool = Field(
+        False, description="A party to the topic (named by it, or by others on it): listed so its side is heard."
+    )
     quotes: list[Quote]
 
 
@@ -315,6 +318,7 @@ def create_server(
                         passages=p.passages,
                         first_date=p.first_date,
                         last_date=p.last_date,
+                        party=p.party,
                         quotes=qs,
                     )
                 )

@@ -52,6 +52,12 @@ class PositionModel(BaseModel):
     passages: int
     first_date: str | None
     last_date: str | None
+    party: bool = Field(
+        False,
+        description="A party to the topic: named by it, or by others' passages on it. Its own passages are "
+        "searched so that its side is heard, and it is listed if any comes near the topic; it has no quotes when "
+        "none comes near enough to quote.",
+    )
     quotes: list[Quote] = Field(
         description="Its best quotes: ``text == document.text[start:end]`` and "
         "``sentence == document.text[sentence_start:sentence_end]``."

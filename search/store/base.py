@@ -207,6 +207,11 @@ class Store(Protocol):
         """How many documents hold each (scalar) value of one metadata field."""
         ...
 
+    def metadata_pairs(self, field: str, other: str) -> dict[str, set[str]]:
+        """Each (scalar) value of ``field``, and the values of ``other`` that documents holding it hold
+        (``country_iso3`` → the names ``country`` gives it over the years)."""
+        ...
+
     def best_sentence_cosines(
         self, ids: Sequence[int], query: np.ndarray, speakers: Sequence[int] = ()
     ) -> dict[int, float]: ...
@@ -322,3 +327,11 @@ class ConnectionPool(Generic[C]):
         for conn in self._all:
             conn.close()
         self._all.clear()
+
+
+def pairs_of(rows) -> dict[str, set[str]]:
+    """``metadata_pairs`` from rows of (value, other value)."""
+    out: dict[str, set[str]] = {}
+    for value, other in rows:
+        out.setdefault(value, set()).add(other)
+    return out

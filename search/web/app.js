@@ -84,8 +84,11 @@
     const summary = el("summary");
     summary.appendChild(el("span", "actor-name", rank + ". " + p.actor));
     summary.appendChild(el("span", "meta", " score " + p.score.toFixed(3) + " · " + p.documents + " documents · " +
-      p.passages + " passages" + (span(p) ? " · " + span(p) : "")));
+      p.passages + " passages" + (span(p) ? " · " + span(p) : "") + (p.party ? " · a party to the topic" : "")));
     box.appendChild(summary);
+    if (p.party && !p.quotes.length) {
+      box.appendChild(el("p", "meta", "Named by the topic or by others' passages on it; nothing it says here comes close enough to quote."));
+    }
     const quotes = el("ul", "quotes");
     p.quotes.forEach(function (q) {
       const item = el("li", "quote");

@@ -13,7 +13,7 @@ import numpy as np
 
 from ...documents import Document
 from ...errors import DocumentNotFound, IndexDamaged, IndexIncompatible, IndexMissing
-from ..base import Actor, ConnectionPool, Filter, PassageRecord, actor_counts_sql
+from ..base import Actor, ConnectionPool, Filter, PassageRecord, actor_counts_sql, pairs_of
 from ..manifest import FORMAT_VERSION, Manifest
 from ..sentences import Scored, Sentences, SentenceTable, group_sentences, score_sentences, sentence_maxima
 from ..vectors import VectorIndex
@@ -103,6 +103,7 @@ class EmbeddedStore:
         self._actors: dict[int, Actor] | None = None
         self._fields: set[str] | None = None
         self._values: dict[str, dict[str, int]] = {}
+        self._pairs: dict[tuple[str, str], dict[str, set[str]]] = {}
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -369,6 +370,19 @@ class EmbeddedStore:
             )
             self._values[field] = {r[0]: r[1] for r in rows}
         return self._values[field]
+
+    def metadata_pairs(self, field: str, other: str) -> dict[str, set[str]]:
+        """Each (scalar) value of ``field``, and the values of ``other`` its documents hold (read once)."""
+        if (field, other) not in self._pairs:
+            paths = ['$."' + f.replace('"', '""') + '"' for f in (field, other)]
+            rows = self._pool.rows(
+                "SELECT DISTINCT CAST(json_extract(metadata, ?) AS TEXT), CAST(json_extract(metadata, ?) AS TEXT) "
+                "FROM documents WHERE json_type(metadata, ?) IN ('text', 'integer', 'real') "
+                "AND json_type(metadata, ?) IN ('text', 'integer', 'real')",
+                paths + paths,
+            )
+            self._pairs[(field, other)] = pairs_of(rows)
+        return self._pairs[(field, other)]
 
     def metadata_fields(self) -> set[str]:
         """The metadata field names any document of this generation has (read once)."""

@@ -10,7 +10,7 @@ import numpy as np
 
 from ...documents import Document
 from ...errors import DocumentNotFound, IndexIncompatible, IndexMissing
-from ..base import Actor, Filter, PassageRecord, actor_counts_sql
+from ..base import Actor, Filter, PassageRecord, actor_counts_sql, pairs_of
 from ..lexical import COMMON_TERM_FRACTION, TITLE_WEIGHT, query_words, select_words
 from ..manifest import FORMAT_VERSION, Manifest
 from ..sentences import Scored, Sentences, group_sentences, score_sentences, sentence_maxima
@@ -46,6 +46,7 @@ class PostgresStore:
         self._actors: dict[int, Actor] | None = None
         self._fields: set[str] | None = None
         self._values: dict[str, dict[str, int]] = {}
+        self._pairs: dict[tuple[str, str], dict[str, set[str]]] = {}
         for conn in self._pool:
             conn.execute("SET hnsw.ef_search = 100")
             conn.execute("SET hnsw.iterative_scan = strict_order")
@@ -277,6 +278,18 @@ class PostgresStore:
             )
             self._values[field] = {r[0]: int(r[1]) for r in rows}
         return self._values[field]
+
+    def metadata_pairs(self, field: str, other: str) -> dict[str, set[str]]:
+        """Each (scalar) value of ``field``, and the values of ``other`` its documents hold (read once)."""
+        if (field, other) not in self._pairs:
+            rows = self._pool.rows(
+                "SELECT DISTINCT metadata ->> %s, metadata ->> %s FROM fp_documents "
+                "WHERE jsonb_typeof(metadata -> %s) IN ('string', 'number') "
+                "AND jsonb_typeof(metadata -> %s) IN ('string', 'number')",
+                [field, other, field, other],
+            )
+            self._pairs[(field, other)] = pairs_of(rows)
+        return self._pairs[(field, other)]
 
     def metadata_fields(self) -> set[str]:
         """The metadata field names any document has (read once per change)."""
