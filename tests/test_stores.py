@@ -145,3 +145,18 @@ def test_server_on_a_replica_answers_with_correct_spans(pg_cluster, real_index: 
         for h in body["hits"]:
             doc = client.get(f"/documents/{h['doc_id']}", params={"start": h["start"], "end": h["end"]}).json()
             assert doc["span"] == h["text"]
+
+
+def test_metadata_pairs_give_each_value_the_names_its_documents_carry(backend, tmp_path: Path, fake) -> None:
+    root = tmp_path / "speeches"
+    root.mkdir()
+    docs = [
+        {"_id": "a", "country": "United States of America", "iso3": "USA", "text": "Trade and peace."},
+        {"_id": "b", "country": "USA", "iso3": "USA", "text": "Peace and trade."},
+        {"_id": "c", "country": "Japan", "iso3": "JPN", "text": "The northern islands."},
+        {"_id": "d", "country": ["a", "list"], "iso3": "XXX", "text": "Lists are not names."},
+    ]
+    (root / "s.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n", encoding="utf-8")
+    build([root], backend.location, model=fake)
+    store = backend.engine(fake).store
+    assert store.metadata_pairs("iso3", "country") == {"USA": {"United States of America", "USA"}, "JPN": {"Japan"}}
