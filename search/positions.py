@@ -314,7 +314,7 @@ def _parties(store, topic: str, by: str, where: Filter | None, strongest: list[i
     person actors (``by="speaker"``) or the countries (``by`` a metadata field, where the index has a
     ``country`` field) that the topic names, or that PARTY_MENTIONS of the ``strongest`` passages
     name when someone else speaks them (Pakistan's passages on Kashmir name India)."""
-    from .reading import named_countries, named_speakers
+    from .reading import MIN_SENTENCES, named_countries, speaker_names
 
     base = where or Filter()
     if by == "speaker":
@@ -323,8 +323,12 @@ def _parties(store, topic: str, by: str, where: Filter | None, strongest: list[i
             if a.kind != FLOOR:
                 counts[a.name] += a.sentences
 
+        finder = speaker_names(counts)
+        in_topic = finder.find(topic)
+
         def names(text: str) -> set:
-            return named_speakers(text, counts)
+            # in a passage, only a speaker of some standing: a heading read as a label is not a party
+            return finder.find(text, MIN_SENTENCES)
 
         def speaks(name, pid: int, rec) -> bool:
             said = scored_sentences.get(pid, NO_SCORES).speakers.tolist()
@@ -348,6 +352,8 @@ def _parties(store, topic: str, by: str, where: Filter | None, strongest: list[i
         def names(text: str) -> set:
             return keys(named_countries(text, countries))
 
+        in_topic = keys(named_countries(topic, countries, fold=True))
+
         def speaks(key, pid: int, rec) -> bool:
             return _key(by, rec) == key
 
@@ -356,7 +362,7 @@ def _parties(store, topic: str, by: str, where: Filter | None, strongest: list[i
 
     else:
         return []
-    found = named_speakers(topic, counts) if by == "speaker" else keys(named_countries(topic, countries, fold=True))
+    found = set(in_topic)
     mentions: dict = defaultdict(set)
     for pid, rec in store.passages(strongest[:PARTY_PASSAGES], metadata=by != "speaker").items():
         for name in names(rec.text):

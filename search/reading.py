@@ -80,20 +80,57 @@ def read_query(query: str, speakers: Mapping[str, int], countries: Iterable[str]
     return Reading(found.pop(), "country") if len(found) == 1 else None
 
 
-def named_speakers(text: str, speakers: Mapping[str, int]) -> set[str]:
-    """The person actors ``text`` names: by full name (in any case), or else by a surname, written
-    with its capital, that only one speaker with ``MIN_SENTENCES`` sentences or more has."""
-    folded = " " + " ".join(_TOKEN.findall(text.casefold())) + " "
-    named = {a for a in speakers if f" {a.casefold()} " in folded}
-    if named:
-        return named
-    words = set(re.findall(r"\b[A-Z][\w\-]+", text))
-    by_surname: dict[str, list[str]] = {}
-    for actor, count in speakers.items():
-        parts = actor.split()
-        if len(parts) >= 2 and count >= MIN_SENTENCES:
-            by_surname.setdefault(parts[-1], []).append(actor)
-    return {by_surname[w][0] for w in words if len(by_surname.get(w, ())) == 1}
+def named_speakers(text: str, speakers: Mapping[str, int], least: int = 0) -> set[str]:
+    """The person actors ``text`` names (``speakers``: each with its sentence count): see
+    ``SpeakerNames.find``."""
+    return speaker_names(speakers).find(text, least)
+
+
+def speaker_names(speakers: Mapping[str, int]) -> SpeakerNames:
+    """``SpeakerNames`` of ``speakers``, made once for the same actors and counts."""
+    return _speaker_names(frozenset(speakers.items()))
+
+
+@functools.lru_cache(maxsize=8)
+def _speaker_names(items: frozenset[tuple[str, int]]) -> SpeakerNames:
+    return SpeakerNames(dict(items))
+
+
+class SpeakerNames:
+    """The person actors of an index, ready to be found in texts: their full names as word sequences
+    (looked up from each word that starts one), and the surnames only one speaker with
+    ``MIN_SENTENCES`` sentences or more has."""
+
+    def __init__(self, speakers: Mapping[str, int]) -> None:
+        self._counts = dict(speakers)
+        self._actors: dict[str, list[str]] = {}
+        for actor in speakers:
+            self._actors.setdefault(" ".join(_TOKEN.findall(actor.casefold())), []).append(actor)
+        self._actors.pop("", None)
+        self._first = {name.split(" ")[0] for name in self._actors}
+        self._lengths = sorted({name.count(" ") + 1 for name in self._actors}, reverse=True)
+        by_surname: dict[str, list[str]] = {}
+        for actor, count in speakers.items():
+            parts = actor.split()
+            if len(parts) >= 2 and count >= MIN_SENTENCES:
+                by_surname.setdefault(parts[-1], []).append(actor)
+        self._surnames = {name: actors[0] for name, actors in by_surname.items() if len(actors) == 1}
+
+    def find(self, text: str, least: int = 0) -> set[str]:
+        """The actors ``text`` names by full name (in any case; only those with ``least`` sentences or
+        more), or, if none, by a surname written with its capital."""
+        tokens = _TOKEN.findall(text.casefold())
+        named = {
+            actor
+            for i, token in enumerate(tokens)
+            if token in self._first
+            for length in self._lengths
+            for actor in self._actors.get(" ".join(tokens[i : i + length]), ())
+            if self._counts[actor] >= least
+        }
+        if named:
+            return named
+        return {self._surnames[w] for w in re.findall(r"\b[A-Z][\w\-]+", text) if w in self._surnames}
 
 
 def named_countries(text: str, countries: Iterable[str], fold: bool = False) -> set[frozenset[str]]:

@@ -6,9 +6,11 @@ import threading
 from collections.abc import Sequence
 from functools import partial
 
+import numpy as np
+
 from ...errors import IndexDamaged
 from ...memo import Remembered
-from ..base import ConnectionPool, Filter
+from ..base import ConnectionPool
 from ..lexical import (
     COMMON_TERM_FRACTION,
     COSTLY_POSTINGS,
@@ -20,7 +22,7 @@ from ..lexical import (
     select_words,
     top_sums,
 )
-from .schema import FTS_TOKENIZE, filter_sql
+from .schema import FTS_TOKENIZE
 
 BM25 = f"bm25(passages_fts, {TITLE_WEIGHT}, 1.0)"
 # Terms whose passage counts a store remembers (a few MB at most).
@@ -72,28 +74,31 @@ class FtsSearch:
         )
         return [int(found.get(t, 0)) for t in terms]
 
-    def search_many(self, queries: Sequence[str], k: int, where: Filter | None = None) -> list[list[tuple[int, float]]]:
-        """Top ``k`` ``(passage id, BM25)`` of each query (higher is better).
+    def search_many(
+        self, queries: Sequence[str], k: int, allowed: np.ndarray | None = None
+    ) -> list[list[tuple[int, float]]]:
+        """Top ``k`` ``(passage id, BM25)`` of each query (higher is better), among the passage ids
+        ``allowed`` if given (a filter's, applied before top-k).
 
-        Without a filter, each word's scores come from a one-word FTS5 query, remembered, and are added
-        up (``WordScores``: the same figures FTS5 gives the whole OR query); with one, FTS5 ranks the
-        filtered rows itself. One stemming and one vocabulary lookup serve all the queries."""
+        Each word's scores come from a one-word FTS5 query, remembered, and are added up
+        (``WordScores``: the same figures FTS5 gives the whole OR query, since BM25 reads its
+        statistics from the whole index, filter or not). A filter keeps the postings of its passages
+        before the sums: FTS5 ranking the filtered rows itself scored every row that matched any word,
+        seconds for a common one. One stemming and one vocabulary lookup serve all the queries."""
         out: list[list[tuple[int, float]]] = []
-        filtered = where is not None and not where.empty
-        fsql, fargs = filter_sql(where) if filtered else ("", [])
+        held = None
+        if allowed is not None and len(allowed):
+            held = np.zeros(int(allowed.max()) + 2, dtype=bool)  # the last cell stands for every larger id
+            held[allowed] = True
         for words in self.words_many(queries):
-            if not words or k < 1:
+            if not words or k < 1 or (allowed is not None and held is None):
                 out.append([])
-            elif not filtered:
-                out.append(top_sums([self.word_scores.get(ts, partial(self._postings, w)) for w, ts in words], k))
-            else:
-                rows = self._pool.rows(
-                    f"SELECT rowid, -{BM25} FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN "
-                    f"(SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc WHERE {fsql}) "
-                    f"ORDER BY {BM25} LIMIT ?",
-                    [fts_query([w for w, _ in words]), *fargs, k],
-                )
-                out.append([(int(r[0]), float(r[1])) for r in rows])
+                continue
+            parts = [self.word_scores.get(ts, partial(self._postings, w)) for w, ts in words]
+            if held is not None:
+                kept = [(ids, scores, held[np.minimum(ids, len(held) - 1)]) for ids, scores in parts]
+                parts = [(ids[keep], scores[keep]) for ids, scores, keep in kept if keep.any()]
+            out.append(top_sums(parts, k))
         return out
 
     def _postings(self, word: str) -> list[tuple[int, float]]:

@@ -13,6 +13,7 @@ import numpy as np
 
 from ...documents import Document
 from ...errors import DocumentNotFound, IndexDamaged, IndexIncompatible, IndexMissing
+from ...memo import Remembered
 from ..base import Actor, ConnectionPool, Filter, PassageRecord, actor_counts_sql, pairs_of
 from ..manifest import FORMAT_VERSION, Manifest
 from ..sentences import Scored, Sentences, SentenceTable, group_sentences, score_sentences, sentence_maxima
@@ -20,6 +21,9 @@ from ..vectors import VectorIndex
 from .fts import FtsSearch
 from .layout import CURRENT, DB, MANIFEST, VECTORS, current_generation, damage_fix, read_manifest, sha256_file
 from .schema import filter_sql
+
+# Passage ids of filters remembered by a reader, in all (8 bytes each: 16 MB at most).
+FILTERED_IDS = 2_000_000
 
 
 class Preloaded:
@@ -104,6 +108,9 @@ class EmbeddedStore:
         self._fields: set[str] | None = None
         self._values: dict[str, dict[str, int]] = {}
         self._pairs: dict[tuple[str, str], dict[str, set[str]]] = {}
+        # the passage ids of recent filters (a hybrid query reads them for both halves): a generation
+        # never changes, and a filter over metadata or speakers costs tens of milliseconds to read
+        self._filtered = Remembered(FILTERED_IDS, weigh=len)
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -243,10 +250,15 @@ class EmbeddedStore:
         return self.manifest.documents
 
     def filtered_ids(self, where: Filter) -> np.ndarray:
-        """Passage ids whose document passes ``where``."""
+        """Passage ids whose document passes ``where`` (remembered)."""
+        return self._filtered.through([where], lambda filters: [self._read_filtered(f) for f in filters])[0]
+
+    def _read_filtered(self, where: Filter) -> np.ndarray:
         sql, args = filter_sql(where)
         rows = self._pool.rows(f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc WHERE {sql}", args)
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        ids.setflags(write=False)  # shared by every query with this filter
+        return ids
 
     def search_dense(
         self, vectors: np.ndarray, k: int, where: Filter | None = None, exact: bool = False
@@ -258,13 +270,13 @@ class EmbeddedStore:
 
     def search_lexical(self, query: str, k: int, where: Filter | None = None) -> list[tuple[int, float]]:
         """Top ``k`` ``(passage id, BM25)`` for ``query`` (higher is better), via FTS5 (see ``FtsSearch``)."""
-        return self.lexical.search_many([query], k, where)[0]
+        return self.search_lexical_many([query], k, where)[0]
 
     def search_lexical_many(
         self, queries: Sequence[str], k: int, where: Filter | None = None
     ) -> list[list[tuple[int, float]]]:
         """``search_lexical`` of each query (one stemming and one vocabulary lookup for all of them)."""
-        return self.lexical.search_many(queries, k, where)
+        return self.lexical.search_many(queries, k, None if where is None or where.empty else self.filtered_ids(where))
 
     @property
     def warming(self) -> bool:
