@@ -14,8 +14,7 @@ from search.reading import named_countries
 CHORUS = [("Alphaland", "AAA"), ("Betania", "BBB"), ("Cetia", "CCC"), ("Deltora", "DDD"), ("Epsilonia", "EEE")]
 
 
-@pytest.fixture
-def dispute_index(tmp_path: Path, fake) -> Path:
+def dispute_corpus(root: Path) -> Path:
     docs = [
         {
             "_id": f"un-{iso3}",
@@ -55,10 +54,14 @@ def dispute_index(tmp_path: Path, fake) -> Path:
             "text": "Mud farming and fishing drive our economy. We welcome tourists to our coast.",
         },
     ]
-    root = tmp_path / "corpus"
     root.mkdir()
     (root / "speeches.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n", encoding="utf-8")
-    build([root], tmp_path / "index", model=fake)
+    return root
+
+
+@pytest.fixture
+def dispute_index(tmp_path: Path, fake) -> Path:
+    build([dispute_corpus(tmp_path / "corpus")], tmp_path / "index", model=fake)
     return tmp_path / "index"
 
 
@@ -112,3 +115,30 @@ def test_countries_are_named_by_name_short_form_or_adjective() -> None:
     assert named_countries("tell us about it", known, fold=True) == set()
     # as written in a passage: a capital is needed, and Latin American is not the United States
     assert named_countries("india and Latin American states", known) == set()
+
+
+def test_parties_are_marked_in_http_and_cli_with_the_real_model(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from search.cli import app
+    from search.server import create_app
+
+    index = tmp_path / "index"
+    build([dispute_corpus(tmp_path / "corpus")], index)
+    with TestClient(create_app(index)) as client:
+        r = client.get("/positions", params={"q": "the invasion of Freedonia", "by": "country_iso3", "n": 3})
+        assert r.status_code == 200
+        found = {p["actor"]: p for p in r.json()["positions"]}
+        assert found["SYL"]["party"] is True and not found["AAA"]["party"]
+    out = CliRunner().invoke(
+        app, ["positions", "the invasion of Freedonia", "--by", "country", "-n", "3", "--index", str(index)]
+    )
+    assert out.exit_code == 0, out.output
+    assert "Sylvania" in out.output and "a party to the topic" in out.output
+    lines = CliRunner().invoke(
+        app, ["positions", "the invasion of Freedonia", "--by", "country", "-n", "3", "--json", "--index", str(index)]
+    )
+    assert any(
+        json.loads(line)["actor"] == "Sylvania" and json.loads(line)["party"] for line in lines.output.splitlines()
+    )
