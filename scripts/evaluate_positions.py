@@ -13,11 +13,11 @@ For each topic, ``positions(topic, by="country_iso3", n=10)`` is asked for the t
   no speech in the corpus that year is reported, and not counted against the topic);
 - **first quotes on topic**: the share of the listed countries whose first quote is on the topic, as
   judged by reading it (``scripts/data/positions_quotes.jsonl``: the 120 first quotes of the first
-  run, before actors that only brush a topic were left out, and 6 more read when the parties came in,
+  run, before actors that only brush a topic were left out, and 8 more read when the parties came in,
   2026-12-07); a quote not judged there is counted by whether its sentence names the topic (its
   pattern below), and the table says how many were. A party listed without a quote (``positions``
-  quotes no one whose words fall short of the bar every actor must pass) has no first quote to count;
-  the report names them.
+  quotes a party short of the bar every actor must pass only from a sentence that names what the topic
+  is about) has no first quote to count; the report names them.
 
 It also prints the attribution figures of ``scripts/evaluate_speakers.py``'s samples, which this
 report is the other half of.
@@ -163,7 +163,7 @@ def main() -> None:
         f"{total - unjudged} judged by reading, {unjudged} by pattern); median {statistics.median(times):.0f} ms "
         "a topic (the index in memory, one thread).",
         "",
-        f"Listed as parties without a quote (what they say falls short of the bar for one): "
+        f"Listed as parties without a quote (nothing they say close to the topic names what it is about): "
         f"{', '.join(unquoted) if unquoted else 'none'}.",
         "",
     ]

@@ -33,8 +33,9 @@ How the ranking is made, and why:
    a pool made of the accusers' words: each party's own ``PARTY_POOL`` best passages join it (τ stays
    the pool's). A party keeps a place among the first ``n`` if it gains at all (one the topic names,
    if its passages are as close as the pool's ``PARTY_ANCHOR``-th: it then scores 0), past
-   ``MIN_STRENGTH``; but it is quoted only where it passes that bar, since a quote must be a statement
-   on the topic. Parties are found for ``by="speaker"`` (person actors) and for metadata fields of
+   ``MIN_STRENGTH``. A quote must be a statement on the topic, so a party short of that bar is quoted
+   only from a sentence that names what the topic is about (a word of the topic other than the
+   party's own names: Israel's "… Lebanon, a base for international terror"), or not at all. Parties are found for ``by="speaker"`` (person actors) and for metadata fields of
    an index with a ``country`` field (countries by their names, short forms and adjectives, under
    every name the corpus gives them), not for years or sources, nor when the speakers are chosen.
 
@@ -83,6 +84,13 @@ PARTY_PASSAGES = 10
 PARTY_MENTIONS = 2
 PARTY_POOL = 20
 PARTY_ANCHOR = 2 * ANCHOR
+# Words of a topic that say what kind of matter it is, or how its parts relate, not which matter: a
+# weak party's quote must name the matter ("Kashmir"), and "dispute" or "against" does not.
+KIND_WORDS = frozenset(
+    "about against among between concerning conflict conflicts crisis dispute disputes issue issues matter "
+    "over position positions problem question regarding situation status toward towards under versus war "
+    "wars with within without".split()
+)
 _YEAR = re.compile(r"^\d{4}")
 
 
@@ -194,9 +202,11 @@ def positions(
     named_ids: set[int] = set()
     party_names: set[str] = set()
     named_names: set[str] = set()
+    own_words: dict[str, set[str]] = {}  # each party's own names, as words
     if wanted is None:
         strongest_first = sorted(ids, key=lambda pid: (-pool[pid], pid))
-        for name, narrowed, in_topic in _parties(store, topic, by, where, strongest_first, scored_sentences):
+        for name, narrowed, in_topic, own in _parties(store, topic, by, where, strongest_first, scored_sentences):
+            own_words[name] = own
             own = {pid for pid, _ in store.search_dense(qvec[None, :], PARTY_POOL, narrowed)[0]}
             own.update(pid for pid, _ in store.search_lexical(topic, PARTY_POOL, narrowed))
             party_ids |= own
@@ -278,10 +288,14 @@ def positions(
 
     floor = frozenset(i for i, a in actors.items() if a.kind == FLOOR)
     # a quote is a statement on the topic: a party whose words fall short of the bar every other actor
-    # must pass is listed, so the reader knows that side was looked for, but not quoted
-    picked = [
-        _candidates(items, records, QUOTE_CANDIDATES * quotes) if items[0][0] >= MIN_STRENGTH * strongest else []
-        for _, _, items in listed
+    # must pass is quoted only from a sentence that names what the topic is about in words (a word of
+    # the topic other than the party's own names: "Lebanon" for Israel on its invasion of Lebanon);
+    # without one it is listed, so the reader knows that side was looked for, but not quoted
+    picked = [_candidates(items, records, QUOTE_CANDIDATES * quotes) for _, _, items in listed]
+    topic_words = _words(topic)
+    needs = [
+        None if items[0][0] >= MIN_STRENGTH * strongest else _others(topic_words, own_words.get(key, set()))
+        for _, key, items in listed
     ]
     quoted = sorted({pid for some in picked for _, pid, _ in some})
     texts, held = store.passages(quoted), store.sentences(quoted)  # one read for every actor's quotes
@@ -291,7 +305,9 @@ def positions(
         dates = sorted(
             (date_range(records[pid].date)[0] or "", records[pid].date) for _, pid, _ in items if records[pid].date
         )
-        chosen = _quotes(picked[n_], quotes, texts, held, actors, qvec, topic, wanted, floor) if quotes else ()
+        chosen = (
+            _quotes(picked[n_], quotes, texts, held, actors, qvec, topic, wanted, floor, needs[n_]) if quotes else ()
+        )
         kind = actors[items[0][2]].kind if by == "speaker" else None
         out.append(
             Position(
@@ -314,7 +330,7 @@ def _parties(store, topic: str, by: str, where: Filter | None, strongest: list[i
     person actors (``by="speaker"``) or the countries (``by`` a metadata field, where the index has a
     ``country`` field) that the topic names, or that PARTY_MENTIONS of the ``strongest`` passages
     name when someone else speaks them (Pakistan's passages on Kashmir name India)."""
-    from .reading import MIN_SENTENCES, named_countries, speaker_names
+    from .reading import MIN_SENTENCES, named_countries, short_forms, speaker_names
 
     base = where or Filter()
     if by == "speaker":
@@ -336,6 +352,9 @@ def _parties(store, topic: str, by: str, where: Filter | None, strongest: list[i
 
         def narrowed(name) -> Filter:
             return replace(base, speakers=tuple(sorted(i for i, a in store.actors.items() if a.name == name)))
+
+        def own_words(name) -> set[str]:
+            return _words(name)
 
     elif by not in BUILTIN and "country" in store.metadata_fields():
         # a party is a value of ``by``, named by any name of a country its documents carry ("USA":
@@ -360,6 +379,9 @@ def _parties(store, topic: str, by: str, where: Filter | None, strongest: list[i
         def narrowed(key) -> Filter:
             return replace(base, where=(*base.where, (by, (key,))))
 
+        def own_words(key) -> set[str]:
+            return _words(" ".join([key, *names_of.get(key, ()), *short_forms(names_of.get(key, set()))]))
+
     else:
         return []
     found = set(in_topic)
@@ -369,7 +391,7 @@ def _parties(store, topic: str, by: str, where: Filter | None, strongest: list[i
             if not speaks(name, pid, rec):
                 mentions[name].add(rec.doc_id)
     named = {name for name, docs in mentions.items() if len(docs) >= PARTY_MENTIONS}
-    return [(name, narrowed(name), name in found) for name in sorted(found | named)]
+    return [(name, narrowed(name), name in found, own_words(name)) for name in sorted(found | named)]
 
 
 def _keys(by: str, ids: set[int], records) -> set[str]:
@@ -394,9 +416,13 @@ def _candidates(items, records, most: int) -> list[tuple[float, int, int | None]
     return picked
 
 
-def _quotes(picked, quotes, texts, sentences, actors, qvec, topic, wanted, floor) -> tuple[Quote, ...]:
-    """An actor's best ``quotes``: among its best-gaining passages (``picked``), those whose best sentence (its own, for a speaker) is closest to the topic — the quote is the
-    sentence, so it is the sentence that must be on the topic, not only the passage around it."""
+def _quotes(
+    picked, quotes, texts, sentences, actors, qvec, topic, wanted, floor, needs: set[str] | None = None
+) -> tuple[Quote, ...]:
+    """An actor's best ``quotes``: among its best-gaining passages (``picked``), those whose best
+    sentence (its own, for a speaker) is closest to the topic — the quote is the sentence, so it is the
+    sentence that must be on the topic, not only the passage around it. With ``needs`` (words), only a
+    sentence that holds one of them is a quote (a weak party's; ``_named_in``)."""
     from .retrieval import best_sentence
 
     found = []
@@ -404,7 +430,12 @@ def _quotes(picked, quotes, texts, sentences, actors, qvec, topic, wanted, floor
         rec = texts[pid]
         held = sentences.get(pid, NO_SENTENCES)
         only = frozenset([sid]) if sid is not None else frozenset(wanted or ())
-        a, b, i = best_sentence(held, qvec, rec, topic, only, floor)
+        if needs is None:
+            a, b, i = best_sentence(held, qvec, rec, topic, only, floor)
+        else:
+            a, b, i = _named_in(held, qvec, rec, only, needs)
+            if i < 0:
+                continue
         closeness = float(held.vectors[i] @ qvec) if i >= 0 and held.vectors.size else gain
         found.append((closeness, gain, rec, a, b, held.speakers[i] if i >= 0 else -1))
     found.sort(key=lambda f: (-f[0], -f[1], f[2].doc_id, f[3]))
@@ -435,3 +466,34 @@ def _quotes(picked, quotes, texts, sentences, actors, qvec, topic, wanted, floor
             )
         )
     return tuple(chosen)
+
+
+def _named_in(held, qvec, rec, only: frozenset[int], needs: set[str]) -> tuple[int, int, int]:
+    """The sentence of a passage closest to the topic among those (the actor's, if ``only``) that hold
+    a word of ``needs`` (or a word it begins: "Cuba" in "Cuban"); ``(-1, -1, -1)`` if none does."""
+    best, found = -2.0, (-1, -1, -1)
+    for i, (a, b) in enumerate(held.spans.tolist()):
+        if only and int(held.speakers[i]) not in only:
+            continue
+        words = _words(rec.text[a - rec.start : b - rec.start])
+        if not any(w.startswith(n) for w in words for n in needs):
+            continue
+        closeness = float(held.vectors[i] @ qvec)
+        if closeness > best:
+            best, found = closeness, (a, b, i)
+    return found
+
+
+def _words(text: str) -> set[str]:
+    """The words of ``text`` a lexical search would look for, lower case, of three letters or more."""
+    from .store.lexical import query_words
+
+    return {w for w in query_words(text) if len(w) >= 3}
+
+
+def _others(topic_words: set[str], own: set[str]) -> set[str]:
+    """The topic's words that say which matter it is: not a party's own names (nor their adjectives:
+    "Russian"), nor the words that only say what kind of matter or how it relates (``KIND_WORDS``)."""
+    return {
+        w for w in topic_words - KIND_WORDS if w not in own and not any(w.startswith(o) for o in own if len(o) >= 4)
+    }

@@ -154,6 +154,12 @@ def named_countries(text: str, countries: Iterable[str], fold: bool = False) -> 
     return {group for group in found if not any(group < other for other in found)}
 
 
+def short_forms(values: Iterable[str]) -> list[str]:
+    """The short forms (``COUNTRY_NAMES``) that stand for any of a country's ``values``."""
+    values = set(values)
+    return [short for short, names in COUNTRY_NAMES.items() if values & set(names)]
+
+
 @functools.lru_cache(maxsize=8)
 def _forms(known: frozenset[str]) -> dict[str, frozenset[str]]:
     """Each way of writing a country of ``known``, and the values it names."""

@@ -142,3 +142,14 @@ def test_parties_are_marked_in_http_and_cli_with_the_real_model(tmp_path: Path) 
     assert any(
         json.loads(line)["actor"] == "Sylvania" and json.loads(line)["party"] for line in lines.output.splitlines()
     )
+
+
+def test_a_weak_party_is_quoted_only_where_it_names_what_the_topic_is_about() -> None:
+    from search.positions import _others, _words
+
+    own = _words("Russian Federation Russia")
+    assert _others(_words("Russia's invasion of Ukraine"), own) == {"invasion", "ukraine"}
+    assert _others(_words("the United States embargo against Cuba"), _words("USA United States America")) == {
+        "embargo",
+        "cuba",
+    }
