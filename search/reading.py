@@ -53,10 +53,13 @@ _TOKEN = re.compile(r"[\w.\-]+")
 
 @dataclass(frozen=True)
 class Reading:
-    """What the query was read as naming: a speaker (``field`` None) or a metadata value."""
+    """What the query was read as naming: a speaker (``field`` None) or a metadata value: ``actor``,
+    and every value that names the same actor (``values``: "Russian Federation" and "Russia", as the UN
+    corpus writes it in different years)."""
 
     actor: str
     field: str | None = None
+    values: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return f"statements by {self.actor}" if self.field is None else f"statements from {self.actor} ({self.field})"
@@ -76,8 +79,11 @@ def read_query(query: str, speakers: Mapping[str, int], countries: Iterable[str]
         return Reading(named.pop())
     if named:
         return None  # two speakers named: the question is about both, read it as it stands
-    found = set().union(*named_countries(text, countries, fold=True))
-    return Reading(found.pop(), "country") if len(found) == 1 else None
+    found = named_countries(text, countries, fold=True)
+    if len(found) != 1:
+        return None
+    values = tuple(sorted(found.pop()))
+    return Reading(max(values, key=lambda v: (len(v), v)), "country", values)
 
 
 def named_speakers(text: str, speakers: Mapping[str, int], least: int = 0) -> set[str]:

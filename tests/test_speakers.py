@@ -390,9 +390,15 @@ def test_questions_that_ask_what_an_actor_says_are_read_so() -> None:
     )
     assert read_query("How does Shinzo Abe view the islands?", speakers) == Reading("Shinzo Abe")
     assert read_query("What is Russia's position on Iran's nuclear programme?", speakers, countries) == Reading(
-        "Russian Federation", "country"
+        "Russian Federation", "country", ("Russian Federation",)
     )
-    assert read_query("What is Japan’s stance on whaling?", speakers, countries) == Reading("Japan", "country")
+    assert read_query("What is Japan’s stance on whaling?", speakers, countries) == Reading(
+        "Japan", "country", ("Japan",)
+    )
+    # one country under the names the corpus gives it over the years is one actor
+    assert read_query("What is Russia's position on Syria?", speakers, [*countries, "Russia"]) == Reading(
+        "Russian Federation", "country", ("Russia", "Russian Federation")
+    )
     for literal in (
         "Kuril Islands position",
         "peace treaty with Japan",

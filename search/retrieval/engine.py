@@ -164,7 +164,7 @@ class Engine:
             ids = tuple(sorted(i for i, a in self.store.actors.items() if a.name == reading.actor))
             prefer = Preference(reading.describe(), speakers=ids, mention=reading.actor.split()[-1])
         else:
-            prefer = Preference(reading.describe(), field=reading.field, value=reading.actor)
+            prefer = Preference(reading.describe(), field=reading.field, values=reading.values or (reading.actor,))
         read = replace(opts, prefer=prefer)
         return list(self._results.through([(query, read)], lambda m: self._search_many([query], read))[0])
 
@@ -299,7 +299,7 @@ class Engine:
             if prefer.field is None:
                 narrowed = replace(where, speakers=prefer.speakers)
             else:
-                narrowed = replace(where, where=(*where.where, (prefer.field, (prefer.value,))))
+                narrowed = replace(where, where=(*where.where, (prefer.field, prefer.values)))
             extra, _ = self._candidates(query, qvec, replace(opts, where=narrowed, prefer=None), depth)
             first += [c for c in extra if c[0] not in preferred]
             preferred |= {c[0] for c in extra}
@@ -310,7 +310,7 @@ class Engine:
         ids = [pid for pid, _ in ranked]
         if prefer.field is not None:
             records = self.store.passages(ids)
-            return {p for p, r in records.items() if str(r.metadata.get(prefer.field)) == prefer.value}
+            return {p for p, r in records.items() if str(r.metadata.get(prefer.field)) in prefer.values}
         sentences = self.store.sentences(ids)
         wanted = np.asarray(prefer.speakers, dtype=np.int64)
         out = {p for p, s in sentences.items() if np.isin(s.speakers, wanted).any()}

@@ -17,13 +17,14 @@ MAX_QUERY_CHARS = 1000  # the library, the CLI and the server (which may lower i
 class Preference:
     """Whose candidates come first for a query read as naming an actor: passages where one of
     ``speakers`` speaks, passages nobody speaks in that name ``mention`` (a report: "Mr Putin
-    stressed …"), or passages whose document has ``field`` = ``value``; ``label`` says so on the hits."""
+    stressed …"), or passages whose document has ``field`` = one of ``values``; ``label`` says so on the
+    hits."""
 
     label: str
     speakers: tuple[int, ...] = ()
     mention: str | None = None
     field: str | None = None
-    value: str | None = None
+    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
