@@ -28,6 +28,28 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def measure(engine: Engine, queries: list[str], by: str, rounds: int) -> tuple[list[float], list[float]]:
+    """Milliseconds of each ``search(q, k=10)`` and ``positions(q, by=by, n=10, quotes=2)``, ``rounds``
+    times over ``queries``, the two alternating in order, on the preloaded index."""
+    engine.store.preload(warm=False)
+    engine.embed(queries)
+    for q in queries:  # first calls read what a server would already hold (actors, metadata fields)
+        engine.search(q, k=10)
+        engine.positions(q, by=by, n=10, quotes=2)
+    search_ms, positions_ms = [], []
+    for r in range(rounds):
+        for q in queries:
+            pair = [
+                ("search", lambda q=q: engine.search(q, k=10)),
+                ("positions", lambda q=q: engine.positions(q, by=by, n=10, quotes=2)),
+            ]
+            for name, call in pair if r % 2 == 0 else pair[::-1]:
+                started = time.perf_counter()
+                call()
+                (search_ms if name == "search" else positions_ms).append((time.perf_counter() - started) * 1000)
+    return search_ms, positions_ms
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=ROOT / "build" / "kremlin")
@@ -37,22 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     queries = [json.loads(line)["text"] for line in (SHARED / "eval" / "kremlin-dev" / "queries.jsonl").open()]
     engine = Engine.open(args.index)
-    engine.store.preload(warm=False)
-    engine.embed(queries)
-    for q in queries:  # first calls read what a server would already hold (actors, metadata fields)
-        engine.search(q, k=10)
-        engine.positions(q, by=args.by, n=10, quotes=2)
-    search_ms, positions_ms = [], []
-    for r in range(args.rounds):
-        for q in queries:
-            pair = [
-                ("search", lambda q=q: engine.search(q, k=10)),
-                ("positions", lambda q=q: engine.positions(q, by=args.by, n=10, quotes=2)),
-            ]
-            for name, call in pair if r % 2 == 0 else pair[::-1]:
-                started = time.perf_counter()
-                call()
-                (search_ms if name == "search" else positions_ms).append((time.perf_counter() - started) * 1000)
+    search_ms, positions_ms = measure(engine, queries, args.by, args.rounds)
     s50, p50 = statistics.median(search_ms), statistics.median(positions_ms)
     rows = [
         "",
