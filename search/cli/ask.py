@@ -206,7 +206,8 @@ def positions(
     fmt: FormatOpt = None,
 ) -> None:
     """What each actor says about a topic: actors ranked by how strongly and how much they speak to
-    it, each with its counts, first and last date, and best quotes."""
+    it, each with its counts, first and last date, and best quotes. The parties of the topic (the
+    actors it names, or that others' passages on it name) are searched in their own words and marked."""
     from ..retrieval import check_query
 
     out = _output_format(fmt, as_json)
