@@ -268,7 +268,9 @@ def create_server(
         description="What each actor says about a topic: actors (grouped by speaker, year, source or a "
         "metadata field such as country) ranked by how strongly and how much they speak to it, each with "
         "its number of documents and passages, first and last date, and best quotes (each with doc_id and "
-        "span, as search hits).",
+        "span, as search hits). The parties of the topic (actors it names, or that others' passages on it "
+        "name) are searched in their own words and marked party=true; one may have no quote when nothing it "
+        "says names what the topic is about.",
         structured_output=True,
     )
     def positions(
