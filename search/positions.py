@@ -344,7 +344,7 @@ def _parties(store, topic: str, by: str, where: Filter | None, strongest: list[i
 
         def names(text: str) -> set:
             # in a passage, only a speaker of some standing: a heading read as a label is not a party
-            return finder.find(text, MIN_SENTENCES)
+            return finder.find(text, MIN_SENTENCES, every=True)
 
         def speaks(name, pid: int, rec) -> bool:
             said = scored_sentences.get(pid, NO_SCORES).speakers.tolist()

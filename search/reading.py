@@ -122,9 +122,10 @@ class SpeakerNames:
                 by_surname.setdefault(parts[-1], []).append(actor)
         self._surnames = {name: actors[0] for name, actors in by_surname.items() if len(actors) == 1}
 
-    def find(self, text: str, least: int = 0) -> set[str]:
+    def find(self, text: str, least: int = 0, every: bool = False) -> set[str]:
         """The actors ``text`` names by full name (in any case; only those with ``least`` sentences or
-        more), or, if none, by a surname written with its capital."""
+        more), or, if none, by a surname written with its capital; with ``every``, by either (a passage
+        names "Vladimir Putin" and "Prime Minister Abe" alike)."""
         tokens = _TOKEN.findall(text.casefold())
         named = {
             actor
@@ -134,9 +135,9 @@ class SpeakerNames:
             for actor in self._actors.get(" ".join(tokens[i : i + length]), ())
             if self._counts[actor] >= least
         }
-        if named:
+        if named and not every:
             return named
-        return {self._surnames[w] for w in re.findall(r"\b[A-Z][\w\-]+", text) if w in self._surnames}
+        return named | {self._surnames[w] for w in re.findall(r"\b[A-Z][\w\-]+", text) if w in self._surnames}
 
 
 def named_countries(text: str, countries: Iterable[str], fold: bool = False) -> set[frozenset[str]]:
