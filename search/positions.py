@@ -30,8 +30,8 @@ How the ranking is made, and why:
    Lebanon") and those that ``PARTY_MENTIONS`` documents of others name in the pool's
    ``PARTY_PASSAGES`` strongest passages (Pakistan's and Turkey's passages on Kashmir name India).
    A side seldom frames a dispute in the words of those who accuse it, so its passages may not reach
-   a pool made of the accusers' words: each party's own ``PARTY_POOL`` best passages join it (τ stays
-   the pool's). A party keeps a place among the first ``n`` if it gains at all (one the topic names,
+   a pool made of the accusers' words: the own ``PARTY_POOL`` best passages of each party the pool
+   does not already hear (no passage of it above τ) join it (τ stays the pool's). A party keeps a place among the first ``n`` if it gains at all (one the topic names,
    if its passages are as close as the pool's ``PARTY_ANCHOR``-th: it then scores 0), past
    ``MIN_STRENGTH``. A quote must be a statement on the topic, so a party short of that bar is quoted
    only from a sentence that names what the topic is about (a word of the topic other than the
@@ -197,24 +197,34 @@ def positions(
     # a party is heard where its words are as close to the topic as the pool's PARTY_ANCHOR-th passage
     heard_from = ranked[min(PARTY_ANCHOR, len(ranked)) - 1] if len(ranked) > 1 else tau
 
-    # the parties: their own passages join the pool (τ stays the pool's), so that each is heard
-    party_ids: set[int] = set()
-    named_ids: set[int] = set()
-    party_names: set[str] = set()
-    named_names: set[str] = set()
+    # only a passage that can gain is read further (a speaker's relevance is at most their best sentence's);
+    # the quotes' own texts are read at the end, metadata only when it is what actors are
+    able = [pid for pid in ids if max(pool[pid], top_sim.get(pid, -1.0)) > tau]
+    records = store.passages(able, text=False, metadata=by not in BUILTIN)
+
+    # the parties: those the pool does not already hear have their own passages join it (τ stays the
+    # pool's), so that each is heard
+    parties: set[str] = set()
+    named: set[str] = set()
     own_words: dict[str, set[str]] = {}  # each party's own names, as words
     if wanted is None:
+        heard = _heard(by, able, records, scored_sentences, actors, tau)
         strongest_first = sorted(ids, key=lambda pid: (-pool[pid], pid))
-        for name, narrowed, in_topic, own in _parties(store, topic, by, where, strongest_first, scored_sentences):
-            own_words[name] = own
+        searched: set[int] = set()
+        lower: set[int] = set()  # passages of a party the topic names: heard from a lower bar
+        for name, narrowed, in_topic, words in _parties(store, topic, by, where, strongest_first, scored_sentences):
+            own_words[name] = words
+            parties.add(name)
+            if in_topic:
+                named.add(name)
+            if name in heard:
+                continue
             own = {pid for pid, _ in store.search_dense(qvec[None, :], PARTY_POOL, narrowed)[0]}
             own.update(pid for pid, _ in store.search_lexical(topic, PARTY_POOL, narrowed))
-            party_ids |= own
-            party_names.add(name)
+            searched |= own
             if in_topic:
-                named_ids |= own
-                named_names.add(name)
-        added = sorted(party_ids - set(ids))
+                lower |= own
+        added = sorted(searched - set(ids))
         if added:
             cosines.update(zip(added, (store.vectors_of(added) @ qvec).tolist()))
             scored_sentences.update(store.sentence_scores(added, qvec))
@@ -223,16 +233,13 @@ def positions(
                 if len(held.scores):
                     top_sim[pid] = float(held.scores.max())
                 pool[pid] = 0.5 * cosines[pid] + 0.5 * top_sim.get(pid, cosines[pid])
-            ids = sorted(set(ids) | party_ids)
-    # only a passage that can gain is read further (a speaker's relevance is at most their best sentence's)
-    able = [pid for pid in ids if max(pool[pid], top_sim.get(pid, -1.0)) > (heard_from if pid in named_ids else tau)]
-    # the quotes' own texts are read at the end; metadata only when it is what actors are
-    records = store.passages(able, text=False, metadata=by not in BUILTIN)
-    parties, named = (
-        (party_names, named_names)
-        if by == "speaker"
-        else (_keys(by, party_ids, records), _keys(by, named_ids, records))
-    )
+        more = [
+            pid
+            for pid in sorted(searched - set(able))
+            if max(pool[pid], top_sim.get(pid, -1.0)) > (heard_from if pid in lower else tau)
+        ]
+        records.update(store.passages(more, text=False, metadata=by not in BUILTIN))
+        able += more
 
     # relevance of each (passage, actor key), and the sentences that earned it
     # (relevance, passage, key, speaker id, how much of it the actor says)
@@ -394,8 +401,18 @@ def _parties(store, topic: str, by: str, where: Filter | None, strongest: list[i
     return [(name, narrowed(name), name in found, own_words(name)) for name in sorted(found | named)]
 
 
-def _keys(by: str, ids: set[int], records) -> set[str]:
-    return {key for pid in ids if pid in records and (key := _key(by, records[pid])) is not None}
+def _heard(by: str, able: list[int], records, scored_sentences, actors, tau: float) -> set[str]:
+    """The actor keys the pool already hears: those of its passages above τ (``able``); for speakers,
+    those with a sentence of their own above τ in one (a greeting beside the answer is not enough)."""
+    if by != "speaker":
+        return {key for pid in able if pid in records and (key := _key(by, records[pid])) is not None}
+    heard = set()
+    for pid in able:
+        found = scored_sentences.get(pid, NO_SCORES)
+        for i, sim in zip(found.speakers.tolist(), found.scores.tolist()):
+            if sim > tau and i in actors and actors[i].kind != FLOOR:
+                heard.add(actors[i].name)
+    return heard
 
 
 def _candidates(items, records, most: int) -> list[tuple[float, int, int | None]]:
