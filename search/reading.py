@@ -27,8 +27,8 @@ MIN_SENTENCES = 20
 # Short forms of country names, as they are written, and the names the UN corpus gives those countries.
 COUNTRY_NAMES = {
     "Russia": ("Russian Federation", "Russia"),
-    "Soviet Union": ("Union of Soviet Socialist Republics",),
-    "USSR": ("Union of Soviet Socialist Republics",),
+    "Soviet Union": ("Union of Soviet Socialist Republics", "USSR"),
+    "USSR": ("Union of Soviet Socialist Republics", "USSR"),
     "US": ("United States of America", "United States"),
     "U.S.": ("United States of America", "United States"),
     "USA": ("United States of America", "United States"),

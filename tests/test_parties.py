@@ -113,6 +113,8 @@ def test_countries_are_named_by_name_short_form_or_adjective() -> None:
     }
     assert named_countries("tell us what the US says", known, fold=True) == {frozenset({"United States"})}
     assert named_countries("tell us about it", known, fold=True) == set()
+    # the UN corpus writes the Soviet Union "USSR"
+    assert named_countries("the Soviet Union and the USSR", [*known, "USSR"]) == {frozenset({"USSR"})}
     # as written in a passage: a capital is needed, and Latin American is not the United States
     assert named_countries("india and Latin American states", known) == set()
 
