@@ -31,13 +31,15 @@ How the ranking is made, and why:
    ``PARTY_PASSAGES`` strongest passages (Pakistan's and Turkey's passages on Kashmir name India).
    A side seldom frames a dispute in the words of those who accuse it, so its passages may not reach
    a pool made of the accusers' words: the own ``PARTY_POOL`` best passages of each party the pool
-   does not already hear (no passage of it above τ) join it (τ stays the pool's). A party keeps a place among the first ``n`` if it gains at all (one the topic names,
-   if its passages are as close as the pool's ``PARTY_ANCHOR``-th: it then scores 0), past
-   ``MIN_STRENGTH``. A quote must be a statement on the topic, so a party short of that bar is quoted
-   only from a sentence that names what the topic is about (a word of the topic other than the
-   party's own names: Israel's "… Lebanon, a base for international terror"), or not at all. Parties are found for ``by="speaker"`` (person actors) and for metadata fields of
-   an index with a ``country`` field (countries by their names, short forms and adjectives, under
-   every name the corpus gives them), not for years or sources, nor when the speakers are chosen.
+   does not already hear (no passage of it above τ) join it (τ stays the pool's). A party keeps a
+   place among the first ``n`` if it gains at all (one the topic names, if its passages are as close
+   as the pool's ``PARTY_ANCHOR``-th: it then scores 0), past ``MIN_STRENGTH``. A quote must be a
+   statement on the topic, so a party short of that bar is quoted only from a sentence that names
+   what the topic is about (a word of the topic other than the party's own names: Israel's "…
+   Lebanon, a base for international terror"), or not at all. Parties are found for
+   ``by="speaker"`` (person actors) and for metadata fields of an index with a ``country`` field
+   (countries by their names, short forms and adjectives, under every name the corpus gives them),
+   not for years or sources, nor when the speakers are chosen.
 
 Each actor comes with its counts, first and last date, and its best quotes: among its best-gaining
 passages (one per document), those whose best sentence (its own, for a speaker) is closest to the topic.
@@ -57,6 +59,7 @@ from .errors import InvalidInput
 from .speakers import FLOOR
 from .store import Filter
 from .store.base import date_range
+from .store.lexical import query_words
 from .store.sentences import NO_SENTENCES, Scored
 
 if TYPE_CHECKING:
@@ -182,16 +185,28 @@ def positions(
     ids = sorted({pid for pid, _ in dense} | {pid for pid, _ in lexical})
     if not ids:
         return []
-    cosines = dict(zip(ids, (store.vectors_of(ids) @ qvec).tolist()))
-    scored_sentences = store.sentence_scores(ids, qvec)
+    # each passage's own relevance, whoever speaks it (what τ is read from): half its cosine, half its
+    # best sentence's
+    cosines: dict[int, float] = {}
+    scored_sentences: dict = {}
+    top_sim: dict[int, float] = {}
+    pool: dict[int, float] = {}
+
+    def relevance(more: list[int]) -> None:
+        cosines.update(zip(more, (store.vectors_of(more) @ qvec).tolist()))
+        scored_sentences.update(store.sentence_scores(more, qvec))
+        for pid in more:
+            held = scored_sentences.get(pid, NO_SCORES)
+            if len(held.scores):
+                top_sim[pid] = float(held.scores.max())
+            pool[pid] = 0.5 * cosines[pid] + 0.5 * top_sim.get(pid, cosines[pid])
+
+    relevance(ids)
     actors = store.actors
     wanted = set(where.speakers) if where is not None and where.speakers else None
     # who can hold a position: people (the floor asks, it does not answer), the wanted ones if given
     speaking = {i for i, a in actors.items() if a.kind != FLOOR and (wanted is None or i in wanted)}
 
-    # each passage's own relevance, whoever speaks it: what τ is read from
-    top_sim = {pid: float(s.scores.max()) for pid, s in scored_sentences.items() if len(s.scores)}
-    pool = {pid: 0.5 * cosines[pid] + 0.5 * top_sim.get(pid, cosines[pid]) for pid in ids}
     ranked = sorted(pool.values(), reverse=True)
     tau = ranked[min(ANCHOR, len(ranked)) - 1] if len(ranked) > 1 else ranked[0] - 1e-6
     # a party is heard where its words are as close to the topic as the pool's PARTY_ANCHOR-th passage
@@ -212,7 +227,7 @@ def positions(
         strongest_first = sorted(ids, key=lambda pid: (-pool[pid], pid))
         searched: set[int] = set()
         lower: set[int] = set()  # passages of a party the topic names: heard from a lower bar
-        for name, narrowed, in_topic, words in _parties(store, topic, by, where, strongest_first, scored_sentences):
+        for name, narrowed, in_topic, words in _parties(engine, topic, by, where, strongest_first, scored_sentences):
             own_words[name] = words
             parties.add(name)
             if in_topic:
@@ -224,15 +239,7 @@ def positions(
             searched |= own
             if in_topic:
                 lower |= own
-        added = sorted(searched - set(ids))
-        if added:
-            cosines.update(zip(added, (store.vectors_of(added) @ qvec).tolist()))
-            scored_sentences.update(store.sentence_scores(added, qvec))
-            for pid in added:
-                held = scored_sentences.get(pid, NO_SCORES)
-                if len(held.scores):
-                    top_sim[pid] = float(held.scores.max())
-                pool[pid] = 0.5 * cosines[pid] + 0.5 * top_sim.get(pid, cosines[pid])
+        relevance(sorted(searched - set(ids)))
         more = [
             pid
             for pid in sorted(searched - set(able))
@@ -289,9 +296,9 @@ def positions(
     table.sort(key=lambda row: (-row[0], row[1]))
     strongest = max(items[0][0] for _, _, items in table)
     # a party that speaks to the topic at all is listed, and keeps its place among the first n
-    heard = [row for row in table if row[1] in parties][:n]
+    party_rows = [row for row in table if row[1] in parties][:n]
     others = [row for row in table if row[1] not in parties and row[2][0][0] >= MIN_STRENGTH * strongest]
-    listed = sorted(heard + others[: n - len(heard)], key=lambda row: (-row[0], row[1]))
+    listed = sorted(party_rows + others[: n - len(party_rows)], key=lambda row: (-row[0], row[1]))
 
     floor = frozenset(i for i, a in actors.items() if a.kind == FLOOR)
     # a quote is a statement on the topic: a party whose words fall short of the bar every other actor
@@ -332,21 +339,17 @@ def positions(
     return out
 
 
-def _parties(store, topic: str, by: str, where: Filter | None, strongest: list[int], scored_sentences):
+def _parties(engine: Engine, topic: str, by: str, where: Filter | None, strongest: list[int], scored_sentences):
     """The parties of ``topic``, each with the filter that narrows ``where`` to its passages: the
     person actors (``by="speaker"``) or the countries (``by`` a metadata field, where the index has a
     ``country`` field) that the topic names, or that PARTY_MENTIONS of the ``strongest`` passages
     name when someone else speaks them (Pakistan's passages on Kashmir name India)."""
     from .reading import MIN_SENTENCES, named_countries, short_forms, speaker_names
 
+    store = engine.store
     base = where or Filter()
     if by == "speaker":
-        counts: dict[str, int] = defaultdict(int)
-        for a in store.actors.values():
-            if a.kind != FLOOR:
-                counts[a.name] += a.sentences
-
-        finder = speaker_names(counts)
+        finder = speaker_names(engine.speaker_counts())
         in_topic = finder.find(topic)
 
         def names(text: str) -> set:
@@ -503,8 +506,6 @@ def _named_in(held, qvec, rec, only: frozenset[int], needs: set[str]) -> tuple[i
 
 def _words(text: str) -> set[str]:
     """The words of ``text`` a lexical search would look for, lower case, of three letters or more."""
-    from .store.lexical import query_words
-
     return {w for w in query_words(text) if len(w) >= 3}
 
 

@@ -74,7 +74,7 @@ def read_query(query: str, speakers: Mapping[str, int], countries: Iterable[str]
     # the actor is who asks or answers, named before the cue: "What is Russia's position on Iran's
     # nuclear programme?" asks Russia, not Iran
     text = _POSSESSIVE.sub("", query[: cue.start()])
-    named = named_speakers(text, speakers)
+    named = speaker_names(speakers).find(text)
     if len(named) == 1:
         return Reading(named.pop())
     if named:
@@ -84,12 +84,6 @@ def read_query(query: str, speakers: Mapping[str, int], countries: Iterable[str]
         return None
     values = tuple(sorted(found.pop()))
     return Reading(max(values, key=lambda v: (len(v), v)), "country", values)
-
-
-def named_speakers(text: str, speakers: Mapping[str, int], least: int = 0) -> set[str]:
-    """The person actors ``text`` names (``speakers``: each with its sentence count): see
-    ``SpeakerNames.find``."""
-    return speaker_names(speakers).find(text, least)
 
 
 def speaker_names(speakers: Mapping[str, int]) -> SpeakerNames:

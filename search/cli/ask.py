@@ -236,7 +236,7 @@ def positions(
             + ("  · a party to the topic" if p.party else "")
         )
         if p.party and not p.quotes and quotes:
-            typer.echo("      (named by the topic or by others on it; nothing it says comes close enough to quote)")
+            typer.echo("      (named by the topic or by others on it; nothing it says names what the topic is about)")
         for q in p.quotes:
             said = f" — {q.speaker}" if q.speaker and q.speaker != p.actor else ""
             typer.echo(

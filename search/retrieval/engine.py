@@ -140,11 +140,11 @@ class Engine:
 
     def read(self, query: str) -> Reading | None:
         """The actor a question names, if it asks what one actor of the index says (``search.reading``)."""
-        speakers = self._speaker_counts()
+        speakers = self.speaker_counts()
         countries = self.store.metadata_values("country") if "country" in self.store.metadata_fields() else {}
         return read_query(query, speakers, countries)
 
-    def _speaker_counts(self) -> dict[str, int]:
+    def speaker_counts(self) -> dict[str, int]:
         """Sentences per person actor (worked out once: the store is one immutable version)."""
         if self._speakers is None:
             counts: dict[str, int] = {}

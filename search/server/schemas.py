@@ -55,8 +55,9 @@ class PositionModel(BaseModel):
     party: bool = Field(
         False,
         description="A party to the topic: named by it, or by others' passages on it. Its own passages are "
-        "searched so that its side is heard, and it is listed if any comes near the topic; it has no quotes when "
-        "none comes near enough to quote.",
+        "searched so that its side is heard, and it is listed if any comes near the topic. One short of the bar "
+        "every actor must pass is quoted only from sentences that name what the topic is about, so it may have "
+        "no quotes.",
     )
     quotes: list[Quote] = Field(
         description="Its best quotes: ``text == document.text[start:end]`` and "

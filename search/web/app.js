@@ -87,7 +87,7 @@
       p.passages + " passages" + (span(p) ? " · " + span(p) : "") + (p.party ? " · a party to the topic" : "")));
     box.appendChild(summary);
     if (p.party && !p.quotes.length) {
-      box.appendChild(el("p", "meta", "Named by the topic or by others' passages on it; nothing it says here comes close enough to quote."));
+      box.appendChild(el("p", "meta", "Named by the topic or by others' passages on it; nothing it says names what the topic is about."));
     }
     const quotes = el("ul", "quotes");
     p.quotes.forEach(function (q) {
