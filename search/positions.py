@@ -12,7 +12,8 @@ How the ranking is made, and why:
    the actor's own sentences count, and the passage's cosine only in proportion to the share of it
    the actor speaks (by characters), the rest being the actor's best sentence alone: a moderator's
    "go ahead, please" in a passage about the topic borrows nothing from the answer around it.
-   Questions and remarks from the floor are nobody's position and are left out.
+   Questions and remarks from the floor are nobody's position and are left out, and so are those who
+   ask more than they answer (interviewers, moderators: ``speakers.askers``) unless they are chosen.
 3. **Only what is on the topic counts**: a passage gains ``relevance − τ``, where τ is the relevance of
    the pool's ``ANCHOR``-th best passage; below τ it gains nothing. A speaker who says less than
    ``SAYS_ENOUGH`` characters of it gains in proportion to the square root of what they say. Like the fusion's anchor, this keeps
@@ -204,8 +205,10 @@ def positions(
     relevance(ids)
     actors = store.actors
     wanted = set(where.speakers) if where is not None and where.speakers else None
-    # who can hold a position: people (the floor asks, it does not answer), the wanted ones if given
-    speaking = {i for i, a in actors.items() if a.kind != FLOOR and (wanted is None or i in wanted)}
+    # who can hold a position: people (the floor asks, it does not answer, and so do interviewers), or
+    # the wanted ones if given
+    asking = store.askers()
+    speaking = {i for i, a in actors.items() if a.kind != FLOOR and (i in wanted if wanted else i not in asking)}
 
     ranked = sorted(pool.values(), reverse=True)
     tau = ranked[min(ANCHOR, len(ranked)) - 1] if len(ranked) > 1 else ranked[0] - 1e-6
@@ -223,7 +226,7 @@ def positions(
     named: set[str] = set()
     own_words: dict[str, set[str]] = {}  # each party's own names, as words
     if wanted is None:
-        heard = _heard(by, able, records, scored_sentences, actors, tau)
+        heard = _heard(by, able, records, scored_sentences, actors, speaking, tau)
         strongest_first = sorted(ids, key=lambda pid: (-pool[pid], pid))
         searched: set[int] = set()
         lower: set[int] = set()  # passages of a party the topic names: heard from a lower bar
@@ -293,6 +296,8 @@ def positions(
             score += max(gain, 0.0) / math.log2(len(counted) + 2)
             counted.append((gain, pid, sid))
         table.append((score, key, items))
+    if not table:  # nobody's words pass τ (a pool of fewer passages than the anchor)
+        return []
     table.sort(key=lambda row: (-row[0], row[1]))
     strongest = max(items[0][0] for _, _, items in table)
     # a party that speaks to the topic at all is listed, and keeps its place among the first n
@@ -300,7 +305,7 @@ def positions(
     others = [row for row in table if row[1] not in parties and row[2][0][0] >= MIN_STRENGTH * strongest]
     listed = sorted(party_rows + others[: n - len(party_rows)], key=lambda row: (-row[0], row[1]))
 
-    floor = frozenset(i for i, a in actors.items() if a.kind == FLOOR)
+    floor = frozenset(i for i, a in actors.items() if a.kind == FLOOR) | asking
     # a quote is a statement on the topic: a party whose words fall short of the bar every other actor
     # must pass is quoted only from a sentence that names what the topic is about in words (a word of
     # the topic other than the party's own names: "Lebanon" for Israel on its invasion of Lebanon);
@@ -349,7 +354,8 @@ def _parties(engine: Engine, topic: str, by: str, where: Filter | None, stronges
     store = engine.store
     base = where or Filter()
     if by == "speaker":
-        finder = speaker_names(engine.speaker_counts())
+        asking = {store.actors[i].name for i in store.askers() if i in store.actors}
+        finder = speaker_names({k: v for k, v in engine.speaker_counts().items() if k not in asking})
         in_topic = finder.find(topic)
 
         def names(text: str) -> set:
@@ -404,16 +410,17 @@ def _parties(engine: Engine, topic: str, by: str, where: Filter | None, stronges
     return [(name, narrowed(name), name in found, own_words(name)) for name in sorted(found | named)]
 
 
-def _heard(by: str, able: list[int], records, scored_sentences, actors, tau: float) -> set[str]:
+def _heard(by: str, able: list[int], records, scored_sentences, actors, speaking: set[int], tau: float) -> set[str]:
     """The actor keys the pool already hears: those of its passages above τ (``able``); for speakers,
-    those with a sentence of their own above τ in one (a greeting beside the answer is not enough)."""
+    those ``speaking`` with a sentence of their own above τ in one (a greeting beside the answer is not
+    enough)."""
     if by != "speaker":
         return {key for pid in able if pid in records and (key := _key(by, records[pid])) is not None}
     heard = set()
     for pid in able:
         found = scored_sentences.get(pid, NO_SCORES)
         for i, sim in zip(found.speakers.tolist(), found.scores.tolist()):
-            if sim > tau and i in actors and actors[i].kind != FLOOR:
+            if sim > tau and i in speaking:
                 heard.add(actors[i].name)
     return heard
 

@@ -15,7 +15,7 @@ from search.chunking import split_sentences
 from search.cli import app
 from search.errors import InvalidInput
 from search.server import create_app
-from search.speakers import FLOOR, PERSON, attribute, document_turns, find_turns, match_actor, normalise
+from search.speakers import FLOOR, PERSON, askers, attribute, document_turns, find_turns, match_actor, normalise
 
 TRANSCRIPT = """Meeting with Prime Minister of Japan Shinzo Abe
 The leaders discussed the peace treaty and the Kuril Islands.
@@ -35,6 +35,15 @@ MS. JEAN-PIERRE:  Good afternoon, everyone.  We have sanctions to announce on Ru
 Q    Thank you, Karine.  Will the sanctions on Russia cover energy?
 MS. JEAN-PIERRE:  The sanctions on Russia target its banks, not energy, for now.
 SUBJECT: this line is a heading.
+"""
+
+INTERVIEW = """Interview to Fictional Television
+Anna Asker: Mr President, the peace treaty with Japan and the Kuril Islands: will you give the islands back?
+Vladimir Putin: A peace treaty with Japan needs trust. We do not trade the Kuril Islands.
+Anna Asker: Japan says the islands are its northern territories. Is a peace treaty possible at all?
+Vladimir Putin: The peace treaty is possible when Japan respects our security. Why should we hurry?
+Anna Asker: And the joint economic activity on the Kuril Islands, is that a step to a peace treaty?
+Vladimir Putin: Joint economic activity on the Kuril Islands prepares a peace treaty with Japan.
 """
 
 
@@ -185,10 +194,17 @@ def test_names_match_in_full_or_by_an_unambiguous_surname() -> None:
 # -- in an index (fake embedder) ----------------------------------------------------------------
 
 
-@pytest.fixture
-def actors_index(tmp_path: Path, fake) -> Path:
+def built(tmp_path: Path, docs: list[dict], fake) -> Path:
+    """An index of ``docs`` (JSONL records) under ``tmp_path``."""
     root = tmp_path / "corpus"
     root.mkdir()
+    (root / "docs.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n", encoding="utf-8")
+    build([root], tmp_path / "index", model=fake)
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def actors_index(tmp_path: Path, fake) -> Path:
     docs = [
         {"_id": "k-talks", "title": "Talks with Shinzo Abe", "date": "2016-12-15", "text": TRANSCRIPT},
         {"_id": "wh-1", "title": "Press Briefing", "date": "2022-03-01", "text": BRIEFING},
@@ -216,9 +232,54 @@ def actors_index(tmp_path: Path, fake) -> Path:
             "text": "The Kuril Islands were discussed. Vladimir Putin spoke about a peace treaty with Japan.",
         },
     ]
-    (root / "docs.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n", encoding="utf-8")
-    build([root], tmp_path / "index", model=fake)
-    return tmp_path / "index"
+    return built(tmp_path, docs, fake)
+
+
+def test_those_who_mostly_ask_are_askers() -> None:
+    turns = [
+        (1, "Mr President, the islands. Will you give them back?"),
+        (1, "Is a treaty possible?"),
+        (1, "Thank you."),  # two of three turns end in a question
+        (2, "We do not trade territories. Why should we hurry? A treaty needs trust."),  # rhetorical
+        (2, "Joint activity prepares a treaty. We keep talking."),
+        (3, "Thank you, colleagues. Who would like to speak next?"),  # chairs: one turn in three asks
+        (3, "The treaty matters to us. The islands are ours."),
+        (3, "Our position has not changed."),
+        (4, "Good evening. " + "What do you make of it? We heard you. " * 4 + "Thanks."),  # 4 questions in 10
+        (4, "Let us move on."),
+        (4, "Next, the economy."),
+    ]
+    assert askers(turns) == frozenset({1})  # actor 4 says too little for its share of questions to count
+    assert askers([*turns, (4, "Another statement. " * 6 + "Really? Truly? Why?")]) == frozenset({1, 4})
+    assert askers([]) == frozenset()
+
+
+@pytest.fixture
+def interview_index(tmp_path: Path, fake) -> Path:
+    docs = [
+        {"_id": "k-interview", "title": "Interview", "date": "2018-06-01", "text": INTERVIEW},
+        {"_id": "k-talks", "title": "Talks with Shinzo Abe", "date": "2016-12-15", "text": TRANSCRIPT},
+        {  # one turn over a whole speech that ends in a question: a speech asks nobody
+            "_id": "un-speech",
+            "title": "UN General Debate",
+            "date": "1983",
+            "speaker": "Mr. Ivan Orator",
+            "text": "The islands and the peace treaty with Japan concern us all. Who will keep the peace?",
+        },
+    ]
+    return built(tmp_path, docs, fake)
+
+
+def test_an_interviewer_is_no_side(interview_index: Path, fake) -> None:
+    engine = Engine.open(interview_index, model=fake)
+    store = engine.store
+    assert {store.actors[i].name for i in store.askers()} == {"Anna Asker"}
+    names = [p.actor for p in engine.positions("peace treaty with Japan, Kuril Islands", by="speaker", n=10)]
+    assert "Vladimir Putin" in names and "Shinzo Abe" in names and "Anna Asker" not in names
+    # grouped by document year, a question gives way to the answer beside it in the quote
+    topic = "Kuril Islands joint economic activity"
+    (year,) = [p for p in engine.positions(topic, by="year", n=10, quotes=1) if p.actor == "2018"]
+    assert year.quotes[0].speaker == "Vladimir Putin", year.quotes[0].sentence
 
 
 def test_hits_carry_the_speaker_of_their_best_sentence(actors_index: Path, fake) -> None:

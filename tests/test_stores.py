@@ -147,6 +147,23 @@ def test_server_on_a_replica_answers_with_correct_spans(pg_cluster, real_index: 
             assert doc["span"] == h["text"]
 
 
+def test_askers_are_read_from_the_turns_of_transcripts(backend, tmp_path: Path, fake) -> None:
+    root = tmp_path / "talks"
+    root.mkdir()
+    interview = (
+        "Interview\nAnna Asker: Will you give the islands back?\nVladimir Putin: Why should we? "
+        "We do not trade territories.\nAnna Asker: Is a treaty possible?\nVladimir Putin: It is, in time.\n"
+    )
+    docs = [
+        {"_id": "talk", "text": interview},
+        {"_id": "speech", "speaker": "Mr. Orator", "text": "Peace matters. Who will keep it?"},  # one turn: no exchange
+    ]
+    (root / "t.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n", encoding="utf-8")
+    build([root], backend.location, model=fake)
+    store = backend.engine(fake).store
+    assert {store.actors[i].name for i in store.askers()} == {"Anna Asker"}
+
+
 def test_metadata_pairs_give_each_value_the_names_its_documents_carry(backend, tmp_path: Path, fake) -> None:
     root = tmp_path / "speeches"
     root.mkdir()

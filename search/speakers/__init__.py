@@ -25,13 +25,14 @@ attributing sentences).
 from __future__ import annotations
 
 from .names import FLOOR, KINDS, PERSON, floor_actor, match_actor, normalise, strip_title
-from .turns import Turn, attribute, document_turns, find_turns, label_at, metadata_speaker, unspoken
+from .turns import Turn, askers, attribute, document_turns, find_turns, label_at, metadata_speaker, unspoken
 
 __all__ = [
     "FLOOR",
     "KINDS",
     "PERSON",
     "Turn",
+    "askers",
     "attribute",
     "document_turns",
     "find_turns",

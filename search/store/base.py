@@ -199,6 +199,10 @@ class Store(Protocol):
         """Every actor the index attributes sentences to, by id, with their counts."""
         ...
 
+    def askers(self) -> frozenset[int]:
+        """The actors who ask more than they answer in the index's transcripts (``speakers.askers``)."""
+        ...
+
     def metadata_fields(self) -> set[str]:
         """The metadata field names that any document has."""
         ...
@@ -289,6 +293,17 @@ def actor_counts_sql(prefix: str = "") -> str:
         "SELECT a.id, a.name, a.kind, count(DISTINCT p.doc), count(DISTINCT s.passage), count(*) "
         f"FROM {prefix}sentences s JOIN {prefix}actors a ON a.id = s.speaker "
         f"JOIN {prefix}passages p ON p.id = s.passage GROUP BY a.id, a.name, a.kind"
+    )
+
+
+def turn_texts_sql(prefix: str = "", body: str = "body", end: str = "end") -> str:
+    """Each person's turn in a document of more than one turn, as ``(actor id, text)``: the exchanges of
+    a transcript. A document that is one turn (a speech) asks nobody anything. ``body``/``end``: the
+    turns table's columns for where a turn's words start and where it ends."""
+    return (
+        f"SELECT t.actor, substr(d.text, t.{body} + 1, t.{end} - t.{body}) FROM {prefix}turns t "
+        f"JOIN {prefix}documents d ON d.id = t.doc JOIN {prefix}actors a ON a.id = t.actor "
+        f"WHERE a.kind = 'person' AND t.doc IN (SELECT doc FROM {prefix}turns GROUP BY doc HAVING count(*) > 1)"
     )
 
 

@@ -14,7 +14,8 @@ import numpy as np
 from ...documents import Document
 from ...errors import DocumentNotFound, IndexDamaged, IndexIncompatible, IndexMissing
 from ...memo import Remembered
-from ..base import Actor, ConnectionPool, Filter, PassageRecord, actor_counts_sql, pairs_of
+from ...speakers import askers
+from ..base import Actor, ConnectionPool, Filter, PassageRecord, actor_counts_sql, pairs_of, turn_texts_sql
 from ..manifest import FORMAT_VERSION, Manifest
 from ..sentences import Scored, Sentences, SentenceTable, group_sentences, score_sentences, sentence_maxima
 from ..vectors import VectorIndex
@@ -105,6 +106,7 @@ class EmbeddedStore:
         self.lexical = FtsSearch(self._pool, self.passage_count)
         self._memory: Preloaded | None = None
         self._actors: dict[int, Actor] | None = None
+        self._askers: frozenset[int] | None = None
         self._fields: set[str] | None = None
         self._values: dict[str, dict[str, int]] = {}
         self._pairs: dict[tuple[str, str], dict[str, set[str]]] = {}
@@ -409,6 +411,13 @@ class EmbeddedStore:
         if self._actors is None:
             self._actors = {r[0]: Actor(*r) for r in self._pool.rows(actor_counts_sql())}
         return self._actors
+
+    def askers(self) -> frozenset[int]:
+        """The actors who ask more than they answer (read once, a turn at a time)."""
+        if self._askers is None:
+            with self._pool.lend() as conn:
+                self._askers = askers(conn.execute(turn_texts_sql()))
+        return self._askers
 
     def document(self, doc_id: str) -> Document:
         rows = self._pool.rows(

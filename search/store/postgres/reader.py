@@ -10,7 +10,8 @@ import numpy as np
 
 from ...documents import Document
 from ...errors import DocumentNotFound, IndexIncompatible, IndexMissing
-from ..base import Actor, Filter, PassageRecord, actor_counts_sql, pairs_of
+from ...speakers import askers
+from ..base import Actor, Filter, PassageRecord, actor_counts_sql, pairs_of, turn_texts_sql
 from ..lexical import COMMON_TERM_FRACTION, TITLE_WEIGHT, query_words, select_words
 from ..manifest import FORMAT_VERSION, Manifest
 from ..sentences import Scored, Sentences, group_sentences, score_sentences, sentence_maxima
@@ -44,6 +45,7 @@ class PostgresStore:
         self.manifest = Manifest.parse(row[0], f"the manifest of {self.location}")
         self.dimension = self.manifest.model.dimension
         self._actors: dict[int, Actor] | None = None
+        self._askers: frozenset[int] | None = None
         self._fields: set[str] | None = None
         self._values: dict[str, dict[str, int]] = {}
         self._pairs: dict[tuple[str, str], dict[str, set[str]]] = {}
@@ -306,6 +308,13 @@ class PostgresStore:
             rows = self._pool.rows(actor_counts_sql("fp_"))
             self._actors = {int(r[0]): Actor(int(r[0]), r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in rows}
         return self._actors
+
+    def askers(self) -> frozenset[int]:
+        """The actors who ask more than they answer (read once per change)."""
+        if self._askers is None:
+            rows = self._pool.rows(turn_texts_sql("fp_", "body_at", "end_at"))
+            self._askers = askers((int(actor), text) for actor, text in rows)
+        return self._askers
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
         ids = [int(i) for i in ids]
