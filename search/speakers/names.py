@@ -96,6 +96,9 @@ _PLACES = (
     "Papua New Guinea",
     "Bosnia and Herzegovina",
     "Trinidad and Tobago",
+    "South Ossetia",
+    "North Ossetia",
+    "North Ossetia-Alania",
 )
 # Capitalised words that open headings and notes, not speakers ("Note:", "Subject:", "Source: ...").
 _NOT_SPEAKERS = frozenset(
@@ -112,6 +115,13 @@ _ORGANISATIONS = frozenset(
     alliance society league group center centre times post journal news tribune herald gazette magazine
     review usa america americas inc corporation company bank fund party movement campaign project
     solutions partners agency office department ministry administration government holding holdings""".split()
+)
+# Last words of a title's organisation or field that are no office noun by their ending ("Chairman of
+# Gazprom Management Board", "Minister for Civil Defence, Emergencies and Disaster Relief").
+_HEADS = frozenset(
+    """board arts relief service services navy army forces autonomy chamber court assembly duma bureau
+    guard police club exchange market academy university school college museum theatre theater hospital
+    gazeta pravda izvestia vedomosti kommersant rossiya nickel platinum""".split()
 )
 # Words that open a sentence, not a name ("And on Putin:", "But the main thing:").
 _OPENERS = frozenset("and but or so now then also yet still here there this that these those it we i".split())
@@ -175,24 +185,35 @@ def strip_title(words: Sequence[str]) -> list[str]:
             return _last_name_words(rest, 2)
         if len(rest) > 2:  # "of Turkey Recep Tayyip Erdogan": one word of office or place
             rest = rest[1:]
-        while len(rest) > 2 and _office_noun(rest[0]):  # "... and Nuclear Supervision Alexei Aleshin"
-            rest = rest[1:]
-        return _last_name_words(rest, 3)
+        return _last_name_words(_headless(rest), 3)
     if len(rest) == 1:
         first = cut
         while first > 0 and words[first - 1].lower().rstrip(".,") in _TITLE_WORDS:
             first -= 1
         return words[first:]
-    return rest
+    return _headless(rest)
+
+
+def _headless(words: list[str]) -> list[str]:
+    """``words`` without the last words of an office's field, organisation or place that end a title
+    before the name: "Nuclear Supervision Alexei Aleshin", "Tula Region Alexei Dyumin", "Gazprom
+    Management Board Alexei Miller", "General Council Sergei Neverov" (a name keeps two words)."""
+    while len(words) > 2 and _office_noun(words[0]):
+        words = words[1:]
+    return words
 
 
 def _office_noun(word: str) -> bool:
-    """Whether a capitalised word names a field of office rather than a person ("Supervision")."""
-    low = word.lower().rstrip(".,")
+    """Whether a capitalised word names a field of office, an organisation or a place rather than a
+    person ("Supervision", "Board", "Region", "Rights", "Railways", "Monitoring")."""
+    low = word.lower().rstrip(".,").removesuffix("’s").removesuffix("'s")
     return (
         low in _FIELDS
         or low in _ORGANISATIONS
+        or low in _PLACES_LAST
+        or low in _HEADS
         or low.endswith(("tion", "sion", "ment", "ity", "ics", "ance", "ence", "ism", "ure", "ship"))
+        or low.endswith(("ing", "ies", "ness", "ights", "ways", "works"))
     )
 
 
