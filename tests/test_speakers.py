@@ -281,6 +281,9 @@ def test_an_interviewer_is_no_side(interview_index: Path, fake) -> None:
     engine = Engine.open(interview_index, model=fake)
     store = engine.store
     assert {store.actors[i].name for i in store.askers()} == {"Anna Asker"}
+    listed = {a.name: a for a in engine.speakers()}
+    assert listed["Anna Asker"].asks and listed["Anna Asker"].as_dict()["asks"] is True
+    assert not listed["Vladimir Putin"].asks and not listed["Question"].asks
     names = [p.actor for p in engine.positions("peace treaty with Japan, Kuril Islands", by="speaker", n=10)]
     assert "Vladimir Putin" in names and "Shinzo Abe" in names and "Anna Asker" not in names
     # grouped by document year, a question gives way to the answer beside it in the quote

@@ -180,7 +180,7 @@ def speakers(
     for a in actors:
         typer.echo(
             f"{a.sentences:>8,} sentences {a.passages:>7,} passages {a.documents:>6,} documents  "
-            f"{a.name}" + (" (floor)" if a.kind == "floor" else "")
+            f"{a.name}" + (" (floor)" if a.kind == "floor" else " (asks: no side in positions)" if a.asks else "")
         )
 
 

@@ -167,6 +167,7 @@ class Speaker(BaseModel):
     kind: str
     documents: int
     sentences: int
+    asks: bool = Field(description="Asks more than answers (an interviewer): left out of positions unless chosen.")
 
 
 def document_uri(doc_id: str) -> str:
@@ -339,7 +340,8 @@ def create_server(
     ) -> list[Speaker]:
         actors = answer(lambda: current().speakers(kind))
         return [
-            Speaker(actor=a.name, kind=a.kind, documents=a.documents, sentences=a.sentences) for a in actors[:limit]
+            Speaker(actor=a.name, kind=a.kind, documents=a.documents, sentences=a.sentences, asks=a.asks)
+            for a in actors[:limit]
         ]
 
     @server.resource(

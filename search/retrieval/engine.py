@@ -354,10 +354,12 @@ class Engine:
         return rank_positions(self, topic, by, n, quotes, where)
 
     def speakers(self, kind: str | None = None) -> list[Actor]:
-        """The actors of the index (of one ``kind``: person or floor, if given), most sentences first."""
+        """The actors of the index (of one ``kind``: person or floor, if given), most sentences first,
+        each marked ``asks`` if they ask more than they answer (interviewers, moderators)."""
         if kind is not None and kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-        actors = [a for a in self.store.actors.values() if kind is None or a.kind == kind]
+        asking = self.store.askers() if kind != FLOOR else frozenset()
+        actors = [replace(a, asks=a.id in asking) for a in self.store.actors.values() if kind is None or a.kind == kind]
         return sorted(actors, key=lambda a: (-a.sentences, a.name))
 
     def _sentence_rescore(

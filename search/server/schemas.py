@@ -78,6 +78,10 @@ class SpeakerModel(BaseModel):
     documents: int
     passages: int
     sentences: int
+    asks: bool = Field(
+        description="Asks more than answers in the index's transcripts (an interviewer, a moderator): "
+        "left out of positions by speaker unless chosen."
+    )
 
 
 class SearchResponse(BaseModel):

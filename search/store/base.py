@@ -114,6 +114,7 @@ class Actor:
     documents: int = 0
     passages: int = 0
     sentences: int = 0
+    asks: bool = False  # asks more than answers in transcripts (``speakers.askers``): no side in positions
 
     def as_dict(self) -> dict[str, Any]:
         """As the CLI's ``--json`` and ``GET /speakers`` give it."""
@@ -123,6 +124,7 @@ class Actor:
             "documents": self.documents,
             "passages": self.passages,
             "sentences": self.sentences,
+            "asks": self.asks,
         }
 
 
