@@ -99,6 +99,7 @@ def test_labels_normalise_into_one_actor(label: str, expected: tuple[str, str]) 
         "I represent a large regional Siberian healthcare centre",
         "Cooperatives are not alone in selling their products",
         "Contact telephone numbers",
+        "Regarding North Korea, our position is well known",
         "SUBJECT",
         "Mr. President",
         "Dear Mr. Speaker",

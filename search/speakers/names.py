@@ -107,7 +107,7 @@ _NOT_SPEAKERS = frozenset(
     annex appendix tel telephone phone fax email e-mail website address location when where what who why
     how update updates see also ps p.s. re fwd bcc cc to from dear memorandum statement declaration
     communique program programme schedule photo video audio transcript moderated dateline embargoed
-    warning caution important breaking reference""".split()
+    warning caution important breaking reference regarding concerning""".split()
 )
 # Last words of organisations and publications quoted in statements ("Numbers USA:"), not people.
 _ORGANISATIONS = frozenset(
