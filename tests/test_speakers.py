@@ -317,6 +317,9 @@ def test_a_statement_is_preferred_over_a_question_that_restates_the_topic(actors
         if h.doc_id == "k-talks"
     ]
     assert hit.speaker == "Vladimir Putin", hit.sentence
+    # quoted from the words spoken, not from the label that opens the turn
+    assert hit.sentence.startswith("Joint economic activity on the islands"), hit.sentence
+    assert engine.document("k-talks").text[hit.sentence_start : hit.sentence_end] == hit.sentence
 
 
 def test_speaker_filter_keeps_only_passages_where_they_speak(actors_index: Path, fake) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..speakers import label_at
 from ..store import PassageRecord
 from ..store.lexical import query_words
 from ..store.sentences import Sentences
@@ -64,4 +65,16 @@ def best_sentence(
         if np.isfinite(max(left, right)):
             other = best - 1 if left >= right else best + 1
             start, end = min(start, int(spans[other][0])), max(end, int(spans[other][1]))
+    if said[best] >= 0:  # a sentence someone speaks: quoted from after their label
+        start = _past_label(record, start, end)
     return start, end, best
+
+
+def _past_label(record: PassageRecord, start: int, end: int) -> int:
+    """Where a sentence's words start: after the speaker label that opens its turn ("Vladimir Putin: To
+    hell with those sanctions." is quoted from "To hell"; the hit's ``speaker`` says who)."""
+    offset = start - record.start
+    if offset > 0 and record.text[offset - 1] != "\n":
+        return start
+    found = label_at(record.text[offset : end - record.start])
+    return start + found[0] if found is not None and start + found[0] < end else start
