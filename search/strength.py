@@ -5,27 +5,28 @@ the other candidates of the same query (each list is scaled so that its best is 
 good answer from the least bad one: a query of nonsense gets a top score of 0.5 like many real ones.
 Match strength is absolute instead. It reads two pieces of evidence of one hit:
 
-- ``cosine``: the query's vector against the passage's (-1..1, the bundled MiniLM's scale);
+- ``cosine``: the query's vector against the passage's (-1..1, on its model's scale);
 - ``coverage``: the share of the query's content words that occur in the passage (a crude stem
   match: "Kuril Islands" finds "Kurils", "island"; "extension" finds "extend").
 
-A hit is ``strong`` when its cosine is at least ``STRONG_COSINE``; or at least ``MOST_WORDS_COSINE``
-with two thirds of the query's content words in it; or at least ``WEAK_COSINE`` with every one of them
-(both with ``MIN_WORDS_FOR_COVERAGE`` or more words: a name a small model embeds poorly, such as
-"Kudankulam", is still found word for word). It is ``weak`` when its cosine is at least
-``WEAK_COSINE`` or it holds at least half of those words, else ``none``. In lexical mode, with no
+A hit is ``strong`` when its cosine is at least the model's ``strong`` threshold; or at least its
+``most_words`` threshold with two thirds of the query's content words in it; or at least its ``weak``
+threshold with every one of them (both with ``MIN_WORDS_FOR_COVERAGE`` or more words: a name a small
+model embeds poorly, such as "Kudankulam", is still found word for word). It is ``weak`` when its cosine
+is at least ``weak`` or it holds at least half of those words, else ``none``. In lexical mode, with no
 cosine, a hit is ``strong`` when it holds more than two thirds of the words (``LEXICAL_SHARE``).
 
-The thresholds were chosen on the Kremlin dev queries against off-topic and nonsense queries, with no
-false alarm on a dev query as the first aim (``scripts/calibrate_match.py``; figures in docs/calibration.md,
-"Match strength"). They hold for MiniLM, the default, only: on an index of another model a hit's
-strength is not known (None), and nothing is flagged.
+Each model's thresholds (``Thresholds``) were chosen on the Kremlin dev queries against off-topic and
+nonsense queries, with no false alarm on a dev query as the first aim (``scripts/calibrate_match.py``;
+figures in docs/calibration.md, "Match strength"). On an index of a model without them a hit's strength
+is not known (None), and nothing is flagged.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from .store.lexical import query_words
 
@@ -34,11 +35,20 @@ WEAK = "weak"
 NONE = "none"
 LEVELS = (NONE, WEAK, STRONG)
 
-STRONG_COSINE = 0.45
-MOST_WORDS_COSINE = 0.40  # strong with two thirds of the query's words in the passage
 MOST_WORDS = 0.66  # two thirds (2 of 3 words) or more
-WEAK_COSINE = 0.30  # strong with every word of the query in it; weak alone
 MIN_WORDS_FOR_COVERAGE = 2
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The cosines of one model that make a hit strong or weak (see the module's docstring)."""
+
+    strong: float  # strong alone
+    most_words: float  # strong with two thirds of the query's words in the passage
+    weak: float  # strong with every word of the query in it; weak alone
+
+
+MINILM_THRESHOLDS = Thresholds(strong=0.45, most_words=0.40, weak=0.30)
 LEXICAL_SHARE = 0.67  # with no cosine (lexical mode): strong when more than two thirds of the words are there
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -66,20 +76,18 @@ def coverage(query: str, text: str) -> tuple[float, int]:
     return found / len(wanted), len(wanted)
 
 
-def strength(
-    cosine: float | None, share: float, words: int, strong: float = STRONG_COSINE, weak: float = WEAK_COSINE
-) -> str:
-    """``strong``, ``weak`` or ``none`` for one hit (see the module's docstring). ``cosine`` is None
-    in lexical mode, where the words decide alone."""
+def strength(cosine: float | None, share: float, words: int, at: Thresholds = MINILM_THRESHOLDS) -> str:
+    """``strong``, ``weak`` or ``none`` for one hit by the cosines ``at`` of its index's model (see the
+    module's docstring). ``cosine`` is None in lexical mode, where the words decide alone."""
     enough = words >= MIN_WORDS_FOR_COVERAGE
     if cosine is not None:
         if (
-            cosine >= strong
-            or (cosine >= weak and enough and share >= 1.0)
-            or (cosine >= MOST_WORDS_COSINE and enough and share >= MOST_WORDS)
+            cosine >= at.strong
+            or (cosine >= at.weak and enough and share >= 1.0)
+            or (cosine >= at.most_words and enough and share >= MOST_WORDS)
         ):
             return STRONG
-        if cosine >= weak:
+        if cosine >= at.weak:
             return WEAK
     elif words and share >= LEXICAL_SHARE:
         return STRONG
@@ -96,12 +104,13 @@ def best(levels: Iterable[str | None]) -> str | None:
     return max(known, key=LEVELS.index)
 
 
-def calibrated(model: str) -> bool:
-    """Whether match strength is calibrated for ``model`` (an index's model name). Cosines are on
-    another scale for each model: multilingual-e5 gives nonsense 0.79 and a good match 0.86."""
+def calibrated(model: str) -> Thresholds | None:
+    """The thresholds of ``model`` (an index's model name), or None where match strength is not
+    calibrated for it. Cosines are on another scale for each model: multilingual-e5 gives nonsense
+    0.79 and a good match 0.86."""
     from .models import MINILM, canonical_name
 
-    return canonical_name(model) in (MINILM,)
+    return {MINILM: MINILM_THRESHOLDS}.get(canonical_name(model))
 
 
 def no_strong_match(level: str, hits: int) -> str:

@@ -282,7 +282,7 @@ class Engine:
                     speaker=actor.name if actor else None,
                     speaker_kind=actor.kind if actor else None,
                     reading=opts.prefer.label if opts.prefer is not None and pid in preferred else None,
-                    match=strength(cosines.get(pid), share, words) if rated else None,
+                    match=strength(cosines.get(pid), share, words, rated) if rated else None,
                 )
             )
         return hits
