@@ -186,9 +186,15 @@ def e5_path() -> Path:
         folder = Path(tmp) / NAME
         (folder / "1_Pooling").mkdir(parents=True)
         _write(folder, model)
+        if all((target / name).is_file() for name in _NEEDED):
+            return target  # another process wrote it meanwhile
         if target.exists():
-            shutil.rmtree(target)
-        os.rename(folder, target)
+            shutil.rmtree(target)  # a folder left incomplete
+        try:
+            os.rename(folder, target)
+        except OSError:
+            if not all((target / name).is_file() for name in _NEEDED):
+                raise
     return target
 
 
