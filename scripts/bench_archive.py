@@ -6,7 +6,8 @@
    briefings, UN General Debate; 440,907 passages) into ``--index``, in this process. It takes hours
    on 2 cores and may be stopped at any point: run the same command again and it resumes from the
    embedding checkpoints; once it is published, the script only measures it. Each run's wall time, passages embedded and peak memory (this process's
-   VmHWM) are added to ``INDEX.runs.json`` beside the index, so the totals cover every run it took.
+   VmHWM) are kept in ``INDEX.runs.json`` beside the index as the run goes (a run that is killed still
+   counts), so the totals cover every run it took.
 2. **Serve** (once the index is published): ``fpsearch serve`` on loopback, then, from one sequential
    client, hybrid ``/search`` (k=10) over queries the server has not seen (the Kremlin dev queries,
    then document titles of all three corpora) for p50/p99; 32 connections of other unseen hybrid
@@ -39,28 +40,50 @@ CORPORA = [
 ]
 
 
+LEDGER_EVERY = 60.0  # seconds between updates of a run's entry in the ledger
+
+
 def runs_file(index: Path) -> Path:
     return index.with_name(index.name + ".runs.json")
 
 
 def build_archive(index: Path, corpora: list[Path]) -> dict:
-    """Build (or resume) the archive; this run's figures, added to the ledger beside the index."""
+    """Build (or resume) the archive; this run's figures, kept in the ledger beside the index as it goes
+    (every ``LEDGER_EVERY`` seconds), so a run that is killed still counts what it took and did."""
     started = time.perf_counter()
-    report = build(corpora, index)
-    run = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": machine(),
-        "wall_seconds": round(time.perf_counter() - started, 1),
-        "embedded": report.embedded,
-        "resumed": report.resumed,
-        "embed_seconds": round(report.embed_seconds, 1),
-        "passages": report.passages,
-        "documents": report.documents,
-        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
     ledger = runs_file(index)
-    runs = json.loads(ledger.read_text()) if ledger.exists() else []
-    ledger.write_text(json.dumps([*runs, run], indent=2) + "\n")
+    earlier = json.loads(ledger.read_text()) if ledger.exists() else []
+    run = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(), "finished": False}
+    state = {"embedded": 0, "embed_seconds": 0.0, "written": 0.0}
+
+    def keep(finished: dict | None = None) -> None:
+        run.update(finished or {"embedded": state["embedded"], "embed_seconds": round(state["embed_seconds"], 1)})
+        run["wall_seconds"] = round(time.perf_counter() - started, 1)
+        run["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        tmp = ledger.with_suffix(".tmp")
+        tmp.write_text(json.dumps([*earlier, run], indent=2) + "\n")
+        tmp.replace(ledger)
+
+    def progress(update) -> None:
+        if update.stage == "embedding":
+            state["embedded"] = round(update.per_second * update.seconds)
+            state["embed_seconds"] = update.seconds
+        if time.perf_counter() - state["written"] >= LEDGER_EVERY:
+            state["written"] = time.perf_counter()
+            keep()
+            print(f"{update.stage}: {update.done:,} of {update.total or 0:,}, {update.per_second:.1f}/s", flush=True)
+
+    report = build(corpora, index, progress=progress)
+    keep(
+        {
+            "finished": True,
+            "embedded": report.embedded,
+            "resumed": report.resumed,
+            "embed_seconds": round(report.embed_seconds, 1),
+            "passages": report.passages,
+            "documents": report.documents,
+        }
+    )
     return run
 
 
@@ -69,6 +92,8 @@ def build_rows(index: Path) -> list[str]:
     if not runs:
         return []
     final = runs[-1]
+    if not final.get("finished", True):
+        return []  # not built yet
     wall = sum(r["wall_seconds"] for r in runs)
     embedded = sum(r["embedded"] for r in runs)
     embed_seconds = sum(r["embed_seconds"] for r in runs)
