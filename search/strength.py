@@ -104,7 +104,7 @@ def best(levels: Iterable[str | None]) -> str | None:
     return max(known, key=LEVELS.index)
 
 
-def calibrated(model: str) -> Thresholds | None:
+def thresholds_for(model: str) -> Thresholds | None:
     """The thresholds of ``model`` (an index's model name), or None where match strength is not
     calibrated for it. Cosines are on another scale for each model: multilingual-e5 gives nonsense
     0.79 and a good match 0.86."""

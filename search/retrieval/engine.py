@@ -22,7 +22,7 @@ from ..speakers import FLOOR, KINDS, PERSON, match_actor
 from ..store import Filter, Manifest, Store, Target, open_store
 from ..store.base import Actor
 from ..store.sentences import NO_SENTENCES
-from ..strength import STRONG, WEAK, best, calibrated, coverage, no_strong_match, strength
+from ..strength import STRONG, WEAK, best, coverage, no_strong_match, strength, thresholds_for
 from .hit import Hit
 from .options import MAX_QUERY_CHARS, Preference, SearchOptions, check_query
 from .ranking import fuse, group, mmr_order
@@ -255,7 +255,7 @@ class Engine:
         if opts.prefer is not None and opts.prefer.speakers:
             speakers = speakers | frozenset(opts.prefer.speakers)  # their sentence, where they speak in it
         floor = frozenset(i for i, a in actors.items() if a.kind == FLOOR)
-        rated = calibrated(self.manifest.model.name)
+        rated = thresholds_for(self.manifest.model.name)
         hits = []
         for rank, (pid, score) in enumerate(chosen, 1):
             rec = records[pid]
