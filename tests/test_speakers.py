@@ -15,7 +15,18 @@ from search.chunking import split_sentences
 from search.cli import app
 from search.errors import InvalidInput
 from search.server import create_app
-from search.speakers import FLOOR, PERSON, askers, attribute, document_turns, find_turns, match_actor, normalise
+from search.speakers import (
+    FLOOR,
+    PERSON,
+    askers,
+    attribute,
+    document_turns,
+    find_turns,
+    match_actor,
+    normalise,
+    spelling,
+)
+from search.store.base import Actor, askers_among, one_name_each
 
 TRANSCRIPT = """Meeting with Prime Minister of Japan Shinzo Abe
 The leaders discussed the peace treaty and the Kuril Islands.
@@ -197,6 +208,27 @@ def test_names_match_in_full_or_by_an_unambiguous_surname() -> None:
         match_actor("Vladimir Puttin", actors)
     with pytest.raises(InvalidInput, match="no speaker 'Nobody'"):
         match_actor("Nobody", actors)
+    assert match_actor("Ban Ki Moon", ["Ban Ki-moon", "Ban Kim"]) == "Ban Ki-moon"  # spelt alike
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Ban Ki-moon", "Ban Ki Moon"),
+        ("Kirill Kleymenov", "Kirill Kle Y Menov"),
+        ("Yunus-Bek Yevkurov", "Yunus-bek Yevkurov"),
+        ("Mr. Romulo", "Mr Romulo"),
+        ("Ismaël Omar Guelleh", "Ismael Omar Guelleh"),
+        ("Pohiva Tu’i’onetoa", "Pohiva Tuʻiʻonetoa"),
+    ],
+)
+def test_spellings_of_one_name_are_one(one: str, other: str) -> None:
+    assert spelling(one) == spelling(other)
+
+
+@pytest.mark.parametrize(("one", "other"), [("Ismaël Omar Guelleh", "Ismaïl Omar Guelleh"), ("Mr. Romulo", "Romulo")])
+def test_other_names_are_not(one: str, other: str) -> None:
+    assert spelling(one) != spelling(other)
 
 
 # -- in an index (fake embedder) ----------------------------------------------------------------
@@ -260,6 +292,23 @@ def test_those_who_mostly_ask_are_askers() -> None:
     assert askers(turns) == frozenset({1})  # actor 4 says too little for its share of questions to count
     assert askers([*turns, (4, "Another statement. " * 6 + "Really? Truly? Why?")]) == frozenset({1, 4})
     assert askers([]) == frozenset()
+
+
+def test_spellings_of_one_asker_ask_together() -> None:
+    actors = one_name_each(
+        [
+            Actor(1, "Anna Asker", PERSON, 1, 2, 2),
+            Actor(2, "Anna ASKER", PERSON, 1, 1, 1),
+            Actor(3, "Vladimir Putin", PERSON, 1, 4, 9),
+            Actor(4, "Question", FLOOR, 1, 1, 1),
+            Actor(5, "Question", PERSON, 1, 1, 1),  # another kind of actor: never one with the floor
+        ]
+    )
+    assert [actors[i].name for i in (1, 2, 3)] == ["Anna Asker", "Anna Asker", "Vladimir Putin"]
+    assert actors[5].kind == PERSON and actors[4].kind == FLOOR
+    # under one name, two of four turns ask: both spellings ask, not just the one that asks once in one turn
+    turns = [(1, "Will you give them back?"), (1, "Thanks."), (1, "Go on."), (2, "A treaty?"), (3, "No. We talk.")]
+    assert askers(turns) == frozenset({2}) and askers_among(actors, turns) == frozenset({1, 2})
 
 
 @pytest.fixture

@@ -177,3 +177,25 @@ def test_metadata_pairs_give_each_value_the_names_its_documents_carry(backend, t
     build([root], backend.location, model=fake)
     store = backend.engine(fake).store
     assert store.metadata_pairs("iso3", "country") == {"USA": {"United States of America", "USA"}, "JPN": {"Japan"}}
+
+
+def test_spellings_of_one_speaker_are_one_actor(backend, tmp_path: Path, fake) -> None:
+    root = tmp_path / "debate"
+    root.mkdir()
+    docs = [
+        {"_id": "a", "speaker": "Ban Ki-moon", "text": "Peace needs development. Development needs peace."},
+        {"_id": "b", "speaker": "Ban Ki Moon", "text": "The islands are a matter for dialogue."},
+        {"_id": "c", "speaker": "Ban Ki-moon", "text": "Climate change threatens every nation."},
+        {"_id": "d", "speaker": "Mr. Gromyko", "text": "A peace treaty with Japan is possible."},
+    ]
+    (root / "s.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n", encoding="utf-8")
+    build([root], backend.location, model=fake)
+    engine = backend.engine(fake)
+    listed = {a.name: a for a in engine.speakers()}
+    assert "Ban Ki Moon" not in listed and listed["Ban Ki-moon"].documents == 3  # the spelling most say
+    assert listed["Ban Ki-moon"].sentences == 4
+    for name in ("Ban Ki Moon", "ban ki-moon"):
+        ids = engine.resolve_speaker(name)
+        assert len(ids) == 2 and {engine.store.actors[i].name for i in ids} == {"Ban Ki-moon"}
+    hits = engine.search("islands dialogue", k=10, mode="lexical", speaker="Ban Ki-moon")
+    assert [h.doc_id for h in hits] == ["b"] and hits[0].speaker == "Ban Ki-moon"

@@ -359,8 +359,21 @@ class Engine:
         if kind is not None and kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         asking = self.store.askers() if kind != FLOOR else frozenset()
-        actors = [replace(a, asks=a.id in asking) for a in self.store.actors.values() if kind is None or a.kind == kind]
-        return sorted(actors, key=lambda a: (-a.sentences, a.name))
+        actors: dict[tuple[str, str], Actor] = {}  # the ids of one actor's spellings, counted together
+        for a in self.store.actors.values():
+            if kind is not None and a.kind != kind:
+                continue
+            seen = actors.get((a.kind, a.name))
+            if seen is None:
+                actors[(a.kind, a.name)] = replace(a, asks=a.id in asking)
+            else:
+                actors[(a.kind, a.name)] = replace(
+                    seen,
+                    documents=seen.documents + a.documents,
+                    passages=seen.passages + a.passages,
+                    sentences=seen.sentences + a.sentences,
+                )
+        return sorted(actors.values(), key=lambda a: (-a.sentences, a.name))
 
     def _sentence_rescore(
         self, dense: list[tuple[int, float]], qvec: np.ndarray, weight: float, speakers: Sequence[int] = ()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from ..errors import InvalidInput
@@ -313,15 +314,24 @@ def _capitals(words: list[str]) -> tuple[str, str] | None:
     return " ".join(cased), PERSON
 
 
+def spelling(name: str) -> str:
+    """What two spellings of one name share: its letters and digits, case and accents folded. "Ban Ki-moon",
+    "Ban Ki Moon" and "Ban Ki-Moon", or "Kirill Kle Y Menov" (a source's typo) and "Kirill Kleymenov",
+    give one spelling; two names that differ in a letter do not ("Ismaël", "Ismaïl")."""
+    plain = unicodedata.normalize("NFKD", name)  # modifier letters (Lm) are apostrophes: "Tuʻiʻonetoa"
+    return "".join(ch for ch in plain if ch.isalnum() and unicodedata.category(ch) != "Lm").casefold()
+
+
 def match_actor(name: str, actors: Iterable[str]) -> str:
-    """The one actor among ``actors`` that ``name`` means: the same name in any case, or the last
-    words (a surname) of exactly one of them. An ambiguous or unknown name is ``InvalidInput``, with
-    the candidates or the nearest actors."""
+    """The one actor among ``actors`` that ``name`` means: the same name in any case, or spelt alike
+    (``spelling``: "Ban Ki Moon" is "Ban Ki-moon"), or the last words (a surname) of exactly one of
+    them. An ambiguous or unknown name is ``InvalidInput``, with the candidates or the nearest actors."""
     wanted = " ".join(name.split()).casefold()
     if not wanted:
         raise InvalidInput("speaker is empty: give an actor's name")
     names = sorted(set(actors))
-    exact = [a for a in names if a.casefold() == wanted]
+    key = spelling(name)
+    exact = [a for a in names if a.casefold() == wanted] or [a for a in names if key and spelling(a) == key]
     if exact:
         return exact[0]
     tail = [a for a in names if a.casefold().endswith(" " + wanted)]

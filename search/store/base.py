@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import queue
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -16,6 +16,7 @@ import numpy as np
 from ..chunking import Passage
 from ..documents import Document
 from ..errors import InvalidInput
+from ..speakers import askers, spelling
 from .manifest import Manifest, Recipe
 from .sentences import Scored, Sentences
 
@@ -198,7 +199,8 @@ class Store(Protocol):
 
     @property
     def actors(self) -> dict[int, Actor]:
-        """Every actor the index attributes sentences to, by id, with their counts."""
+        """Every actor the index attributes sentences to, by id, with their counts; ids whose labels spell
+        one name differently carry one name (``one_name_each``)."""
         ...
 
     def askers(self) -> frozenset[int]:
@@ -296,6 +298,38 @@ def actor_counts_sql(prefix: str = "") -> str:
         f"FROM {prefix}sentences s JOIN {prefix}actors a ON a.id = s.speaker "
         f"JOIN {prefix}passages p ON p.id = s.passage GROUP BY a.id, a.name, a.kind"
     )
+
+
+def one_name_each(actors: Iterable[Actor]) -> dict[int, Actor]:
+    """Each actor by id, the spellings of one name under one of them (``speakers.spelling``: case, spaces,
+    hyphens, dots, apostrophes and accents aside), the spelling most of their sentences carry.
+
+    A source may write one speaker several ways ("Ban Ki-moon", "Ban Ki Moon"; a typo "Dmitry Pesko V"),
+    and a label gets its own actor id as written; readers answer with one actor for them all. Each id
+    keeps its own counts."""
+    groups: dict[tuple[str, str], list[Actor]] = {}
+    for a in actors:
+        groups.setdefault((a.kind, spelling(a.name)), []).append(a)
+    out: dict[int, Actor] = {}
+    for group in groups.values():
+        name = max(group, key=lambda a: (a.sentences, a.documents, a.name)).name
+        out.update((a.id, replace(a, name=name)) for a in group)
+    return out
+
+
+def askers_among(actors: dict[int, Actor], turns: Iterable[tuple[int, str]]) -> frozenset[int]:
+    """``speakers.askers`` of ``turns`` (``(actor id, text)``), an actor's turns counted together under
+    all the spellings of its name (``one_name_each``): every id of an actor who asks."""
+    lead: dict[tuple[str, str], int] = {}
+    for i, a in actors.items():
+        lead.setdefault((a.kind, a.name), i)
+
+    def one(i: int) -> int:
+        a = actors.get(i)
+        return i if a is None else lead[(a.kind, a.name)]
+
+    asking = askers((one(int(i)), text) for i, text in turns)
+    return frozenset(i for i in actors if one(i) in asking) | (asking - actors.keys())
 
 
 def turn_texts_sql(prefix: str = "", body: str = "body", end: str = "end") -> str:

@@ -14,8 +14,17 @@ import numpy as np
 from ...documents import Document
 from ...errors import DocumentNotFound, IndexDamaged, IndexIncompatible, IndexMissing
 from ...memo import Remembered
-from ...speakers import askers
-from ..base import Actor, ConnectionPool, Filter, PassageRecord, actor_counts_sql, pairs_of, turn_texts_sql
+from ..base import (
+    Actor,
+    ConnectionPool,
+    Filter,
+    PassageRecord,
+    actor_counts_sql,
+    askers_among,
+    one_name_each,
+    pairs_of,
+    turn_texts_sql,
+)
 from ..manifest import FORMAT_VERSION, Manifest
 from ..sentences import Scored, Sentences, SentenceTable, group_sentences, score_sentences, sentence_maxima
 from ..vectors import VectorIndex
@@ -407,16 +416,17 @@ class EmbeddedStore:
 
     @property
     def actors(self) -> dict[int, Actor]:
-        """Every actor with sentences in this generation, by id, with their counts (read once)."""
+        """Every actor with sentences in this generation, by id, with their counts, the spellings of one name
+        under one (``one_name_each``; read once)."""
         if self._actors is None:
-            self._actors = {r[0]: Actor(*r) for r in self._pool.rows(actor_counts_sql())}
+            self._actors = one_name_each(Actor(*r) for r in self._pool.rows(actor_counts_sql()))
         return self._actors
 
     def askers(self) -> frozenset[int]:
         """The actors who ask more than they answer (read once, a turn at a time)."""
         if self._askers is None:
             with self._pool.lend() as conn:
-                self._askers = askers(conn.execute(turn_texts_sql()))
+                self._askers = askers_among(self.actors, conn.execute(turn_texts_sql()))
         return self._askers
 
     def document(self, doc_id: str) -> Document:

@@ -10,8 +10,16 @@ import numpy as np
 
 from ...documents import Document
 from ...errors import DocumentNotFound, IndexIncompatible, IndexMissing
-from ...speakers import askers
-from ..base import Actor, Filter, PassageRecord, actor_counts_sql, pairs_of, turn_texts_sql
+from ..base import (
+    Actor,
+    Filter,
+    PassageRecord,
+    actor_counts_sql,
+    askers_among,
+    one_name_each,
+    pairs_of,
+    turn_texts_sql,
+)
 from ..lexical import COMMON_TERM_FRACTION, TITLE_WEIGHT, query_words, select_words
 from ..manifest import FORMAT_VERSION, Manifest
 from ..sentences import Scored, Sentences, group_sentences, score_sentences, sentence_maxima
@@ -303,17 +311,18 @@ class PostgresStore:
 
     @property
     def actors(self) -> dict[int, Actor]:
-        """Every actor with sentences in the index, by id, with their counts (read once per change)."""
+        """Every actor with sentences in the index, by id, with their counts, the spellings of one name under
+        one (``one_name_each``; read once per change)."""
         if self._actors is None:
             rows = self._pool.rows(actor_counts_sql("fp_"))
-            self._actors = {int(r[0]): Actor(int(r[0]), r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in rows}
+            self._actors = one_name_each(Actor(int(r[0]), r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in rows)
         return self._actors
 
     def askers(self) -> frozenset[int]:
         """The actors who ask more than they answer (read once per change)."""
         if self._askers is None:
             rows = self._pool.rows(turn_texts_sql("fp_", "body_at", "end_at"))
-            self._askers = askers((int(actor), text) for actor, text in rows)
+            self._askers = askers_among(self.actors, rows)
         return self._askers
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
