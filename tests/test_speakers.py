@@ -180,6 +180,27 @@ def test_white_house_labels_and_press_questions() -> None:
     assert BRIEFING[turns[1].body :].startswith("Thank you, Karine.")
 
 
+def test_a_press_question_is_the_press_whatever_colon_follows() -> None:
+    briefing = (
+        "MR. KIRBY:  Good afternoon.\n"
+        "Q    Mr. Kirby, on the prisoner swap: Is it done?\n"  # no actor "Q Mr. Kirby", whose answers Kirby's would join
+        "MR. KIRBY:  Not yet.\n"
+        "Q    So, on this relief package: Does it pass?\n"
+        "Q    Okay. MS. JEAN-PIERRE:  Go ahead, Nancy.\n"  # a question's last word, then the answer's label
+        "Q    Thank you.\n"
+    )
+    turns = find_turns(briefing)
+    said = [(t.actor, briefing[t.body : t.end]) for t in turns]
+    assert said == [
+        ("Mr. Kirby", "Good afternoon."),
+        ("Question", "Mr. Kirby, on the prisoner swap: Is it done?"),
+        ("Mr. Kirby", "Not yet."),
+        ("Question", "So, on this relief package: Does it pass?"),
+        ("Ms. Jean-Pierre", "Go ahead, Nancy."),
+        ("Question", "Thank you."),
+    ]
+
+
 def test_prose_has_no_speaker_and_metadata_gives_one() -> None:
     prose = "Vladimir Putin held talks with the Prime Minister of Japan.\nThey discussed the islands."
     assert document_turns(prose, {}) == []

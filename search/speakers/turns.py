@@ -28,6 +28,11 @@ from .names import (
 _LINE = re.compile(r"[^\r\n]+")
 _LABEL = re.compile(r"^[ \t\u00a0]*(?P<label>[^:\r\n]{1,240}?)[ \t]*:(?=[ \t\u00a0]|$)")
 _PRESS_Q = re.compile(r"^[ \t\u00a0]*(?P<label>Q)(?:[ \t\u00a0]{2,}|\t|:[ \t]|\.[ \t]| (?=[A-Z“\"'—–(]))(?=\S)")
+# A press question's last words with the answer's capitals label glued on: "Q    Okay. MS. JEAN-PIERRE:  Go
+# ahead, Nancy."
+_GLUED_ANSWER = re.compile(
+    r"[^:\r\n]{0,120}?[.?!—–-][ \t\u00a0]+(?P<label>(?:[A-Z][A-Z.’'-]*[ \t]+){0,3}[A-Z][A-Z’'-]+):(?=[ \t\u00a0]|$)"
+)
 # Lines that end a turn without starting one: the Kremlin's "See also" list of links, a transcript's
 # closing time stamp ("1:13 P.M. BST"), "END".
 _BREAK = re.compile(r"^\s*(?:END|To be continued\.?|\d{1,2}:\d{2} ?[AP]\.? ?M\.?(?: [A-Z]{2,5})?)\s*$")
@@ -65,18 +70,27 @@ class Turn:
 
 
 def label_at(line: str) -> tuple[int, str] | None:
-    """``(where the spoken text starts, the label)`` when ``line`` opens with a speaker label."""
-    m = _LABEL.match(line)
-    if m and normalise(m.group("label")) is not None:
-        body = m.end()
-        while body < len(line) and line[body] in " \t\u00a0":
-            body += 1
-        return body, m.group("label").strip()
+    """``(where the spoken text starts, the label)`` when ``line`` opens with a speaker label.
+
+    A White House press question ("Q    Jen, on contingencies: If these …") is the press's, whatever
+    colon follows: "Q Jen" is nobody's label. Only an answer's label glued to its last words starts the
+    answerer's turn there ("Q    Okay. MS. JEAN-PIERRE:  Go ahead, Nancy.")."""
     m = _PRESS_Q.match(line)
     if m:
-        body = m.end()
-        return body, "Q"
+        glued = _GLUED_ANSWER.match(line, m.end())
+        if glued is not None and (normalise(glued.group("label")) or ("", ""))[1] == PERSON:
+            return _after_spaces(line, glued.end()), glued.group("label")
+        return m.end(), "Q"
+    m = _LABEL.match(line)
+    if m and normalise(m.group("label")) is not None:
+        return _after_spaces(line, m.end()), m.group("label").strip()
     return None
+
+
+def _after_spaces(line: str, at: int) -> int:
+    while at < len(line) and line[at] in " \t\u00a0":
+        at += 1
+    return at
 
 
 def find_turns(text: str) -> list[Turn]:
