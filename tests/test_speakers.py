@@ -232,6 +232,38 @@ def test_names_match_in_full_or_by_an_unambiguous_surname() -> None:
     assert match_actor("Ban Ki Moon", ["Ban Ki-moon", "Ban Kim"]) == "Ban Ki-moon"  # spelt alike
 
 
+def test_white_house_names_match_their_titled_actors() -> None:
+    said = {
+        "Ms. Jean-Pierre": 24830,
+        "Mr. Kirby": 6945,
+        "Ms. Kirby": 1,  # a typo of the transcript's
+        "Mr. Sullivan": 2141,
+        "Dan Sullivan": 8,
+        "Jake Sullivan": 1,
+        "President Biden": 1186,
+        "First Lady Biden": 6,
+        "Mr. Smith": 3,
+        "Ms. Smith": 2,
+    }
+    # a full name, where the transcripts name that surname with a title only
+    assert match_actor("Karine Jean-Pierre", said, 20) == "Ms. Jean-Pierre"
+    assert match_actor("John Kirby", said, 20) == "Mr. Kirby"
+    assert match_actor("Joe Biden", said, 20) == "President Biden"
+    # a surname: the one actor well heard gives way to nobody barely heard
+    assert match_actor("Kirby", said, 20) == "Mr. Kirby"
+    assert match_actor("Sullivan", said, 20) == "Mr. Sullivan"
+    # a full name never becomes another full name, and two barely heard stay two
+    assert match_actor("Jake Sullivan", said, 20) == "Jake Sullivan"
+    with pytest.raises(InvalidInput, match="no speaker 'Tom Sullivan'"):
+        match_actor("Tom Sullivan", {"Dan Sullivan": 8, "Jake Sullivan": 1}, 20)
+    with pytest.raises(InvalidInput, match="no speaker 'Dan Smith'"):
+        match_actor("Dan Smith", said, 20)
+    with pytest.raises(InvalidInput, match="ambiguous"):
+        match_actor("Smith", said, 20)
+    with pytest.raises(InvalidInput, match="ambiguous"):
+        match_actor("Kirby", list(said))  # without counts, two Kirbys are two
+
+
 @pytest.mark.parametrize(
     ("one", "other"),
     [

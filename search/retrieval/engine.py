@@ -17,7 +17,7 @@ from ..memo import Remembered
 from ..models import canonical_name
 from ..positions import Position
 from ..positions import positions as rank_positions
-from ..reading import Reading, read_query
+from ..reading import MIN_SENTENCES, Reading, read_query
 from ..speakers import FLOOR, KINDS, PERSON, match_actor
 from ..store import Filter, Manifest, Store, Target, open_store
 from ..store.base import Actor
@@ -328,11 +328,15 @@ class Engine:
         return replace(opts, where=replace(opts.where or Filter(), speakers=ids))
 
     def resolve_speaker(self, name: str) -> tuple[int, ...]:
-        """The actor ids of the one actor ``name`` means: the canonical name in any case, or a
-        surname (or last words) that only one actor has. Ambiguous and unknown names are
-        ``InvalidInput``, naming the candidates or the nearest actors."""
+        """The actor ids of the one actor ``name`` means (``speakers.match_actor``): the name in any case or
+        spelling, a surname (or last words) that only one actor has, or only one with ``MIN_SENTENCES``
+        sentences, or a full name whose surname one actor has with only a title ("John Kirby": "Mr.
+        Kirby"). Ambiguous and unknown names are ``InvalidInput``, naming the candidates or the nearest."""
         actors = self.store.actors
-        chosen = match_actor(name, [a.name for a in actors.values()])
+        said: dict[str, int] = {}
+        for a in actors.values():
+            said[a.name] = said.get(a.name, 0) + a.sentences
+        chosen = match_actor(name, said, MIN_SENTENCES)
         return tuple(sorted(i for i, a in actors.items() if a.name == chosen))
 
     def positions(

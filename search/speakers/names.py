@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from ..errors import InvalidInput
 
@@ -322,28 +322,54 @@ def spelling(name: str) -> str:
     return "".join(ch for ch in plain if ch.isalnum() and unicodedata.category(ch) != "Lm").casefold()
 
 
-def match_actor(name: str, actors: Iterable[str]) -> str:
-    """The one actor among ``actors`` that ``name`` means: the same name in any case, or spelt alike
-    (``spelling``: "Ban Ki Moon" is "Ban Ki-moon"), or the last words (a surname) of exactly one of
-    them. An ambiguous or unknown name is ``InvalidInput``, with the candidates or the nearest actors."""
+def match_actor(name: str, actors: Iterable[str] | Mapping[str, int], least: int = 0) -> str:
+    """The one actor among ``actors`` that ``name`` means. ``actors`` may give each actor's sentences;
+    then, where a surname leaves several, those with fewer than ``least`` give way to one with more.
+
+    In order: the same name in any case, or spelt alike (``spelling``: "Ban Ki Moon" is "Ban Ki-moon");
+    the last words (a surname) of exactly one actor ("Putin"); or, for a full name, the one actor a
+    transcript names by a title and that surname alone ("Karine Jean-Pierre" is "Ms. Jean-Pierre", "John
+    Kirby" "Mr. Kirby"; never "Dan Sullivan"). An ambiguous or unknown name is ``InvalidInput``, with the
+    candidates or the nearest actors."""
     wanted = " ".join(name.split()).casefold()
     if not wanted:
         raise InvalidInput("speaker is empty: give an actor's name")
-    names = sorted(set(actors))
+    counts = dict(actors) if isinstance(actors, Mapping) else dict.fromkeys(actors, least)
+    names = sorted(counts)
     key = spelling(name)
     exact = [a for a in names if a.casefold() == wanted] or [a for a in names if key and spelling(a) == key]
     if exact:
         return exact[0]
+
+    def one_of(found: list[str]) -> str | None:
+        """The actor ``found`` means, if one: the only one, or the only one with ``least`` sentences."""
+        heard = [a for a in found if counts[a] >= least]
+        return found[0] if len(found) == 1 else heard[0] if len(heard) == 1 else None
+
     tail = [a for a in names if a.casefold().endswith(" " + wanted)]
     full = [a for a in tail if a.split()[0].lower().rstrip(".") not in _HONORIFICS]
-    tail = full or tail  # "Mr Putin" gives way to "Vladimir Putin"
-    shortest = min(tail, key=len) if tail else ""
-    if len(tail) == 1 or (tail and all(a == shortest or a.endswith(" " + shortest) for a in tail)):
+    named = full or tail  # "Mr Putin" gives way to "Vladimir Putin"
+    shortest = min(named, key=len) if named else ""
+    if named and all(a == shortest or a.endswith(" " + shortest) for a in named):
         return shortest
+    # then the one well heard: "Sullivan" is "Mr. Sullivan" (2,141 sentences), not Dan (8) or Jake (1)
+    if (chosen := one_of(named) or one_of(tail)) is not None:
+        return chosen
     if tail:
         shown = ", ".join(tail[:10]) + (f" and {len(tail) - 10} more" if len(tail) > 10 else "")
         raise InvalidInput(f"speaker {name!r} is ambiguous: {shown}; give the full name")
+    surname = wanted.split()[-1]
+    titled = [a for a in names if _surname_only(a) and a.split()[-1].casefold() == surname] if " " in wanted else []
+    if (chosen := one_of(titled)) is not None:
+        return chosen
     near = difflib.get_close_matches(wanted, [a.casefold() for a in names], n=5, cutoff=0.6)
     by_fold = {a.casefold(): a for a in names}
     hint = f"; nearest: {', '.join(by_fold[n] for n in near)}" if near else ""
     raise InvalidInput(f"no speaker {name!r} in this index{hint} (list them with `fpsearch speakers` or GET /speakers)")
+
+
+def _surname_only(actor: str) -> bool:
+    """Whether an actor is named by a title or honorific and a surname alone: "Ms. Jean-Pierre", "Secretary
+    Mayorkas", "President Biden"."""
+    words = actor.split()
+    return len(words) >= 2 and all(w.lower().rstrip(".") in _HONORIFICS | _TITLE_WORDS for w in words[:-1])
