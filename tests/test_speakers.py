@@ -80,6 +80,8 @@ Vladimir Putin: Joint economic activity on the Kuril Islands prepares a peace tr
         ("SECRETARY BLINKEN", ("Secretary Blinken", PERSON)),
         ("MODERATOR", ("Moderator", PERSON)),
         ("SURGEON GENERAL MURTHY", ("Surgeon General Murthy", PERSON)),
+        ("PRESIDENT MACRON", ("President Macron", PERSON)),
+        ("SECRETARY MCDONOUGH", ("Secretary McDonough", PERSON)),
         ("Federal President of the Republic of Austria Alexander Van der Bellen", ("Alexander Van der Bellen", PERSON)),
         ("Chairman of the State Development Corporation VEB.RF Igor Shuvalov", ("Igor Shuvalov", PERSON)),
         (

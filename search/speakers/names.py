@@ -149,10 +149,11 @@ def floor_actor(label: str) -> str | None:
 
 
 def _title_case(word: str) -> str:
-    """``JEAN-PIERRE`` → ``Jean-Pierre``, ``O’CONNELL`` → ``O’Connell``, ``MR.`` → ``Mr.``."""
+    """``JEAN-PIERRE`` → ``Jean-Pierre``, ``O’CONNELL`` → ``O’Connell``, ``MCCARTHY`` → ``McCarthy``, ``MR.`` →
+    ``Mr.``. "Mac" is left alone: it starts Macron and Machado as often as MacArthur."""
     word = "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))
     word = re.sub(r"^([OD])([’'])(\w)", lambda m: m.group(1) + m.group(2) + m.group(3).upper(), word)
-    return re.sub(r"^(Ma?c)(\w)", lambda m: m.group(1) + m.group(2).upper(), word) if len(word) > 4 else word
+    return re.sub(r"^(Mc)(\w)", lambda m: m.group(1) + m.group(2).upper(), word) if len(word) > 4 else word
 
 
 def strip_title(words: Sequence[str]) -> list[str]:
