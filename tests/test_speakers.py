@@ -210,6 +210,7 @@ def test_prose_has_no_speaker_and_metadata_gives_one() -> None:
     (turn,) = document_turns(prose, {"speaker": "Mr. Shinzo ABE", "country": "Japan"})
     assert (turn.actor, turn.kind, turn.start, turn.end) == ("Shinzo Abe", PERSON, 0, len(prose))
     assert document_turns(prose, {"speaker": "Mr. ARCE"})[0].actor == "Mr. Arce"  # a surname keeps its title
+    assert document_turns(prose, {"speaker": "King Mswati III"})[0].actor == "King Mswati III"  # not "Iii"
 
 
 def test_sentences_take_the_speaker_of_their_turn() -> None:

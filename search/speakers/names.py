@@ -136,6 +136,7 @@ _VOCATIVE = re.compile(
 _PARENS = re.compile(r"\s*\((?:[^()]*)\)")
 _NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-ÞА-ЯЁ][\w’'\-.]*\.?$|^[A-ZÀ-ÖØ-Þ]\.$|^[A-Z][a-z]?[A-Z][\w’'\-]*$")
 _CAPS_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ’'\-.]*$")
+_REGNAL = re.compile(r"^(?:II|III|IV|VI|VII|VIII)\.?$")  # not XI: Xi Jinping
 MAX_LABEL_WORDS = 20  # "Head of the Federal Service for the Oversight of Consumer Protection and Welfare Anna Popova"
 
 
@@ -150,7 +151,10 @@ def floor_actor(label: str) -> str | None:
 
 def _title_case(word: str) -> str:
     """``JEAN-PIERRE`` → ``Jean-Pierre``, ``O’CONNELL`` → ``O’Connell``, ``MCCARTHY`` → ``McCarthy``, ``MR.`` →
-    ``Mr.``. "Mac" is left alone: it starts Macron and Machado as often as MacArthur."""
+    ``Mr.``; a regnal number stays one (``MSWATI III``). "Mac" is left alone: it starts Macron and Machado
+    as often as MacArthur."""
+    if _REGNAL.match(word):
+        return word
     word = "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))
     word = re.sub(r"^([OD])([’'])(\w)", lambda m: m.group(1) + m.group(2) + m.group(3).upper(), word)
     return re.sub(r"^(Mc)(\w)", lambda m: m.group(1) + m.group(2).upper(), word) if len(word) > 4 else word
