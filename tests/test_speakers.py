@@ -24,6 +24,7 @@ from search.speakers import (
     find_turns,
     match_actor,
     normalise,
+    one_person,
     spelling,
 )
 from search.store.base import Actor, askers_among, one_name_each
@@ -233,6 +234,9 @@ def test_names_match_in_full_or_by_an_unambiguous_surname() -> None:
     with pytest.raises(InvalidInput, match="no speaker 'Nobody'"):
         match_actor("Nobody", actors)
     assert match_actor("Ban Ki Moon", ["Ban Ki-moon", "Ban Kim"]) == "Ban Ki-moon"  # spelt alike
+    assert match_actor("Sergey Lavrov", ["Sergei Lavrov", "Sergei Ivanov"]) == "Sergei Lavrov"  # a variant
+    with pytest.raises(InvalidInput, match="no speaker 'Jerry Moran'"):
+        match_actor("Jerry Moran", ["Terry Moran"])
 
 
 def test_white_house_names_match_their_titled_actors() -> None:
@@ -285,6 +289,37 @@ def test_spellings_of_one_name_are_one(one: str, other: str) -> None:
 @pytest.mark.parametrize(("one", "other"), [("Ismaël Omar Guelleh", "Ismaïl Omar Guelleh"), ("Mr. Romulo", "Romulo")])
 def test_other_names_are_not(one: str, other: str) -> None:
     assert spelling(one) != spelling(other)
+
+
+def test_variants_of_a_full_name_are_one_person() -> None:
+    said = {
+        "Sergei Lavrov": 900,  # the Kremlin's
+        "Sergey Lavrov": 300,  # the UN's
+        "Sergey V. Lavrov": 40,
+        "Vladimir Putin": 5000,
+        "Vladimir V. Putin": 10,
+        "Tatayana Golikova": 2,
+        "Tatyana Golikova": 60,
+        "Carlso Alberto Veiga": 5,  # a typo, as often as the name: the name's common words win
+        "Carlos Alberto Veiga": 5,
+        "Carlos Menem": 9,
+        "George Bush": 30,  # two presidents
+        "George W. Bush": 70,
+        "Terry Moran": 4,  # a journalist and a senator
+        "Jerry Moran": 5,
+        "Mr. Smith": 3,  # titles and a surname alone are only ever spelt alike
+        "Mrs. Smith": 2,
+        "Ms. Jean-Pierre": 900,
+        "MS. JEAN-PIERRE": 1,
+    }
+    named = one_person(said)
+    assert named["Sergey Lavrov"] == "Sergei Lavrov"
+    assert named["Sergey V. Lavrov"] == "Sergey V. Lavrov"  # 0.897: the price of keeping two Bushes apart
+    assert named["Vladimir V. Putin"] == "Vladimir Putin" and named["Tatayana Golikova"] == "Tatyana Golikova"
+    assert named["Carlso Alberto Veiga"] == named["Carlos Alberto Veiga"] == "Carlos Alberto Veiga"
+    assert named["MS. JEAN-PIERRE"] == "Ms. Jean-Pierre"
+    for name in ("George Bush", "George W. Bush", "Terry Moran", "Jerry Moran", "Mr. Smith", "Mrs. Smith"):
+        assert named[name] == name
 
 
 # -- in an index (fake embedder) ----------------------------------------------------------------

@@ -24,7 +24,7 @@ attributing sentences).
 
 from __future__ import annotations
 
-from .names import FLOOR, KINDS, PERSON, floor_actor, match_actor, normalise, spelling, strip_title
+from .names import FLOOR, KINDS, PERSON, floor_actor, match_actor, normalise, one_person, spelling, strip_title
 from .turns import Turn, askers, attribute, document_turns, find_turns, label_at, metadata_speaker, unspoken
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "match_actor",
     "metadata_speaker",
     "normalise",
+    "one_person",
     "spelling",
     "strip_title",
     "unspoken",

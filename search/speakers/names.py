@@ -327,11 +327,75 @@ def spelling(name: str) -> str:
     return "".join(ch for ch in plain if ch.isalnum() and unicodedata.category(ch) != "Lm").casefold()
 
 
+# How alike two full names with the same surname and initials must be to be one person's (difflib's ratio):
+# "Sergei Lavrov" and "Sergey Lavrov", "Vladimir V. Putin", "Tatayana Golikova"; not "George W. Bush"
+# and "George Bush" (0.88), two presidents.
+VARIANT_RATIO = 0.9
+
+
+def one_person(said: Mapping[str, int]) -> dict[str, str]:
+    """Each name of ``said`` (names and their sentences), and the name its person goes by: the one most
+    of their sentences carry, among the names spelt alike (``spelling``) and the full names that are
+    variants of one another (``_variants``: a transliteration, a middle initial, a typo). A name that
+    is a title and a surname ("Mr. Kirby") is only ever spelt alike: "Mrs. Smith" is not "Mr. Smith"."""
+    parent = {name: name for name in said}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    def join(a: str, b: str) -> None:
+        parent[root(a)] = root(b)
+
+    first: dict[str, str] = {}  # a name of each spelling
+    for name in said:
+        key = spelling(name)
+        if key in first:
+            join(name, first[key])
+        else:
+            first[key] = name
+    surnames: dict[str, list[str]] = {}
+    for name in first.values():
+        words = name.split()
+        if len(words) >= 2 and not _surname_only(name):
+            surnames.setdefault(spelling(words[-1]), []).append(name)
+    for names in surnames.values():
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if _variants(a, b):
+                    join(a, b)
+    people: dict[str, list[str]] = {}
+    for name in said:
+        people.setdefault(root(name), []).append(name)
+    # between names said as much, the one whose words other names share ("Carlos", not a typo "Carlso")
+    common: dict[str, int] = {}
+    for name in said:
+        for word in set(name.casefold().split()):
+            common[word] = common.get(word, 0) + 1
+    out: dict[str, str] = {}
+    for names in people.values():
+        lead = max(names, key=lambda n: (said[n], sum(common[w] for w in set(n.casefold().split())), n))
+        out.update(dict.fromkeys(names, lead))
+    return out
+
+
+def _variants(a: str, b: str) -> bool:
+    """Whether two full names with one surname are one person's: the same initials (an initial of one
+    letter aside) and names as alike as ``VARIANT_RATIO``."""
+    initials = [[w[0].casefold() for w in n.split() if len(w.rstrip(".")) > 1] for n in (a, b)]
+    if initials[0] != initials[1]:
+        return False  # "Terry Moran" is not "Jerry Moran"
+    return difflib.SequenceMatcher(None, a.casefold(), b.casefold()).ratio() >= VARIANT_RATIO
+
+
 def match_actor(name: str, actors: Iterable[str] | Mapping[str, int], least: int = 0) -> str:
     """The one actor among ``actors`` that ``name`` means. ``actors`` may give each actor's sentences;
     then, where a surname leaves several, those with fewer than ``least`` give way to one with more.
 
-    In order: the same name in any case, or spelt alike (``spelling``: "Ban Ki Moon" is "Ban Ki-moon");
+    In order: the same name in any case, or spelt alike (``spelling``: "Ban Ki Moon" is "Ban Ki-moon"), or
+    the one variant of a full name (``_variants``: "Sergey Chemezov" is "Sergei Chemezov");
     the last words (a surname) of exactly one actor ("Putin"); or, for a full name, the one actor a
     transcript names by a title and that surname alone ("Karine Jean-Pierre" is "Ms. Jean-Pierre", "John
     Kirby" "Mr. Kirby"; never "Dan Sullivan"). An ambiguous or unknown name is ``InvalidInput``, with the
@@ -345,6 +409,15 @@ def match_actor(name: str, actors: Iterable[str] | Mapping[str, int], least: int
     exact = [a for a in names if a.casefold() == wanted] or [a for a in names if key and spelling(a) == key]
     if exact:
         return exact[0]
+    words = name.split()
+    if len(words) >= 2 and not _surname_only(name):
+        variants = [
+            a
+            for a in names
+            if spelling(a.split()[-1]) == spelling(words[-1]) and not _surname_only(a) and _variants(name, a)
+        ]
+        if len(variants) == 1:
+            return variants[0]  # "Sergey Chemezov" is "Sergei Chemezov"
 
     def one_of(found: list[str]) -> str | None:
         """The actor ``found`` means, if one: the only one, or the only one with ``least`` sentences."""

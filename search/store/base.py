@@ -16,7 +16,7 @@ import numpy as np
 from ..chunking import Passage
 from ..documents import Document
 from ..errors import InvalidInput
-from ..speakers import askers, spelling
+from ..speakers import askers, one_person
 from .manifest import Manifest, Recipe
 from .sentences import Scored, Sentences
 
@@ -301,19 +301,21 @@ def actor_counts_sql(prefix: str = "") -> str:
 
 
 def one_name_each(actors: Iterable[Actor]) -> dict[int, Actor]:
-    """Each actor by id, the spellings of one name under one of them (``speakers.spelling``: case, spaces,
-    hyphens, dots, apostrophes and accents aside), the spelling most of their sentences carry.
+    """Each actor by id, under the name its person goes by (``speakers.one_person``): the names spelt
+    alike ("Ban Ki-moon", "Ban Ki Moon"; the typo "Dmitry Pesko V") and the variants of one full name
+    ("Sergei Lavrov", "Sergey Lavrov", "Vladimir V. Putin") under the one most of their sentences carry.
 
-    A source may write one speaker several ways ("Ban Ki-moon", "Ban Ki Moon"; a typo "Dmitry Pesko V"),
-    and a label gets its own actor id as written; readers answer with one actor for them all. Each id
-    keeps its own counts."""
-    groups: dict[tuple[str, str], list[Actor]] = {}
-    for a in actors:
-        groups.setdefault((a.kind, spelling(a.name)), []).append(a)
+    A label gets its own actor id as written, and the store keeps it so; readers answer with one actor
+    for them all. Each id keeps its own counts."""
+    actors = list(actors)
     out: dict[int, Actor] = {}
-    for group in groups.values():
-        name = max(group, key=lambda a: (a.sentences, a.documents, a.name)).name
-        out.update((a.id, replace(a, name=name)) for a in group)
+    for kind in {a.kind for a in actors}:
+        said: dict[str, int] = {}
+        for a in actors:
+            if a.kind == kind:
+                said[a.name] = said.get(a.name, 0) + a.sentences
+        named = one_person(said)
+        out.update((a.id, replace(a, name=named[a.name])) for a in actors if a.kind == kind)
     return out
 
 
