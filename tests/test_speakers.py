@@ -311,6 +311,11 @@ def test_variants_of_a_full_name_are_one_person() -> None:
         "Mrs. Smith": 2,
         "Ms. Jean-Pierre": 900,
         "MS. JEAN-PIERRE": 1,
+        "Sheikh Tamim bin Hamad Al-Thani": 5,  # titles before a full name aside
+        "Emir Sheikh Tamim bin Hamad Al-Thani": 1,
+        "Tamim bin Hamad Al Thani": 3,
+        "Surgeon General Murthy": 7,  # a title and a surname stay whole
+        "General Murthy": 1,
     }
     named = one_person(said)
     assert named["Sergey Lavrov"] == "Sergei Lavrov"
@@ -318,6 +323,8 @@ def test_variants_of_a_full_name_are_one_person() -> None:
     assert named["Vladimir V. Putin"] == "Vladimir Putin" and named["Tatayana Golikova"] == "Tatyana Golikova"
     assert named["Carlso Alberto Veiga"] == named["Carlos Alberto Veiga"] == "Carlos Alberto Veiga"
     assert named["MS. JEAN-PIERRE"] == "Ms. Jean-Pierre"
+    assert {named[n] for n in said if "Tamim" in n} == {"Sheikh Tamim bin Hamad Al-Thani"}
+    assert named["General Murthy"] == "General Murthy"
     for name in ("George Bush", "George W. Bush", "Terry Moran", "Jerry Moran", "Mr. Smith", "Mrs. Smith"):
         assert named[name] == name
 

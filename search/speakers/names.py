@@ -336,8 +336,9 @@ VARIANT_RATIO = 0.9
 def one_person(said: Mapping[str, int]) -> dict[str, str]:
     """Each name of ``said`` (names and their sentences), and the name its person goes by: the one most
     of their sentences carry, among the names spelt alike (``spelling``) and the full names that are
-    variants of one another (``_variants``: a transliteration, a middle initial, a typo). A name that
-    is a title and a surname ("Mr. Kirby") is only ever spelt alike: "Mrs. Smith" is not "Mr. Smith"."""
+    variants of one another (``_variants``: a transliteration, a middle initial, a typo), titles before a
+    full name aside ("Prince Albert II" is "Albert II"). A name that is a title and a surname ("Mr.
+    Kirby") is only ever spelt alike: "Mrs. Smith" is not "Mr. Smith"."""
     parent = {name: name for name in said}
 
     def root(name: str) -> str:
@@ -351,20 +352,20 @@ def one_person(said: Mapping[str, int]) -> dict[str, str]:
 
     first: dict[str, str] = {}  # a name of each spelling
     for name in said:
-        key = spelling(name)
+        key = spelling(_bare(name))
         if key in first:
             join(name, first[key])
         else:
             first[key] = name
     surnames: dict[str, list[str]] = {}
     for name in first.values():
-        words = name.split()
+        words = _bare(name).split()
         if len(words) >= 2 and not _surname_only(name):
             surnames.setdefault(spelling(words[-1]), []).append(name)
     for names in surnames.values():
         for i, a in enumerate(names):
             for b in names[i + 1 :]:
-                if _variants(a, b):
+                if _variants(_bare(a), _bare(b)):
                     join(a, b)
     people: dict[str, list[str]] = {}
     for name in said:
@@ -379,6 +380,14 @@ def one_person(said: Mapping[str, int]) -> dict[str, str]:
         lead = max(names, key=lambda n: (said[n], sum(common[w] for w in set(n.casefold().split())), n))
         out.update(dict.fromkeys(names, lead))
     return out
+
+
+def _bare(name: str) -> str:
+    """A full name without the titles before it ("Sheikh Tamim bin Hamad Al-Thani": "Tamim bin Hamad
+    Al-Thani"), as the UN's records sometimes give it and sometimes not; a title with a surname alone
+    ("President Biden", "Surgeon General Murthy") stays whole."""
+    bare = " ".join(strip_title(name.split()))
+    return bare if len(bare.split()) >= 2 and not _surname_only(bare) else name
 
 
 def _variants(a: str, b: str) -> bool:
