@@ -191,6 +191,9 @@ def test_a_press_question_is_the_press_whatever_colon_follows() -> None:
         "Q    So, on this relief package: Does it pass?\n"
         "Q    Okay. MS. JEAN-PIERRE:  Go ahead, Nancy.\n"  # a question's last word, then the answer's label
         "Q    Thank you.\n"
+        "MS. JEAN-PIERRE:  Yes. Q    Tomorrow is jobs day. Is it good?\n"  # a question glued to an answer
+        "MS. JEAN-PIERRE:  We think so.\n"
+        "Go ahead. Q    Yeah, so on the nominations: Who?\n"  # and to a line with no label
     )
     turns = find_turns(briefing)
     said = [(t.actor, briefing[t.body : t.end]) for t in turns]
@@ -201,6 +204,10 @@ def test_a_press_question_is_the_press_whatever_colon_follows() -> None:
         ("Question", "So, on this relief package: Does it pass?"),
         ("Ms. Jean-Pierre", "Go ahead, Nancy."),
         ("Question", "Thank you."),
+        ("Ms. Jean-Pierre", "Yes."),
+        ("Question", "Tomorrow is jobs day. Is it good?"),
+        ("Ms. Jean-Pierre", "We think so.\nGo ahead."),
+        ("Question", "Yeah, so on the nominations: Who?"),
     ]
 
 

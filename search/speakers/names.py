@@ -266,6 +266,8 @@ def normalise(label: str) -> tuple[str, str] | None:
     words = _words(core)
     if not words or len(words) > MAX_LABEL_WORDS or any(ch.isdigit() for ch in core):
         return None
+    if len(words) > 1 and words[0] == "Q":
+        return None  # "Go ahead. Q    Yeah, so on the nominations": a press question, no name
     if re.search(r"[!?;\"“”«»<>=*#/\\|@&%$+_\[\]{}]", core) or core.endswith((",", "-", "—")):
         return None
     if core.startswith(("*", "-", "•")) or "**" in core:

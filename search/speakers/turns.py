@@ -28,6 +28,9 @@ from .names import (
 _LINE = re.compile(r"[^\r\n]+")
 _LABEL = re.compile(r"^[ \t\u00a0]*(?P<label>[^:\r\n]{1,240}?)[ \t]*:(?=[ \t\u00a0]|$)")
 _PRESS_Q = re.compile(r"^[ \t\u00a0]*(?P<label>Q)(?:[ \t\u00a0]{2,}|\t|:[ \t]|\.[ \t]| (?=[A-Z“\"'—–(]))(?=\S)")
+# A press question glued to the end of a sentence on one line: "MS. JEAN-PIERRE:  Yes. Q    Tomorrow is jobs
+# day …", "Go ahead. Q    Thank you, Jen." (the White House's "Q" and two spaces, or a tab).
+_GLUED_Q = re.compile(r"(?<=[.!?…])[ \t\u00a0]+Q(?:[ \t\u00a0]{2,}|\t)(?=\S)")
 # A press question's last words with the answer's capitals label glued on: "Q    Okay. MS. JEAN-PIERRE:  Go
 # ahead, Nancy."
 _GLUED_ANSWER = re.compile(
@@ -122,9 +125,14 @@ def find_turns(text: str) -> list[Turn]:
                     events.append((end + lead, end + after[0], after[1]))
                     continue
             events.append((at, end, None))
-        elif (found := label_at(piece)) is not None:
-            lead = len(piece) - len(piece.lstrip(" \t\u00a0"))
-            events.append((at + lead, at + found[0], found[1]))
+        else:
+            found = label_at(piece)
+            if found is not None:
+                lead = len(piece) - len(piece.lstrip(" \t\u00a0"))
+                events.append((at + lead, at + found[0], found[1]))
+            for glued in _GLUED_Q.finditer(piece, found[0] if found else 0):
+                start = glued.start() + len(glued.group()) - len(glued.group().lstrip(" \t\u00a0"))
+                events.append((at + start, at + glued.end(), "Q"))
     labels = [(s, b, label, *(normalise(label) or ("", ""))) for s, b, label in events if label is not None]
     if not labels or all(kind == FLOOR for *_, kind in labels):
         return []  # no labels, or questions with nobody answering: a form, an FAQ, not a transcript
