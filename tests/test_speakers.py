@@ -189,11 +189,14 @@ def test_a_press_question_is_the_press_whatever_colon_follows() -> None:
         "Q    Mr. Kirby, on the prisoner swap: Is it done?\n"  # no actor "Q Mr. Kirby", whose answers Kirby's would join
         "MR. KIRBY:  Not yet.\n"
         "Q    So, on this relief package: Does it pass?\n"
-        "Q    Okay. MS. JEAN-PIERRE:  Go ahead, Nancy.\n"  # a question's last word, then the answer's label
+        "Q    Okay. MS. JEAN-PIERRE:  Go ahead, Nancy.\n"  # a question's last word, then an answer glued on
         "Q    Thank you.\n"
         "MS. JEAN-PIERRE:  Yes. Q    Tomorrow is jobs day. Is it good?\n"  # a question glued to an answer
         "MS. JEAN-PIERRE:  We think so.\n"
         "Go ahead. Q    Yeah, so on the nominations: Who?\n"  # and to a line with no label
+        "Q    And the testing issue? MS. PSAKI:  Sure. We test.\n"  # an answer glued to a question
+        "Q    Did he say it? NOTE: the audio cut out.\n"  # capitals that are nobody's label
+        "7:06 P.M. EDT THE VICE PRESIDENT:  Thank you.\n"  # glued to a time stamp, which is nobody's
     )
     turns = find_turns(briefing)
     said = [(t.actor, briefing[t.body : t.end]) for t in turns]
@@ -202,12 +205,17 @@ def test_a_press_question_is_the_press_whatever_colon_follows() -> None:
         ("Question", "Mr. Kirby, on the prisoner swap: Is it done?"),
         ("Mr. Kirby", "Not yet."),
         ("Question", "So, on this relief package: Does it pass?"),
+        ("Question", "Okay."),
         ("Ms. Jean-Pierre", "Go ahead, Nancy."),
         ("Question", "Thank you."),
         ("Ms. Jean-Pierre", "Yes."),
         ("Question", "Tomorrow is jobs day. Is it good?"),
         ("Ms. Jean-Pierre", "We think so.\nGo ahead."),
         ("Question", "Yeah, so on the nominations: Who?"),
+        ("Question", "And the testing issue?"),
+        ("Ms. Psaki", "Sure. We test."),
+        ("Question", "Did he say it? NOTE: the audio cut out."),
+        ("The Vice President", "Thank you."),
     ]
 
 
@@ -219,6 +227,15 @@ def test_prose_has_no_speaker_and_metadata_gives_one() -> None:
     assert (turn.actor, turn.kind, turn.start, turn.end) == ("Shinzo Abe", PERSON, 0, len(prose))
     assert document_turns(prose, {"speaker": "Mr. ARCE"})[0].actor == "Mr. Arce"  # a surname keeps its title
     assert document_turns(prose, {"speaker": "King Mswati III"})[0].actor == "King Mswati III"  # not "Iii"
+
+
+def test_a_sentence_run_into_a_glued_label_is_the_first_speakers() -> None:
+    text = "MR. FENTON:  Let me ask Dr. Daskalakis to add more. DR. DASKALAKIS:  Sure, I will start with the events.\n"
+    turns = find_turns(text)
+    assert [t.actor for t in turns] == ["Mr. Fenton", "Dr. Daskalakis"]
+    whole = (text.index("Let"), text.index("events.") + 7)  # one sentence to a splitter that sees "DR." as short
+    after = (text.index("Sure"), text.index("events.") + 7)
+    assert attribute(turns, [whole, after], text) == [0, 1]
 
 
 def test_sentences_take_the_speaker_of_their_turn() -> None:

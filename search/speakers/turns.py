@@ -28,17 +28,20 @@ from .names import (
 _LINE = re.compile(r"[^\r\n]+")
 _LABEL = re.compile(r"^[ \t\u00a0]*(?P<label>[^:\r\n]{1,240}?)[ \t]*:(?=[ \t\u00a0]|$)")
 _PRESS_Q = re.compile(r"^[ \t\u00a0]*(?P<label>Q)(?:[ \t\u00a0]{2,}|\t|:[ \t]|\.[ \t]| (?=[A-Z“\"'—–(]))(?=\S)")
-# A press question glued to the end of a sentence on one line: "MS. JEAN-PIERRE:  Yes. Q    Tomorrow is jobs
-# day …", "Go ahead. Q    Thank you, Jen." (the White House's "Q" and two spaces, or a tab).
-_GLUED_Q = re.compile(r"(?<=[.!?…])[ \t\u00a0]+Q(?:[ \t\u00a0]{2,}|\t)(?=\S)")
-# A press question's last words with the answer's capitals label glued on: "Q    Okay. MS. JEAN-PIERRE:  Go
-# ahead, Nancy."
-_GLUED_ANSWER = re.compile(
-    r"[^:\r\n]{0,120}?[.?!—–-][ \t\u00a0]+(?P<label>(?:[A-Z][A-Z.’'-]*[ \t]+){0,3}[A-Z][A-Z’'-]+):(?=[ \t\u00a0]|$)"
+# A turn glued to the end of a sentence on one line, as White House transcripts sometimes run them: a press
+# question ("MS. JEAN-PIERRE:  Yes. Q    Tomorrow is jobs day …": "Q" and two spaces, or a tab) or an
+# answer's label in capitals ("… go back to the testing issue? MS. PSAKI:  Sure.").
+_ZONE = r"(?:[ECMPA][SD]T|GMT|BST|UTC|CES?T)\b"  # the time zone of a time stamp
+_GLUED_Q = re.compile(r"(?<=[.!?…])[ \t\u00a0]+(?P<label>Q)(?:[ \t\u00a0]{2,}|\t)(?=\S)")
+_GLUED_LABEL = re.compile(
+    rf"(?<=[.!?…])[ \t\u00a0]+(?:{_ZONE}[ \t]+)?(?!{_ZONE})"  # "7:06 P.M. EDT THE VICE PRESIDENT:  Thank you."
+    r"(?P<label>(?:[A-Z][A-Z.’'-]*[ \t]+){0,3}[A-Z][A-Z’'-]+):(?:[ \t\u00a0]+|$)"
 )
 # Lines that end a turn without starting one: the Kremlin's "See also" list of links, a transcript's
 # closing time stamp ("1:13 P.M. BST"), "END".
-_BREAK = re.compile(r"^\s*(?:END|To be continued\.?|\d{1,2}:\d{2} ?[AP]\.? ?M\.?(?: [A-Z]{2,5})?)\s*$")
+_TIME = r"\d{1,2}:\d{2} ?[AP]\.? ?M\.?(?: [A-Z]{2,5})?"
+_BREAK = re.compile(rf"^\s*(?:END|To be continued\.?|{_TIME})\s*$")
+_STAMP = re.compile(rf"\s*{_TIME}\s*$")  # a time stamp before a turn glued to it, on its line
 _SEE_ALSO = re.compile(r"^\s*See also\s*$")
 _MONTH = "January|February|March|April|May|June|July|August|September|October|November|December"
 # The link under "See also": a title and a date ("Address to the Nation June 23, 2020"), text may follow.
@@ -76,24 +79,17 @@ def label_at(line: str) -> tuple[int, str] | None:
     """``(where the spoken text starts, the label)`` when ``line`` opens with a speaker label.
 
     A White House press question ("Q    Jen, on contingencies: If these …") is the press's, whatever
-    colon follows: "Q Jen" is nobody's label. Only an answer's label glued to its last words starts the
-    answerer's turn there ("Q    Okay. MS. JEAN-PIERRE:  Go ahead, Nancy.")."""
+    colon follows: "Q Jen" is nobody's label."""
     m = _PRESS_Q.match(line)
     if m:
-        glued = _GLUED_ANSWER.match(line, m.end())
-        if glued is not None and (normalise(glued.group("label")) or ("", ""))[1] == PERSON:
-            return _after_spaces(line, glued.end()), glued.group("label")
         return m.end(), "Q"
     m = _LABEL.match(line)
     if m and normalise(m.group("label")) is not None:
-        return _after_spaces(line, m.end()), m.group("label").strip()
+        body = m.end()
+        while body < len(line) and line[body] in " \t\u00a0":
+            body += 1
+        return body, m.group("label").strip()
     return None
-
-
-def _after_spaces(line: str, at: int) -> int:
-    while at < len(line) and line[at] in " \t\u00a0":
-        at += 1
-    return at
 
 
 def find_turns(text: str) -> list[Turn]:
@@ -130,9 +126,10 @@ def find_turns(text: str) -> list[Turn]:
             if found is not None:
                 lead = len(piece) - len(piece.lstrip(" \t\u00a0"))
                 events.append((at + lead, at + found[0], found[1]))
-            for glued in _GLUED_Q.finditer(piece, found[0] if found else 0):
-                start = glued.start() + len(glued.group()) - len(glued.group().lstrip(" \t\u00a0"))
-                events.append((at + start, at + glued.end(), "Q"))
+            glued = _glued(piece, found[0] if found else 0)
+            if glued and found is None and _STAMP.match(piece[: glued[0][0]]):
+                breaks.append(at)  # "7:06 P.M. EDT THE VICE PRESIDENT:  Thank you.": the time is nobody's
+            events.extend((at + s, at + b, label) for s, b, label in glued)
     labels = [(s, b, label, *(normalise(label) or ("", ""))) for s, b, label in events if label is not None]
     if not labels or all(kind == FLOOR for *_, kind in labels):
         return []  # no labels, or questions with nobody answering: a form, an FAQ, not a transcript
@@ -163,6 +160,16 @@ def find_turns(text: str) -> list[Turn]:
             actor, kind = next(names)
             current = Turn(start, body, body, label, actor, kind)
     return [t for t in turns if t.end > t.start]
+
+
+def _glued(line: str, start: int) -> list[tuple[int, int, str]]:
+    """``(start, body, label)`` of the turns glued to the end of a sentence inside ``line`` from ``start``
+    (``_GLUED_Q``, and ``_GLUED_LABEL`` where the label is a person's), in order."""
+    found = [(m.start("label"), m.end(), "Q") for m in _GLUED_Q.finditer(line, start)]
+    for m in _GLUED_LABEL.finditer(line, start):
+        if (normalise(m.group("label")) or ("", ""))[1] == PERSON:
+            found.append((m.start("label"), m.end(), m.group("label")))
+    return sorted(found)
 
 
 def unspoken(sentence: str) -> bool:
@@ -256,12 +263,17 @@ def document_turns(text: str, metadata: Mapping[str, Any] | None = None) -> list
 def attribute(turns: Sequence[Turn], spans: Sequence[tuple[int, int]], text: str = "") -> list[int | None]:
     """For each sentence span, the index of the turn it lies in, or None; with the document's
     ``text``, None too for what nobody says in a turn (``unspoken``). A sentence lies where its middle
-    does: one that runs from a "See also" link into the speech after it is the speaker's."""
+    does: one that runs from a "See also" link into the speech after it is the speaker's. One that
+    starts in a turn's words and runs into the next turn (a label glued mid-line that the sentence
+    splitter did not part: "… outreach too. DR. DASKALAKIS:  Sure, I'll start") is the first speaker's."""
     out: list[int | None] = []
     starts = [turn.start for turn in turns]
     for s, e in spans:
         middle = (s + e) // 2
         t = bisect.bisect_right(starts, middle) - 1
+        first = bisect.bisect_right(starts, s) - 1
+        if 0 <= first < t and s < turns[first].end:
+            t, middle = first, s
         inside = t >= 0 and middle < turns[t].end and not (text and unspoken(text[s:e]))
         out.append(t if inside else None)
     return out
