@@ -55,6 +55,7 @@ class LiveIndex:
     def _prepared(self, engine: Engine) -> Engine:
         if self._preload:
             engine.store.preload()
+            engine.speaker_counts()  # the actors, each person's names joined: read before the first query
         return engine
 
     def current(self) -> Engine:
