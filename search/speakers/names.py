@@ -43,7 +43,8 @@ _TITLES = frozenset(
     moderator host correspondent sergeant corporal private secretary-general under-secretary-general
     co-chair co-chairman vice-president vice-premier
     anchor journalist presenter commissioner administrator attorney justice judge colonel lieutenant
-    major captain admiral marshal rector dean professor academician""".split()
+    major captain admiral marshal rector dean professor academician major-general lieutenant-general
+    cardinal archpriest cosmonaut writer physician paramedic""".split()
 )
 # Roles that speak in White House transcripts under one word in capitals.
 _ROLES = frozenset("moderator operator interpreter aide participant narrator announcer".split())
@@ -69,6 +70,7 @@ _PLACES = (
     "United States of America",
     "United States",
     "United Kingdom",
+    "Great Britain",
     "United Arab Emirates",
     "Russian Federation",
     "Saudi Arabia",
@@ -120,7 +122,7 @@ _ORGANISATIONS = frozenset(
 # Last words of a title's organisation or field that are no office noun by their ending ("Chairman of
 # Gazprom Management Board", "Minister for Civil Defence, Emergencies and Disaster Relief").
 _HEADS = frozenset(
-    """board arts relief service services navy army forces autonomy chamber court assembly duma bureau
+    """board arts relief service services staff navy army forces autonomy chamber court assembly duma bureau
     guard police club exchange market academy university school college museum theatre theater hospital
     gazeta pravda izvestia vedomosti kommersant rossiya nickel platinum""".split()
 )
@@ -186,7 +188,7 @@ def strip_title(words: Sequence[str]) -> list[str]:
         joined = " ".join(rest)
         for place in _PLACES:
             if joined.startswith(place + " ") and len(place.split()) < len(rest):
-                return rest[len(place.split()) :]
+                return _headless(rest[len(place.split()) :])  # "Russian Federation Navy Vladimir Korolyov"
         if words[cut].lower() == "the":  # "of the Central Bank Elvira Nabiullina": an organisation of several words
             return _last_name_words(rest, 2)
         if len(rest) > 2:  # "of Turkey Recep Tayyip Erdogan": one word of office or place
@@ -219,7 +221,7 @@ def _office_noun(word: str) -> bool:
         or low in _PLACES_LAST
         or low in _HEADS
         or low.endswith(("tion", "sion", "ment", "ity", "ics", "ance", "ence", "ism", "ure", "ship"))
-        or low.endswith(("ing", "ies", "ness", "ights", "ways", "works"))
+        or low.endswith(("ing", "ies", "ives", "ness", "ights", "ways", "works"))
     )
 
 
