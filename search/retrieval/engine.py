@@ -49,7 +49,7 @@ class Engine:
         self.reranker = reranker
         self._cache = Remembered(QUERY_CACHE)  # query text → vector
         self._results = Remembered(results)  # (query text, options) → hits
-        self._speakers: dict[str, int] | None = None
+        self._said: dict[str, dict[str, int]] = {}  # sentences per actor name, of each kind and of all
 
     @classmethod
     def open(
@@ -144,15 +144,17 @@ class Engine:
         countries = self.store.metadata_values("country") if "country" in self.store.metadata_fields() else {}
         return read_query(query, speakers, countries)
 
-    def speaker_counts(self) -> dict[str, int]:
-        """Sentences per person actor (worked out once: the store is one immutable version)."""
-        if self._speakers is None:
+    def speaker_counts(self, kind: str | None = PERSON) -> dict[str, int]:
+        """Sentences per actor name, of one ``kind`` (person by default) or, with None, of all (worked out
+        once: the store is one immutable version)."""
+        key = kind or ""
+        if key not in self._said:
             counts: dict[str, int] = {}
             for a in self.store.actors.values():
-                if a.kind == PERSON:
+                if kind is None or a.kind == kind:
                     counts[a.name] = counts.get(a.name, 0) + a.sentences
-            self._speakers = counts
-        return self._speakers
+            self._said[key] = counts
+        return self._said[key]
 
     def _search_read(self, query: str, opts: SearchOptions, reading: Reading) -> list[Hit]:
         """The actor's statements first, then the rest of the query's hits as it stands.
@@ -332,12 +334,8 @@ class Engine:
         spelling, a surname (or last words) that only one actor has, or only one with ``MIN_SENTENCES``
         sentences, or a full name whose surname one actor has with only a title ("John Kirby": "Mr.
         Kirby"). Ambiguous and unknown names are ``InvalidInput``, naming the candidates or the nearest."""
-        actors = self.store.actors
-        said: dict[str, int] = {}
-        for a in actors.values():
-            said[a.name] = said.get(a.name, 0) + a.sentences
-        chosen = match_actor(name, said, MIN_SENTENCES)
-        return tuple(sorted(i for i, a in actors.items() if a.name == chosen))
+        chosen = match_actor(name, self.speaker_counts(None), MIN_SENTENCES)
+        return tuple(sorted(i for i, a in self.store.actors.items() if a.name == chosen))
 
     def positions(
         self,

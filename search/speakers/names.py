@@ -354,22 +354,23 @@ def one_person(said: Mapping[str, int]) -> dict[str, str]:
     def join(a: str, b: str) -> None:
         parent[root(a)] = root(b)
 
+    bare = {name: _bare(name) for name in said}  # each name without the titles before it, once
     first: dict[str, str] = {}  # a name of each spelling
     for name in said:
-        key = spelling(_bare(name))
+        key = spelling(bare[name])
         if key in first:
             join(name, first[key])
         else:
             first[key] = name
     surnames: dict[str, list[str]] = {}
     for name in first.values():
-        words = _bare(name).split()
+        words = bare[name].split()
         if len(words) >= 2 and not _surname_only(name):
             surnames.setdefault(spelling(words[-1]), []).append(name)
     for names in surnames.values():
         for i, a in enumerate(names):
             for b in names[i + 1 :]:
-                if _variants(_bare(a), _bare(b)):
+                if _variants(bare[a], bare[b]):
                     join(a, b)
     people: dict[str, list[str]] = {}
     for name in said:
