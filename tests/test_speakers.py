@@ -4,6 +4,9 @@ and positions (what each actor says about a topic)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -148,6 +151,21 @@ def test_turns_run_until_the_next_label_and_titles_merge_within_a_document() -> 
     assert turns[0].end <= turns[1].start
     # the two colons in prose are not turns: the last turn runs to the end of the text
     assert TRANSCRIPT[turns[-1].start : turns[-1].end].endswith("nor is this one.")
+
+
+def test_a_misspelling_joins_the_most_frequent_name_it_resembles_in_every_run() -> None:
+    # "Kleimenov" is near both "Kleymenov" (3 turns) and "Kleimyonov" (2): which one it joined depended
+    # on the order of a set, so on the process's hash seed, and two builds of one corpus could differ
+    script = (
+        "from search.speakers import find_turns\n"
+        "text = ''.join(['Kirill Kleymenov: Good afternoon.\\n', 'Vladimir Putin: Hello.\\n'] * 3"
+        " + ['Kirill Kleimyonov: A call.\\n'] * 2 + ['Kirill Kleimenov: The next question.\\n'])\n"
+        "print(find_turns(text)[-1].actor)\n"
+    )
+    for seed in range(1, 7):
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        assert run.stdout.strip() == "Kirill Kleymenov", seed
 
 
 def test_what_nobody_says_inside_a_turn_has_no_speaker() -> None:

@@ -207,7 +207,7 @@ def _merged(found: list[tuple[str, str]], labels: list[str]) -> list[tuple[str, 
             parts = actor.split()
             if len(parts) == 2 and parts[0].lower().rstrip(".") in _HONORIFICS and len(surnames.get(parts[1], ())) == 1:
                 actor = surnames[parts[1]][0]  # "Mr Putin" where "Vladimir Putin" speaks too
-            for other in people:
+            for other in sorted(people, key=lambda p: (-counts[p], p)):  # the most frequent first, in any run
                 if (
                     counts[other] > counts.get(actor, 0)
                     and len(other.split()) == len(actor.split())
@@ -229,7 +229,7 @@ def _named_in(label: str, people: set[str]) -> str | None:
     (``Governor of the Central Bank Elvira Nabiullina`` → ``Elvira Nabiullina``)."""
     raw = " " + " ".join(_words(_PARENS.sub("", label)))
     found = [p for p in people if raw.endswith(" " + p)]
-    return max(found, key=len) if found else None
+    return max(found, key=lambda p: (len(p), p)) if found else None
 
 
 def _trim_end(text: str, start: int, end: int) -> int:
