@@ -9,7 +9,8 @@ once the names of one person are joined (``speakers.one_person``: names spelt al
 name, titles before a full name), as a reader of an index of those corpora answers with them. Turns
 count each name's weight (an index counts sentences; this needs no index). Also counts the person names
 that start with the White House press marker "Q" (a question read as someone's label), which should be
-none. Writes the table into BENCHMARKS.md ("Who said it").
+none; and who the offices that transcripts label alone (``THE PRESIDENT``) are, by their documents'
+titles, with the dates of those documents. Writes the tables into BENCHMARKS.md ("Who said it").
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections import Counter
 
 from harness import SHARED, stamp, write_section
 
-from search.speakers import PERSON, document_turns, one_person, spelling
+from search.speakers import PERSON, document_turns, is_office, normalise, one_person, spelling
 
 CORPORA = {
     "Kremlin": "kremlin_en.jsonl.gz",
@@ -30,16 +31,31 @@ CORPORA = {
 }
 
 
-def person_turns(path) -> Counter:
-    """Turns per person name in one corpus, as its labels (or ``speaker`` field) name them."""
+def person_turns(path, offices: dict | None = None) -> Counter:
+    """Turns per person name in one corpus, as its labels (or ``speaker`` field) name them. With
+    ``offices``, also, per office label (``THE PRESIDENT``) and the holder the document's title makes it
+    (``speakers.office_holder``; the office itself where the title names nobody): documents, turns and
+    the first and last date."""
     turns: Counter = Counter()
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
             doc = json.loads(line)
             metadata = {k: v for k, v in doc.items() if k != "text"}
-            for turn in document_turns(doc.get("text", ""), metadata):
+            found = document_turns(doc.get("text", ""), metadata, doc.get("title", ""))
+            held: Counter = Counter()
+            for turn in found:
                 if turn.kind == PERSON:
                     turns[turn.actor] += 1
+                    office = (normalise(turn.label) or ("",))[0]
+                    if is_office(office):
+                        held[office, turn.actor] += 1
+            for key, n in held.items():
+                if offices is not None:
+                    entry = offices.setdefault(key, [0, 0, "9999", "0000"])
+                    date = str(doc.get("date", ""))[:10]
+                    entry[0] += 1
+                    entry[1] += n
+                    entry[2], entry[3] = min(entry[2], date), max(entry[3], date)
     return turns
 
 
@@ -68,7 +84,8 @@ def main() -> None:
     missing = [name for name in CORPORA.values() if not (SHARED / "corpus" / name).exists()]
     if missing:
         raise SystemExit(f"the corpora are not there: {', '.join(missing)} (in {SHARED / 'corpus'})")
-    each = {label: person_turns(SHARED / "corpus" / name) for label, name in CORPORA.items()}
+    offices: dict = {}
+    each = {label: person_turns(SHARED / "corpus" / name, offices) for label, name in CORPORA.items()}
     together: Counter = Counter()
     for turns in each.values():
         together.update(turns)
@@ -98,6 +115,16 @@ def main() -> None:
         others = sorted((n for n in names if n != lead), key=lambda n: -together[n])
         shown = ", ".join(f"{n} ({together[n]:,})" for n in others)
         rows.append(f"- **{lead}** ({together[lead]:,}) ← {shown}")
+    rows += [
+        "",
+        "Offices alone (`THE PRESIDENT:`) and who they are, by the title of their document (`speakers.office_holder`;",
+        "the office itself where the title names nobody); read the dates against the terms of office:",
+        "",
+        "| label | actor | documents | turns | first | last |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (office, holder), (docs, n, first, last) in sorted(offices.items(), key=lambda item: -item[1][1]):
+        rows.append(f"| {office} | {holder} | {docs:,} | {n:,} | {first} | {last} |")
     print("\n".join(rows))
     if not args.no_write:
         write_section("count_actors.py", rows)

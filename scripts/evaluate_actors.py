@@ -73,7 +73,7 @@ def main() -> None:
     in_turn = 0
     for h in hits:
         doc = engine.document(h.doc_id)
-        turns = [t for t in document_turns(doc.text, doc.metadata) if t.actor == "Vladimir Putin"]
+        turns = [t for t in document_turns(doc.text, doc.metadata, doc.title) if t.actor == "Vladimir Putin"]
         in_turn += any(t.start <= h.sentence_start < t.end for t in turns)
     rows += [
         "",

@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from .speakers import MOST_HEARD
+
 CUE = re.compile(
     r"\b(say|says|said|saying|tell|told|position|positions|stance|view|views|viewed|think|thinks|thought|"
     r"propose|proposes|proposed|react|reacts|reacted|respond|responds|responded|stand|stands|believe|believes|"
@@ -99,7 +101,8 @@ def _speaker_names(items: frozenset[tuple[str, int]]) -> SpeakerNames:
 class SpeakerNames:
     """The person actors of an index, ready to be found in texts: their full names as word sequences
     (looked up from each word that starts one), and the surnames only one speaker with
-    ``MIN_SENTENCES`` sentences or more has."""
+    ``MIN_SENTENCES`` sentences or more has, or one of them with ``MOST_HEARD`` times the sentences of
+    each of the others (as ``match_actor`` reads a surname)."""
 
     def __init__(self, speakers: Mapping[str, int]) -> None:
         self._counts = dict(speakers)
@@ -114,7 +117,11 @@ class SpeakerNames:
             parts = actor.split()
             if len(parts) >= 2 and count >= MIN_SENTENCES:
                 by_surname.setdefault(parts[-1], []).append(actor)
-        self._surnames = {name: actors[0] for name, actors in by_surname.items() if len(actors) == 1}
+        self._surnames = {}
+        for name, actors in by_surname.items():
+            actors.sort(key=lambda a: -self._counts[a])
+            if len(actors) == 1 or self._counts[actors[0]] >= MOST_HEARD * self._counts[actors[1]]:
+                self._surnames[name] = actors[0]  # "Biden": President Biden, heard 47 times as much as the First Lady
 
     def find(self, text: str, least: int = 0, every: bool = False) -> set[str]:
         """The actors ``text`` names by full name (in any case; only those with ``least`` sentences or

@@ -27,6 +27,7 @@ from search.speakers import (
     find_turns,
     match_actor,
     normalise,
+    office_holder,
     one_person,
     spelling,
 )
@@ -252,6 +253,48 @@ def test_prose_has_no_speaker_and_metadata_gives_one() -> None:
     assert document_turns(prose, {"speaker": "King Mswati III"})[0].actor == "King Mswati III"  # not "Iii"
 
 
+def test_an_office_alone_is_the_holder_the_title_names() -> None:
+    remarks = (
+        "THE PRESIDENT:  Thank you all. We stand with Ukraine.\n"
+        "Q    Mr. President, will you meet him?\n"
+        "THE PRESIDENT:  Not this week.\n"
+        "THE VICE PRESIDENT:  And we will keep our word.\n"
+    )
+    speakers = lambda title: [t.actor for t in document_turns(remarks, {}, title)]  # noqa: E731
+    assert speakers("Remarks by President Biden and Vice President Harris Before Marine One Departure") == [
+        "President Biden",
+        "Question",
+        "President Biden",
+        "Vice President Harris",
+    ]
+    # two presidents are two actors; a headline in capitals; a first name before the surname
+    assert speakers("REMARKS BY PRESIDENT TRUMP AND VICE PRESIDENT VANCE AT THE LIBERTY BALL")[::3] == [
+        "President Trump",
+        "Vice President Vance",
+    ]
+    assert speakers("Remarks by President Donald J. Trump Honoring the Troops")[0] == "President Trump"
+    # a title that names neither office, or names it only inside a longer one, changes nothing
+    assert speakers("Press Briefing by Press Secretary Karine Jean-Pierre")[::3] == [
+        "The President",
+        "The Vice President",
+    ]
+    assert speakers("Remarks by Vice President Harris at the Summit")[::3] == ["The President", "Vice President Harris"]
+    assert speakers("") == ["The President", "Question", "The President", "The Vice President"]
+
+
+def test_an_office_holder_who_speaks_under_their_name_is_not_the_office() -> None:
+    title = "Remarks by President Biden and President Rodrigo Chaves Robles of Costa Rica Before Bilateral Meeting"
+    assert office_holder("The President", title, {"President Chaves", "Question"}) == "President Biden"
+    assert office_holder("The President", title, {"President Biden", "President Chaves"}) is None
+    assert (
+        office_holder("The President", "Remarks by President Biden, Vice President Harris, and Guests")
+        == "President Biden"
+    )
+    assert office_holder("The President", "President Biden’s Call with President Macron") == "President Biden"
+    assert office_holder("The First Lady", "Remarks by First Lady Jill Biden at the Event") == "First Lady Biden"
+    assert office_holder("Vladimir Putin", "Meeting with President Biden") is None  # a name is no office
+
+
 def test_a_sentence_run_into_a_glued_label_is_the_first_speakers() -> None:
     text = "MR. FENTON:  Let me ask Dr. Daskalakis to add more. DR. DASKALAKIS:  Sure, I will start with the events.\n"
     turns = find_turns(text)
@@ -316,6 +359,13 @@ def test_white_house_names_match_their_titled_actors() -> None:
         match_actor("Smith", said, 20)
     with pytest.raises(InvalidInput, match="ambiguous"):
         match_actor("Kirby", list(said))  # without counts, two Kirbys are two
+    # two well heard: a surname is the one heard ten times as much; a full name is neither of them
+    heard = {**said, "President Biden": 153704, "First Lady Biden": 3262, "Mark Biden": 21}
+    assert match_actor("Biden", heard, 20) == "President Biden"
+    with pytest.raises(InvalidInput, match="'Jill Biden' is ambiguous: First Lady Biden, President Biden"):
+        match_actor("Jill Biden", heard, 20)
+    with pytest.raises(InvalidInput, match="ambiguous"):
+        match_actor("Biden", {"President Biden": 3000, "First Lady Biden": 600}, 20)
 
 
 @pytest.mark.parametrize(
@@ -530,6 +580,22 @@ def test_speaker_filter_keeps_only_passages_where_they_speak(actors_index: Path,
         engine.search("peace treaty", speaker="Vladimir Puttin")
 
 
+def test_two_presidents_under_one_office_are_two_actors(tmp_path: Path, fake) -> None:
+    remarks = (
+        "THE PRESIDENT:  Tariffs on steel protect our workers.\nQ    Will they stay?\nTHE PRESIDENT:  They stay.\n"
+    )
+    docs = [
+        {"_id": "wh-b", "title": "Remarks by President Biden on Steel", "date": "2022-05-01", "text": remarks},
+        {"_id": "wh-t", "title": "Remarks by President Trump on Steel", "date": "2025-05-01", "text": remarks},
+        {"_id": "wh-x", "title": "Press Gaggle Aboard Air Force One", "date": "2023-05-01", "text": remarks},
+    ]
+    engine = Engine.open(built(tmp_path, docs, fake), model=fake)
+    found = {a.name: a.documents for a in engine.speakers()}
+    assert found == {"President Biden": 1, "President Trump": 1, "The President": 1, "Question": 3}
+    hits = engine.search("steel tariffs", k=10, per_doc=0, speaker="Trump")
+    assert {h.doc_id for h in hits} == {"wh-t"} and {h.speaker for h in hits} == {"President Trump"}
+
+
 def test_speakers_lists_actors_with_counts(actors_index: Path, fake) -> None:
     engine = Engine.open(actors_index, model=fake)
     found = {a.name: a for a in engine.speakers()}
@@ -676,6 +742,10 @@ def test_questions_that_ask_what_an_actor_says_are_read_so() -> None:
         "putin peace treaty",
     ):
         assert read_query(literal, speakers, countries) is None, literal
+    # a surname two well-heard speakers share is the one heard ten times as much, or nobody
+    bidens = {"President Biden": 3000, "First Lady Biden": 200}
+    assert read_query("What did Biden say about steel?", bidens) == Reading("President Biden")
+    assert read_query("What did Biden say about steel?", {**bidens, "First Lady Biden": 600}) is None
 
 
 def test_named_actors_statements_come_first_unless_literal(actors_index: Path, fake) -> None:

@@ -24,12 +24,26 @@ attributing sentences).
 
 from __future__ import annotations
 
-from .names import FLOOR, KINDS, PERSON, floor_actor, match_actor, normalise, one_person, spelling, strip_title
+from .names import (
+    FLOOR,
+    KINDS,
+    MOST_HEARD,
+    PERSON,
+    floor_actor,
+    is_office,
+    match_actor,
+    normalise,
+    office_holder,
+    one_person,
+    spelling,
+    strip_title,
+)
 from .turns import Turn, askers, attribute, document_turns, find_turns, label_at, metadata_speaker, unspoken
 
 __all__ = [
     "FLOOR",
     "KINDS",
+    "MOST_HEARD",
     "PERSON",
     "Turn",
     "askers",
@@ -37,10 +51,12 @@ __all__ = [
     "document_turns",
     "find_turns",
     "floor_actor",
+    "is_office",
     "label_at",
     "match_actor",
     "metadata_speaker",
     "normalise",
+    "office_holder",
     "one_person",
     "spelling",
     "strip_title",

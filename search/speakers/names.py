@@ -323,6 +323,66 @@ def _capitals(words: list[str]) -> tuple[str, str] | None:
     return " ".join(cased), PERSON
 
 
+# Words of a Title Case headline that end the name after an office ("President Biden Before Marine One
+# Departure", "Prime Minister Kishida of Japan"), beside any word in lower case, a participle
+# ("President Biden Honoring …") and punctuation ("President Biden, Vice President Harris, and …").
+_HEADLINE_STOPS = frozenset(
+    """a an the and or but nor of in on at to for from by with about as into upon over under after before during
+    while aboard ahead amid among following prior via between through toward across""".split()
+)
+_CONSORTS = frozenset({"lady", "gentleman"})  # "First Lady Biden", "Second Gentleman Emhoff": an office too
+_HEADLINE_TOKEN = re.compile(r"[\w’'.\-]+|[^\w\s]")
+_POSSESSIVE = re.compile(r"[’']s$", re.IGNORECASE)
+
+
+def is_office(actor: str) -> bool:
+    """Whether an actor is an office alone, as a transcript labels its holder: ``The President``, ``The
+    First Lady`` (not ``The Executive Order``, a heading)."""
+    words = actor.split()
+    return (
+        len(words) >= 2
+        and words[0] == "The"
+        and words[1].lower() in _TITLE_WORDS
+        and all(w.lower() in _TITLE_WORDS | _CONSORTS | _LINKS for w in words[1:])
+    )
+
+
+def office_holder(actor: str, title: str, labelled: Iterable[str] = ()) -> str | None:
+    """Who an office alone (``The President``, ``The Vice President``, ``The First Lady``) is in a
+    document whose title names its holder: the office and the surname that follows it there, as a
+    label of both would be read (``Remarks by President Biden Before Marine One Departure`` →
+    ``President Biden``; ``REMARKS BY VICE PRESIDENT HARRIS AT …`` → ``Vice President Harris``). The
+    first holder the title names who is not a speaker of the document already (``labelled``: "Remarks
+    by President Biden and President Chaves" where ``PRESIDENT CHAVES:`` speaks too); a title that
+    names the office under a longer one only (``Vice President Harris`` for ``The President``) or
+    nobody gives None, and the actor stays the office."""
+    if not is_office(actor):
+        return None
+    office = actor.split()[1:]
+    words = _HEADLINE_TOKEN.findall(title)
+    want = [w.lower() for w in office]
+    taken = set(labelled)
+    for i in range(len(words) - len(want)):
+        if [w.lower() for w in words[i : i + len(want)]] != want:
+            continue
+        if i and words[i - 1].lower().rstrip(".") in _TITLE_WORDS | {"former"}:
+            continue  # "Vice President …" is not "The President"
+        run: list[str] = []
+        for word in words[i + len(want) :]:
+            bare = _POSSESSIVE.sub("", word)
+            if not bare[:1].isupper() or bare.lower() in _HEADLINE_STOPS or (run and bare.lower().endswith("ing")):
+                break
+            run.append(bare)
+            if bare != word:
+                break  # "President Biden’s Call With …"
+        names = [normalise(" ".join([*office, _title_case(w) if w.isupper() else w])) for w in run]
+        holders = [n[0] for n in names if n is not None]
+        if not holders or run[-1].endswith(".") or any(h in taken for h in holders):
+            continue
+        return holders[-1]
+    return None
+
+
 def spelling(name: str) -> str:
     """What two spellings of one name share: its letters and digits, case and accents folded. "Ban Ki-moon",
     "Ban Ki Moon" and "Ban Ki-Moon", or "Kirill Kle Y Menov" (a source's typo) and "Kirill Kleymenov",
@@ -335,6 +395,7 @@ def spelling(name: str) -> str:
 # "Sergei Lavrov" and "Sergey Lavrov", "Vladimir V. Putin", "Tatayana Golikova"; not "George W. Bush"
 # and "George Bush" (0.88), two presidents.
 VARIANT_RATIO = 0.9
+MOST_HEARD = 10  # a surname of several well-heard actors means the one with this many times the others' sentences
 
 
 def one_person(said: Mapping[str, int]) -> dict[str, str]:
@@ -406,7 +467,8 @@ def _variants(a: str, b: str) -> bool:
 
 def match_actor(name: str, actors: Iterable[str] | Mapping[str, int], least: int = 0) -> str:
     """The one actor among ``actors`` that ``name`` means. ``actors`` may give each actor's sentences;
-    then, where a surname leaves several, those with fewer than ``least`` give way to one with more.
+    then, where a surname leaves several, those with fewer than ``least`` give way to one with more, and
+    the rest to one with ``MOST_HEARD`` times the sentences of each ("Biden": "President Biden").
 
     In order: the same name in any case, or spelt alike (``spelling``: "Ban Ki Moon" is "Ban Ki-moon"), or
     the one variant of a full name (``_variants``: "Sergey Chemezov" is "Sergei Chemezov");
@@ -433,10 +495,15 @@ def match_actor(name: str, actors: Iterable[str] | Mapping[str, int], least: int
         if len(variants) == 1:
             return variants[0]  # "Sergey Chemezov" is "Sergei Chemezov"
 
-    def one_of(found: list[str]) -> str | None:
-        """The actor ``found`` means, if one: the only one, or the only one with ``least`` sentences."""
-        heard = [a for a in found if counts[a] >= least]
-        return found[0] if len(found) == 1 else heard[0] if len(heard) == 1 else None
+    def one_of(found: list[str], most_heard: bool = True) -> str | None:
+        """The actor ``found`` means, if one: the only one, or the only one with ``least`` sentences, or
+        (``most_heard``) the one of those with ``MOST_HEARD`` times the sentences of any other."""
+        heard = sorted((a for a in found if counts[a] >= least), key=lambda a: -counts[a])
+        if len(found) == 1 or len(heard) == 1:
+            return heard[0] if heard else found[0]
+        if most_heard and len(heard) > 1 and counts[heard[0]] >= MOST_HEARD * max(counts[heard[1]], 1):
+            return heard[0]
+        return None
 
     tail = [a for a in names if a.casefold().endswith(" " + wanted)]
     full = [a for a in tail if a.split()[0].lower().rstrip(".") not in _HONORIFICS]
@@ -444,7 +511,8 @@ def match_actor(name: str, actors: Iterable[str] | Mapping[str, int], least: int
     shortest = min(named, key=len) if named else ""
     if named and all(a == shortest or a.endswith(" " + shortest) for a in named):
         return shortest
-    # then the one well heard: "Sullivan" is "Mr. Sullivan" (2,141 sentences), not Dan (8) or Jake (1)
+    # then the one well heard: "Sullivan" is "Mr. Sullivan" (2,141 sentences), not Dan (8) or Jake (1);
+    # "Biden" is "President Biden" (153,704), not "First Lady Biden" (3,262)
     if (chosen := one_of(named) or one_of(tail)) is not None:
         return chosen
     if tail:
@@ -452,8 +520,10 @@ def match_actor(name: str, actors: Iterable[str] | Mapping[str, int], least: int
         raise InvalidInput(f"speaker {name!r} is ambiguous: {shown}; give the full name")
     surname = wanted.split()[-1]
     titled = [a for a in names if _surname_only(a) and a.split()[-1].casefold() == surname] if " " in wanted else []
-    if (chosen := one_of(titled)) is not None:
-        return chosen
+    if (chosen := one_of(titled, most_heard=False)) is not None:
+        return chosen  # a full name is never the better heard of two: "Jill Biden" is not "President Biden"
+    if len(heard := [a for a in titled if counts[a] >= least]) > 1:
+        raise InvalidInput(f"speaker {name!r} is ambiguous: {', '.join(heard[:10])}; give the name the index uses")
     near = difflib.get_close_matches(wanted, [a.casefold() for a in names], n=5, cutoff=0.6)
     by_fold = {a.casefold(): a for a in names}
     hint = f"; nearest: {', '.join(by_fold[n] for n in near)}" if near else ""
@@ -462,6 +532,6 @@ def match_actor(name: str, actors: Iterable[str] | Mapping[str, int], least: int
 
 def _surname_only(actor: str) -> bool:
     """Whether an actor is named by a title or honorific and a surname alone: "Ms. Jean-Pierre", "Secretary
-    Mayorkas", "President Biden"."""
+    Mayorkas", "President Biden", "First Lady Biden"."""
     words = actor.split()
-    return len(words) >= 2 and all(w.lower().rstrip(".") in _HONORIFICS | _TITLE_WORDS for w in words[:-1])
+    return len(words) >= 2 and all(w.lower().rstrip(".") in _HONORIFICS | _TITLE_WORDS | _CONSORTS for w in words[:-1])

@@ -6,7 +6,7 @@ import bisect
 import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .names import (
@@ -20,7 +20,9 @@ from .names import (
     _drop_honorific,
     _title_case,
     _words,
+    is_office,
     normalise,
+    office_holder,
 )
 
 # A line that opens with a label: "Label: text" (mixed case or capitals), or White House "Q  text".
@@ -250,14 +252,22 @@ def metadata_speaker(metadata: Mapping[str, Any]) -> str | None:
     return " ".join(_drop_honorific(words))
 
 
-def document_turns(text: str, metadata: Mapping[str, Any] | None = None) -> list[Turn]:
+def document_turns(text: str, metadata: Mapping[str, Any] | None = None, title: str = "") -> list[Turn]:
     """The turns of a document: one turn over all of it by the speaker its metadata names (the
     corpus says who spoke: title-case phrases opening its lines are then not read as labels), or
-    those of its text, or none."""
+    those of its text, or none. An office alone (``THE PRESIDENT:``) is the holder the document's
+    ``title`` names (``names.office_holder``: "Remarks by President Biden …" → ``President Biden``),
+    so that one person is one actor whether a transcript names them or their office, and two
+    presidents are two."""
     speaker = metadata_speaker(metadata or {})
     if speaker:
         return [Turn(0, 0, len(text), str((metadata or {}).get("speaker")).strip(), speaker, PERSON)]
-    return find_turns(text)
+    turns = find_turns(text)
+    if not title:
+        return turns
+    named = {t.actor for t in turns}
+    holders = {actor: office_holder(actor, title, named) for actor in named if is_office(actor)}
+    return [replace(t, actor=holders.get(t.actor) or t.actor) for t in turns]
 
 
 def attribute(turns: Sequence[Turn], spans: Sequence[tuple[int, int]], text: str = "") -> list[int | None]:

@@ -79,7 +79,7 @@ def attributed_rows(
     """What a writer stores of a document's speakers: its turns as ``(start, body, end, label, actor
     id)`` and its passages' sentences as ``(passage id, start, end, scale, int8 vector, actor id or
     None)``; ``actor_id(name, kind)`` gives (or makes) the id of an actor."""
-    turns = document_turns(doc.text, doc.metadata)
+    turns = document_turns(doc.text, doc.metadata, doc.title)
     actors = [actor_id(t.actor, t.kind) for t in turns]
     turn_rows = [(t.start, t.body, t.end, t.label, a) for t, a in zip(turns, actors)]
     sentence_rows: list[tuple] = []
