@@ -56,7 +56,7 @@ def load_documents(ids: set[str]) -> dict[str, dict]:
 def attributed(doc: dict, start: int, end: int) -> str | None:
     meta = {k: v for k, v in doc.items() if k not in ("_id", "title", "date", "text")}
     turns = document_turns(doc["text"], meta, doc.get("title", ""))
-    (at,) = attribute(turns, [(start, end)], doc["text"])
+    (at,) = attribute(turns, [(start, end)], doc["text"], doc.get("title", ""))
     return None if at is None else turns[at].actor
 
 

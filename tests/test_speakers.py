@@ -295,6 +295,28 @@ def test_an_office_holder_who_speaks_under_their_name_is_not_the_office() -> Non
     assert office_holder("Vladimir Putin", "Meeting with President Biden") is None  # a name is no office
 
 
+def test_the_title_repeated_as_a_caption_inside_a_speech_is_nobodys() -> None:
+    text = (
+        "Vladimir Putin: Russian investment in Austria is growing.\n"
+        "Statements for the press following talks with President of Austria Heinz Fischer. We discussed gas.\n"
+        "Interview. That is what I said.\n"
+        "Heinz Fischer: Thank you.\n"
+    )
+    spans = split_sentences(text)
+    turns = find_turns(text)
+    said = {
+        text[s:e]: (None if t is None else turns[t].actor) for (s, e), t in zip(spans, attribute(turns, spans, text))
+    }
+    assert said["Statements for the press following talks with President of Austria Heinz Fischer."] == "Vladimir Putin"
+    title = "Statements for the press following talks with President of Austria Heinz Fischer"
+    for name in (title, "Interview"):
+        said = {text[s:e]: t for (s, e), t in zip(spans, attribute(turns, spans, text, name))}
+        assert said["Statements for the press following talks with President of Austria Heinz Fischer."] is (
+            None if name == title else 0
+        )
+        assert said["We discussed gas."] == 0 and said["Interview."] == 0  # a short title may be said
+
+
 def test_a_sentence_run_into_a_glued_label_is_the_first_speakers() -> None:
     text = "MR. FENTON:  Let me ask Dr. Daskalakis to add more. DR. DASKALAKIS:  Sure, I will start with the events.\n"
     turns = find_turns(text)

@@ -84,7 +84,7 @@ def attributed_rows(
     turn_rows = [(t.start, t.body, t.end, t.label, a) for t, a in zip(turns, actors)]
     sentence_rows: list[tuple] = []
     for pid, passage, svecs in zip(ids, passages, sentence_vectors or ()):
-        said = attribute(turns, passage.sentences, doc.text)
+        said = attribute(turns, passage.sentences, doc.text, doc.title)
         for (a, b), (scale, blob), t in zip(passage.sentences, quantize(svecs), said):
             sentence_rows.append((int(pid), a, b, scale, blob, None if t is None else actors[t]))
     return turn_rows, sentence_rows
