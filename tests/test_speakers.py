@@ -282,6 +282,18 @@ def test_an_office_alone_is_the_holder_the_title_names() -> None:
     assert speakers("") == ["The President", "Question", "The President", "The Vice President"]
 
 
+def test_a_speech_under_one_office_label_is_the_holders() -> None:
+    # one label alone is most often a heading, but an office alone is a speaker: 407 White House speeches
+    speech = "Washington National Cathedral\n11:31 A.M. EST\nTHE PRESIDENT:  Leaders of the clergy.\nMay God bless you.\n11:42 A.M. EST"
+    (turn,) = document_turns(
+        speech, {}, "Remarks by President Biden at a Memorial Service for Former President Jimmy Carter"
+    )
+    assert (
+        turn.actor == "President Biden" and speech[turn.body : turn.end] == "Leaders of the clergy.\nMay God bless you."
+    )
+    assert find_turns("Summary: the budget is balanced.\nNothing else was said.") == []  # a heading stays one
+
+
 def test_an_office_holder_who_speaks_under_their_name_is_not_the_office() -> None:
     title = "Remarks by President Biden and President Rodrigo Chaves Robles of Costa Rica Before Bilateral Meeting"
     assert office_holder("The President", title, {"President Chaves", "Question"}) == "President Biden"

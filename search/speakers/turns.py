@@ -229,7 +229,8 @@ def _merged(found: list[tuple[str, str]], labels: list[str]) -> list[tuple[str, 
 
 def _titled(label: str) -> bool:
     """Whether a label names an office (``President of Russia Vladimir Putin``, ``THE PRESIDENT``)."""
-    return any(w.lower().rstrip(".,") in _TITLE_WORDS for w in _words(label)[:-1])
+    words = _words(label)
+    return any(w.lower().rstrip(".,") in _TITLE_WORDS for w in words[:-1]) or is_office(" ".join(words).title())
 
 
 def _named_in(label: str, people: set[str]) -> str | None:
