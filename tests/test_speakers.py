@@ -82,6 +82,11 @@ Vladimir Putin: Joint economic activity on the Kuril Islands prepares a peace tr
         ("MS. JEAN-PIERRE", ("Ms. Jean-Pierre", PERSON)),
         ("MS. LEAVITT", ("Ms. Leavitt", PERSON)),
         ("THE PRESIDENT", ("The President", PERSON)),
+        ("COACH KERR", ("Coach Kerr", PERSON)),
+        # an organisation, then its office "and" another: the name follows the last ("… and CEO")
+        ("National Turkey Federation President and CEO Leslee Oden", ("Leslee Oden", PERSON)),
+        ("KPMG Chief Economist Diane Swonk", ("Diane Swonk", PERSON)),
+        ("Sen. Dave McCormick on Fox News Sunday", ("Dave McCormick", PERSON)),
         ("SECRETARY BLINKEN", ("Secretary Blinken", PERSON)),
         ("MODERATOR", ("Moderator", PERSON)),
         ("SURGEON GENERAL MURTHY", ("Surgeon General Murthy", PERSON)),

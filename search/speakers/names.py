@@ -44,7 +44,8 @@ _TITLES = frozenset(
     co-chair co-chairman vice-president vice-premier
     anchor journalist presenter commissioner administrator attorney justice judge colonel lieutenant
     major captain admiral marshal rector dean professor academician major-general lieutenant-general
-    cardinal archpriest cosmonaut writer physician paramedic""".split()
+    cardinal archpriest cosmonaut writer physician paramedic economist historian scholar panelist contributor
+    coach""".split()
 )
 # Roles that speak in White House transcripts under one word in capitals.
 _ROLES = frozenset("moderator operator interpreter aide participant narrator announcer".split())
@@ -171,7 +172,7 @@ def strip_title(words: Sequence[str]) -> list[str]:
     words = list(words)
     lows = [w.lower().rstrip(".,") for w in words]
     first_link = next((i for i, w in enumerate(lows) if w in _LINKS and i > 0), None)
-    if first_link is not None and lows[0] in _TITLE_WORDS:
+    if first_link is not None and lows[first_link] != "and" and lows[0] in _TITLE_WORDS:
         between = [i for i in range(1, first_link) if lows[i] not in _TITLE_WORDS]
         if between:  # "Patriarch Kirill of Moscow and All Russia": the name stands before "of"
             name = words[between[0] : first_link]
