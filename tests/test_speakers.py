@@ -138,6 +138,8 @@ def test_labels_normalise_into_one_actor(label: str, expected: tuple[str, str]) 
         "Russia",
         "Text of the Decree",
         "Section 2",
+        "PRESIDENT TRUMP IS ENDING THE ENDLESS DELAYS",
+        "INVOKING A NATIONAL EMERGENCY",
     ],
 )
 def test_prose_headings_and_addresses_are_not_labels(label: str) -> None:

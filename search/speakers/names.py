@@ -304,10 +304,16 @@ def normalise(label: str) -> tuple[str, str] | None:
     return " ".join(name), PERSON
 
 
+# Words no name or office holds, which headings in capitals do.
+_VERBS = frozenset("is are was were will has have had delivers announces a an".split())
+
+
 def _capitals(words: list[str]) -> tuple[str, str] | None:
     """A label in capitals, as White House transcripts write them: an honorific and a surname
     (``MS. JEAN-PIERRE``), or a role (``THE PRESIDENT``, ``SECRETARY BLINKEN``)."""
     first = words[0].lower()
+    if any(w.lower() in _VERBS for w in words):
+        return None  # "PRESIDENT TRUMP IS ENDING THE ENDLESS DELAYS": a fact sheet's heading
     if first in ("mr.", "mrs.", "ms.", "dr.", "mr", "mrs", "ms", "dr") and len(words) >= 2:
         pass
     elif len(words) == 1 and first in _ROLES:
