@@ -18,8 +18,8 @@ addressed. Each label becomes one actor, titles stripped (``President of Russia 
 A document without turns takes its speaker from its metadata where the corpus gives one (the UN
 General Debate's ``speaker``), and otherwise has none: nothing is guessed from prose.
 
-Modules: ``names`` (a label as an actor; matching a name to one) and ``turns`` (finding turns and
-attributing sentences).
+Modules: ``names`` (a label as an actor; matching a name to one), ``offices`` (an office labelled
+alone as its holder) and ``turns`` (finding turns and attributing sentences).
 """
 
 from __future__ import annotations
@@ -30,14 +30,13 @@ from .names import (
     MOST_HEARD,
     PERSON,
     floor_actor,
-    is_office,
     match_actor,
     normalise,
-    office_holder,
     one_person,
     spelling,
     strip_title,
 )
+from .offices import is_office, office_holder
 from .turns import Turn, askers, attribute, document_turns, find_turns, label_at, metadata_speaker, unspoken
 
 __all__ = [

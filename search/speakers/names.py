@@ -304,6 +304,7 @@ def normalise(label: str) -> tuple[str, str] | None:
     return " ".join(name), PERSON
 
 
+_CONSORTS = frozenset({"lady", "gentleman"})  # "First Lady Biden", "Second Gentleman Emhoff": an office too
 # Words no name or office holds, which headings in capitals do.
 _VERBS = frozenset("is are was were will has have had delivers announces a an".split())
 
@@ -328,66 +329,6 @@ def _capitals(words: list[str]) -> tuple[str, str] | None:
     if len(cased) > 3:  # "DEPUTY CHIEF OF STAFF ... PRESS SECRETARY DMITRY PESKOV": an office, then the name
         cased = strip_title(cased)
     return " ".join(cased), PERSON
-
-
-# Words of a Title Case headline that end the name after an office ("President Biden Before Marine One
-# Departure", "Prime Minister Kishida of Japan"), beside any word in lower case, a participle
-# ("President Biden Honoring …") and punctuation ("President Biden, Vice President Harris, and …").
-_HEADLINE_STOPS = frozenset(
-    """a an the and or but nor of in on at to for from by with about as into upon over under after before during
-    while aboard ahead amid among following prior via between through toward across""".split()
-)
-_CONSORTS = frozenset({"lady", "gentleman"})  # "First Lady Biden", "Second Gentleman Emhoff": an office too
-_HEADLINE_TOKEN = re.compile(r"[\w’'.\-]+|[^\w\s]")
-_POSSESSIVE = re.compile(r"[’']s$", re.IGNORECASE)
-
-
-def is_office(actor: str) -> bool:
-    """Whether an actor is an office alone, as a transcript labels its holder: ``The President``, ``The
-    First Lady`` (not ``The Executive Order``, a heading)."""
-    words = actor.split()
-    return (
-        len(words) >= 2
-        and words[0] == "The"
-        and words[1].lower() in _TITLE_WORDS
-        and all(w.lower() in _TITLE_WORDS | _CONSORTS | _LINKS for w in words[1:])
-    )
-
-
-def office_holder(actor: str, title: str, labelled: Iterable[str] = ()) -> str | None:
-    """Who an office alone (``The President``, ``The Vice President``, ``The First Lady``) is in a
-    document whose title names its holder: the office and the surname that follows it there, as a
-    label of both would be read (``Remarks by President Biden Before Marine One Departure`` →
-    ``President Biden``; ``REMARKS BY VICE PRESIDENT HARRIS AT …`` → ``Vice President Harris``). The
-    first holder the title names who is not a speaker of the document already (``labelled``: "Remarks
-    by President Biden and President Chaves" where ``PRESIDENT CHAVES:`` speaks too); a title that
-    names the office under a longer one only (``Vice President Harris`` for ``The President``) or
-    nobody gives None, and the actor stays the office."""
-    if not is_office(actor):
-        return None
-    office = actor.split()[1:]
-    words = _HEADLINE_TOKEN.findall(title)
-    want = [w.lower() for w in office]
-    taken = set(labelled)
-    for i in range(len(words) - len(want)):
-        if [w.lower() for w in words[i : i + len(want)]] != want:
-            continue
-        if i and words[i - 1].lower().rstrip(".") in _TITLE_WORDS | {"former"}:
-            continue  # "Vice President …" is not "The President"
-        run: list[str] = []
-        for word in words[i + len(want) :]:
-            bare = _POSSESSIVE.sub("", word)
-            if not bare[:1].isupper() or bare.lower() in _HEADLINE_STOPS or (run and bare.lower().endswith("ing")):
-                break
-            run.append(bare)
-            if bare != word:
-                break  # "President Biden’s Call With …"
-        names = [normalise(" ".join([*office, _title_case(w) if w.isupper() else w])) for w in run]
-        holders = [n[0] for n in names if n is not None]
-        if not holders or run[-1].endswith(".") or any(h in taken for h in holders):
-            continue
-        return holders[-1]
-    return None
 
 
 def spelling(name: str) -> str:

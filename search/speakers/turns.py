@@ -20,10 +20,9 @@ from .names import (
     _drop_honorific,
     _title_case,
     _words,
-    is_office,
     normalise,
-    office_holder,
 )
+from .offices import is_office, office_holder
 
 # A line that opens with a label: "Label: text" (mixed case or capitals), or White House "Q  text".
 # A label may follow a heading glued to it ("Meeting with Government members. Vladimir Putin:").
