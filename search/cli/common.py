@@ -50,7 +50,7 @@ FormatOpt = Annotated[
 SpeakerOpt = Annotated[
     Optional[str],
     typer.Option(
-        help="Only sentences spoken by this actor: a full name or an unambiguous surname (fpsearch speakers)."
+        help="Only sentences spoken by this actor: a full name or a surname one actor is known by (fpsearch speakers)."
     ),
 ]
 
