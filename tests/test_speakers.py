@@ -250,6 +250,40 @@ def test_a_press_question_is_the_press_whatever_colon_follows() -> None:
     ]
 
 
+def test_in_a_transcript_labelled_in_capitals_a_mixed_case_label_is_read_out() -> None:
+    briefing = (
+        "MS. PSAKI:  Here is what economists say.\n"
+        "Goldman Sachs: “Vaccinations will have a positive impact on employment.”\n"
+        "And that is why we act.\n"
+        "Q    Thanks, Jen.\n"
+        "Mr. KIRBY:  I have not heard that report.\n"  # a typo's case, with the surname in capitals: a label
+        "THE PRESIDENT:  Bipartisan Infrastructure Law: 37,000 projects.\n"
+    )
+    said = [(t.actor, briefing[t.body : t.end]) for t in find_turns(briefing)]
+    assert said == [
+        (
+            "Ms. Psaki",
+            "Here is what economists say.\nGoldman Sachs: “Vaccinations will have a positive impact on employment.”"
+            "\nAnd that is why we act.",
+        ),
+        ("Question", "Thanks, Jen."),
+        ("Mr. Kirby", "I have not heard that report."),
+        ("The President", "Bipartisan Infrastructure Law: 37,000 projects."),
+    ]
+    # where mixed case is how the transcript labels (the Kremlin), nothing changes
+    kremlin = "Vladimir Putin: Good afternoon.\nSergei Shoigu: Mr President, the troops are ready.\n"
+    assert [t.actor for t in find_turns(kremlin)] == ["Vladimir Putin", "Sergei Shoigu"]
+
+
+def test_a_long_title_before_the_name_is_still_a_label() -> None:
+    label = (
+        "Director of the Federal Service of National Guard Troops of the Russian Federation and Commander of the "
+        "National Guard Troops Viktor Zolotov"
+    )
+    text = f"Vladimir Putin: Mr Zolotov, please.\n{label}: Our troops maintain their service.\n"
+    assert [t.actor for t in find_turns(text)] == ["Vladimir Putin", "Viktor Zolotov"]
+
+
 def test_prose_has_no_speaker_and_metadata_gives_one() -> None:
     prose = "Vladimir Putin held talks with the Prime Minister of Japan.\nThey discussed the islands."
     assert document_turns(prose, {}) == []

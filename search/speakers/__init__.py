@@ -10,7 +10,7 @@ label (or the end of the text). Two kinds of label are read:
   PRESIDENT:``), and their ``Q`` turns from the press.
 
 A wrong attribution is worse than none, so a label must look like a name: every word capitalised but
-a few connectors ("of", "the", ...), no digits, at most a dozen words. "Cooperatives are not alone in
+a few connectors ("of", "the", ...), no digits, at most 25 words. "Cooperatives are not alone in
 selling their products:" is prose, and "Mr. President:" or "Dear Mr. Speaker:" is someone being
 addressed. Each label becomes one actor, titles stripped (``President of Russia Vladimir Putin`` and
 ``Vladimir Putin`` are one actor; ``MS. JEAN-PIERRE`` is ``Ms. Jean-Pierre``).

@@ -140,7 +140,9 @@ _PARENS = re.compile(r"\s*\((?:[^()]*)\)")
 _NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-ÞА-ЯЁ][\w’'\-.]*\.?$|^[A-ZÀ-ÖØ-Þ]\.$|^[A-Z][a-z]?[A-Z][\w’'\-]*$")
 _CAPS_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ’'\-.]*$")
 _REGNAL = re.compile(r"^(?:II|III|IV|VI|VII|VIII)\.?$")  # not XI: Xi Jinping
-MAX_LABEL_WORDS = 20  # "Head of the Federal Service for the Oversight of Consumer Protection and Welfare Anna Popova"
+# "Member of the Russian Academy of Sciences, Secretary of the Global Issues and International Relations
+# Department of the Russian Academy of Sciences, Alexander Dynkin" (24 words); a list of 26 countries is no one
+MAX_LABEL_WORDS = 25
 
 
 def _words(label: str) -> list[str]:

@@ -132,6 +132,7 @@ def find_turns(text: str) -> list[Turn]:
             if glued and found is None and _STAMP.match(piece[: glued[0][0]]):
                 breaks.append(at)  # "7:06 P.M. EDT THE VICE PRESIDENT:  Thank you.": the time is nobody's
             events.extend((at + s, at + b, label) for s, b, label in glued)
+    events = _in_one_hand(events)
     labels = [(s, b, label, *(normalise(label) or ("", ""))) for s, b, label in events if label is not None]
     if not labels or all(kind == FLOOR for *_, kind in labels):
         return []  # no labels, or questions with nobody answering: a form, an FAQ, not a transcript
@@ -162,6 +163,18 @@ def find_turns(text: str) -> list[Turn]:
             actor, kind = next(names)
             current = Turn(start, body, body, label, actor, kind)
     return [t for t in turns if t.end > t.start]
+
+
+def _in_one_hand(events: list[tuple[int, int, str | None]]) -> list[tuple[int, int, str | None]]:
+    """The events of a transcript whose labels are mostly in capitals (``MS. PSAKI:``, ``THE PRESIDENT:``,
+    ``Q``), without its labels in mixed case: there they are a quote or a phrase that a speaker reads out
+    ("Goldman Sachs: “Vaccinations will …”", "Bipartisan Infrastructure Law: 37,000 projects already
+    approved."), and the speaker goes on. A label whose last word is in capitals stays ("Mr. KIRBY")."""
+    said = [label for _, _, label in events if label]
+    capitals = sum(1 for label in said if label.upper() == label)
+    if capitals <= len(said) - capitals:
+        return events
+    return [e for e in events if e[2] is None or e[2].upper() == e[2] or _CAPS_WORD.match(_words(e[2])[-1]) is not None]
 
 
 def _glued(line: str, start: int) -> list[tuple[int, int, str]]:
