@@ -83,6 +83,12 @@ Vladimir Putin: Joint economic activity on the Kuril Islands prepares a peace tr
         ("MS. LEAVITT", ("Ms. Leavitt", PERSON)),
         ("THE PRESIDENT", ("The President", PERSON)),
         ("COACH KERR", ("Coach Kerr", PERSON)),
+        ("President of Syria Bashar al-Assad (retranslated)", ("Bashar al-Assad", PERSON)),
+        (
+            "Deputy Director General of the Technical Secretariat of the Organisation for the Prohibition of "
+            "Chemical Weapons (OPCW) Hamid Ali Rao",
+            ("Hamid Ali Rao", PERSON),  # the acronym ends the office: the name is all that follows it
+        ),
         # an organisation, then its office "and" another: the name follows the last ("… and CEO")
         ("National Turkey Federation President and CEO Leslee Oden", ("Leslee Oden", PERSON)),
         ("KPMG Chief Economist Diane Swonk", ("Diane Swonk", PERSON)),
@@ -270,6 +276,9 @@ def test_in_a_transcript_labelled_in_capitals_a_mixed_case_label_is_read_out() -
         ("Mr. Kirby", "I have not heard that report."),
         ("The President", "Bipartisan Infrastructure Law: 37,000 projects."),
     ]
+    # one label in capitals is enough against one in mixed case: an address in a speech is no speaker
+    speech = "THE VICE PRESIDENT:  Thank you.\nFirst Lady Dr. Jill Biden, President Joe Biden: thank you both.\nWe end cancer.\n"
+    assert [t.actor for t in find_turns(speech)] == ["The Vice President"]
     # where mixed case is how the transcript labels (the Kremlin), nothing changes
     kremlin = "Vladimir Putin: Good afternoon.\nSergei Shoigu: Mr President, the troops are ready.\n"
     assert [t.actor for t in find_turns(kremlin)] == ["Vladimir Putin", "Sergei Shoigu"]

@@ -137,7 +137,11 @@ _VOCATIVE = re.compile(
     re.IGNORECASE,
 )
 _PARENS = re.compile(r"\s*\((?:[^()]*)\)")
-_NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-ÞА-ЯЁ][\w’'\-.]*\.?$|^[A-ZÀ-ÖØ-Þ]\.$|^[A-Z][a-z]?[A-Z][\w’'\-]*$")
+_AFTER_PARENS = re.compile(r"\)\s+([^()]+)$")
+_NAME_WORD = re.compile(
+    r"^[A-ZÀ-ÖØ-ÞА-ЯЁ][\w’'\-.]*\.?$|^[A-ZÀ-ÖØ-Þ]\.$|^[A-Z][a-z]?[A-Z][\w’'\-]*$"
+    r"|^(?:al|el|ad|as|an|ar|at|az|ul|abu|bin|ibn|d|l)[-’'][A-ZÀ-ÖØ-Þ][\w’'\-]*$"  # "Bashar al-Assad", "d’Estaing"
+)
 _CAPS_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ’'\-.]*$")
 _REGNAL = re.compile(r"^(?:II|III|IV|VI|VII|VIII)\.?$")  # not XI: Xi Jinping
 # "Member of the Russian Academy of Sciences, Secretary of the Global Issues and International Relations
@@ -303,6 +307,15 @@ def normalise(label: str) -> tuple[str, str] | None:
         name = words[-2:] if words[-2].lower().rstrip(".") in _HONORIFICS else name
     if any("." in w.rstrip(".") for w in name):
         return None  # "Lenta.ru": an outlet, not a person
+    after = _AFTER_PARENS.search(label)  # "… Chemical Weapons (OPCW) Hamid Ali Rao": the acronym ends the office
+    if after is not None and ". " not in after.group(1):
+        tail = _words(after.group(1))
+        if (
+            len(name) < len(tail) <= 4
+            and tail[-len(name) :] == name
+            and not any(w.lower() in _TITLE_WORDS | _LINKS for w in tail)
+        ):
+            name = tail
     return " ".join(name), PERSON
 
 

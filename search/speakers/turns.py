@@ -166,13 +166,13 @@ def find_turns(text: str) -> list[Turn]:
 
 
 def _in_one_hand(events: list[tuple[int, int, str | None]]) -> list[tuple[int, int, str | None]]:
-    """The events of a transcript whose labels are mostly in capitals (``MS. PSAKI:``, ``THE PRESIDENT:``,
+    """The events of a transcript whose labels are in capitals as often as not (``MS. PSAKI:``, ``THE PRESIDENT:``,
     ``Q``), without its labels in mixed case: there they are a quote or a phrase that a speaker reads out
     ("Goldman Sachs: “Vaccinations will …”", "Bipartisan Infrastructure Law: 37,000 projects already
     approved."), and the speaker goes on. A label whose last word is in capitals stays ("Mr. KIRBY")."""
     said = [label for _, _, label in events if label]
     capitals = sum(1 for label in said if label.upper() == label)
-    if capitals <= len(said) - capitals:
+    if not capitals or capitals < len(said) - capitals:
         return events
     return [e for e in events if e[2] is None or e[2].upper() == e[2] or _CAPS_WORD.match(_words(e[2])[-1]) is not None]
 
