@@ -25,7 +25,8 @@ a photo caption, "(Laughter.)", a time stamp).
 - ``speaker_labels_fresh2.jsonl`` (test, 40: 20/20 as the first fresh sample): drawn (seed 20261208, no
   document of the other samples) and labelled after those fixes, and measured once with the code
   frozen (0.949 / 0.949); its two misses were then fixed.
-- ``speaker_labels_fresh3.jsonl`` (test, 40: 20/20): the same, drawn (seed 20261209) after those fixes.
+- ``speaker_labels_fresh3.jsonl`` (test, 40: 20/20): the same, drawn (seed 20261209) after those fixes
+  (0.921 / 0.921, then fixed); ``speaker_labels_fresh4.jsonl`` (seed 20261210) after its fixes.
 fpsearch's attribution is what an index stores for that sentence: the actor of the turn it starts
 in. Precision: of the sentences fpsearch attributes, the share attributed to the right actor;
 recall: of the sentences someone speaks, the share fpsearch attributes to them. Names compare
@@ -53,6 +54,7 @@ SAMPLES = {
     "speaker_labels_fresh.jsonl": "fresh test, drawn after the office and caption rules",
     "speaker_labels_fresh2.jsonl": "second fresh test, drawn after the fixes to the first",
     "speaker_labels_fresh3.jsonl": "third fresh test, drawn after the fixes to the second",
+    "speaker_labels_fresh4.jsonl": "fourth fresh test, drawn after the fixes to the third",
 }
 
 
