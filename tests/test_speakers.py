@@ -497,8 +497,11 @@ def test_variants_of_a_full_name_are_one_person() -> None:
         "Tamim bin Hamad Al Thani": 3,
         "Surgeon General Murthy": 7,  # a title and a surname stay whole
         "General Murthy": 1,
+        "Joseph R. Biden": 2,  # a generation's suffix aside
+        "Joseph R. Biden, Jr": 1,
     }
     named = one_person(said)
+    assert named["Joseph R. Biden, Jr"] == "Joseph R. Biden"
     assert named["Sergey Lavrov"] == "Sergei Lavrov"
     assert named["Sergey V. Lavrov"] == "Sergey V. Lavrov"  # 0.897: the price of keeping two Bushes apart
     assert named["Vladimir V. Putin"] == "Vladimir Putin" and named["Tatayana Golikova"] == "Tatyana Golikova"

@@ -137,6 +137,7 @@ _VOCATIVE = re.compile(
     re.IGNORECASE,
 )
 _PARENS = re.compile(r"\s*\((?:[^()]*)\)")
+_SUFFIX = re.compile(r",?\s+(?:Jr|Sr)\.?$")
 _AFTER_PARENS = re.compile(r"\)\s+([^()]+)$")
 _NAME_WORD = re.compile(
     r"^[A-ZÀ-ÖØ-ÞА-ЯЁ][\w’'\-.]*\.?$|^[A-ZÀ-ÖØ-Þ]\.$|^[A-Z][a-z]?[A-Z][\w’'\-]*$"
@@ -414,8 +415,9 @@ def one_person(said: Mapping[str, int]) -> dict[str, str]:
 def _bare(name: str) -> str:
     """A full name without the titles before it ("Sheikh Tamim bin Hamad Al-Thani": "Tamim bin Hamad
     Al-Thani"), as the UN's records sometimes give it and sometimes not; a title with a surname alone
-    ("President Biden", "Surgeon General Murthy") stays whole."""
-    bare = " ".join(strip_title(name.split()))
+    ("President Biden", "Surgeon General Murthy") stays whole. A generation's suffix goes too ("Joseph R.
+    Biden, Jr" is "Joseph R. Biden")."""
+    bare = " ".join(strip_title(_SUFFIX.sub("", name).split()))
     return bare if len(bare.split()) >= 2 and not _surname_only(bare) else name
 
 
