@@ -26,7 +26,9 @@ a photo caption, "(Laughter.)", a time stamp).
   document of the other samples) and labelled after those fixes, and measured once with the code
   frozen (0.949 / 0.949); its two misses were then fixed.
 - ``speaker_labels_fresh3.jsonl`` (test, 40: 20/20): the same, drawn (seed 20261209) after those fixes
-  (0.921 / 0.921, then fixed); ``speaker_labels_fresh4.jsonl`` (seed 20261210) after its fixes.
+  (0.921 / 0.921, then fixed); ``speaker_labels_fresh4.jsonl`` (seed 20261210) after its fixes
+  (1.000 / 1.000); ``speaker_labels_fresh5.jsonl`` (seed 20261211): 20 sentences of Kremlin documents
+  with four speakers or more (forums, councils, Direct Lines) and 20 of White House press briefings.
 fpsearch's attribution is what an index stores for that sentence: the actor of the turn it starts
 in. Precision: of the sentences fpsearch attributes, the share attributed to the right actor;
 recall: of the sentences someone speaks, the share fpsearch attributes to them. Names compare
@@ -55,6 +57,7 @@ SAMPLES = {
     "speaker_labels_fresh2.jsonl": "second fresh test, drawn after the fixes to the first",
     "speaker_labels_fresh3.jsonl": "third fresh test, drawn after the fixes to the second",
     "speaker_labels_fresh4.jsonl": "fourth fresh test, drawn after the fixes to the third",
+    "speaker_labels_fresh5.jsonl": "fifth fresh test: meetings of four speakers or more, press briefings",
 }
 
 
