@@ -3,8 +3,8 @@
 Such questions want the actor's own words first. A query is read as naming an actor when it asks what
 someone says or thinks (``CUE``: say, said, position, stance, view, think, propose, react, …) and names
 one actor the index knows: a speaker (their full name, or a surname only one well-attested speaker
-has, or one has ten times as often as each other, written with a capital) or a country of the index's ``country`` metadata (its name, or a common
-short form: Russia, the US, Britain). Anything else is read literally; so is every query with
+has, or one has ten times as often as each other, written with a capital) or a country of the index's
+``country`` metadata (its name, or a common short form: Russia, the US, Britain). Anything else is read literally; so is every query with
 ``literal=True``.
 """
 
@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .speakers import MOST_HEARD
+from .speakers import best_heard
 
 CUE = re.compile(
     r"\b(say|says|said|saying|tell|told|position|positions|stance|view|views|viewed|think|thinks|thought|"
@@ -101,8 +101,8 @@ def _speaker_names(items: frozenset[tuple[str, int]]) -> SpeakerNames:
 class SpeakerNames:
     """The person actors of an index, ready to be found in texts: their full names as word sequences
     (looked up from each word that starts one), and the surnames only one speaker with
-    ``MIN_SENTENCES`` sentences or more has, or one of them with ``MOST_HEARD`` times the sentences of
-    each of the others (as ``match_actor`` reads a surname)."""
+    ``MIN_SENTENCES`` sentences or more has, or the one of them ``best_heard`` (as ``match_actor`` reads
+    a surname)."""
 
     def __init__(self, speakers: Mapping[str, int]) -> None:
         self._counts = dict(speakers)
@@ -117,11 +117,9 @@ class SpeakerNames:
             parts = actor.split()
             if len(parts) >= 2 and count >= MIN_SENTENCES:
                 by_surname.setdefault(parts[-1], []).append(actor)
-        self._surnames = {}
-        for name, actors in by_surname.items():
-            actors.sort(key=lambda a: -self._counts[a])
-            if len(actors) == 1 or self._counts[actors[0]] >= MOST_HEARD * self._counts[actors[1]]:
-                self._surnames[name] = actors[0]  # "Biden": President Biden, heard 47 times as much as the First Lady
+        self._surnames = {
+            name: chosen for name, actors in by_surname.items() if (chosen := best_heard(actors, self._counts))
+        }
 
     def find(self, text: str, least: int = 0, every: bool = False) -> set[str]:
         """The actors ``text`` names by full name (in any case; only those with ``least`` sentences or

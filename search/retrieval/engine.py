@@ -333,7 +333,8 @@ class Engine:
         """The actor ids of the one actor ``name`` means (``speakers.match_actor``): the name in any case or
         spelling, a surname (or last words) that only one actor has, or only one with ``MIN_SENTENCES``
         sentences, or one with ten times the sentences of each other ("Biden": "President Biden"), or a
-        full name whose surname one actor has with only a title ("John Kirby": "Mr. Kirby"). Ambiguous and unknown names are ``InvalidInput``, naming the candidates or the nearest."""
+        full name whose surname one actor has with only a title ("John Kirby": "Mr. Kirby"). Ambiguous and
+        unknown names are ``InvalidInput``, naming the candidates or the nearest."""
         chosen = match_actor(name, self.speaker_counts(None), MIN_SENTENCES)
         return tuple(sorted(i for i, a in self.store.actors.items() if a.name == chosen))
 

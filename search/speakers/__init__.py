@@ -27,8 +27,8 @@ from __future__ import annotations
 from .names import (
     FLOOR,
     KINDS,
-    MOST_HEARD,
     PERSON,
+    best_heard,
     floor_actor,
     match_actor,
     normalise,
@@ -42,11 +42,11 @@ from .turns import Turn, askers, attribute, document_turns, find_turns, label_at
 __all__ = [
     "FLOOR",
     "KINDS",
-    "MOST_HEARD",
     "PERSON",
     "Turn",
     "askers",
     "attribute",
+    "best_heard",
     "document_turns",
     "find_turns",
     "floor_actor",

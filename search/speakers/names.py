@@ -461,14 +461,8 @@ def match_actor(name: str, actors: Iterable[str] | Mapping[str, int], least: int
             return variants[0]  # "Sergey Chemezov" is "Sergei Chemezov"
 
     def one_of(found: list[str], most_heard: bool = True) -> str | None:
-        """The actor ``found`` means, if one: the only one, or the only one with ``least`` sentences, or
-        (``most_heard``) the one of those with ``MOST_HEARD`` times the sentences of any other."""
-        heard = sorted((a for a in found if counts[a] >= least), key=lambda a: -counts[a])
-        if len(found) == 1 or len(heard) == 1:
-            return heard[0] if heard else found[0]
-        if most_heard and len(heard) > 1 and counts[heard[0]] >= MOST_HEARD * max(counts[heard[1]], 1):
-            return heard[0]
-        return None
+        """The actor ``found`` means, if one: the only one, or the one ``best_heard``."""
+        return found[0] if len(found) == 1 else best_heard(found, counts, least, most_heard)
 
     tail = [a for a in names if a.casefold().endswith(" " + wanted)]
     full = [a for a in tail if a.split()[0].lower().rstrip(".") not in _HONORIFICS]
@@ -493,6 +487,18 @@ def match_actor(name: str, actors: Iterable[str] | Mapping[str, int], least: int
     by_fold = {a.casefold(): a for a in names}
     hint = f"; nearest: {', '.join(by_fold[n] for n in near)}" if near else ""
     raise InvalidInput(f"no speaker {name!r} in this index{hint} (list them with `fpsearch speakers` or GET /speakers)")
+
+
+def best_heard(names: Iterable[str], counts: Mapping[str, int], least: int = 0, most_heard: bool = True) -> str | None:
+    """Of ``names`` (of one surname), the one a reader means: the only one with ``least`` sentences or
+    more, or (``most_heard``) the one of those with ``MOST_HEARD`` times the sentences of each other
+    ("Biden": "President Biden", not "First Lady Biden"); None if neither."""
+    heard = sorted((n for n in names if counts[n] >= least), key=lambda n: -counts[n])
+    if len(heard) == 1:
+        return heard[0]
+    if most_heard and len(heard) > 1 and counts[heard[0]] >= MOST_HEARD * max(counts[heard[1]], 1):
+        return heard[0]
+    return None
 
 
 def _surname_only(actor: str) -> bool:

@@ -275,7 +275,7 @@ def document_turns(text: str, metadata: Mapping[str, Any] | None = None, title: 
     """The turns of a document: one turn over all of it by the speaker its metadata names (the
     corpus says who spoke: title-case phrases opening its lines are then not read as labels), or
     those of its text, or none. An office alone (``THE PRESIDENT:``) is the holder the document's
-    ``title`` names (``names.office_holder``: "Remarks by President Biden …" → ``President Biden``),
+    ``title`` names (``offices.office_holder``: "Remarks by President Biden …" → ``President Biden``),
     so that one person is one actor whether a transcript names them or their office, and two
     presidents are two."""
     speaker = metadata_speaker(metadata or {})
