@@ -7,7 +7,9 @@
    on 2 cores and may be stopped at any point: run the same command again and it resumes from the
    embedding checkpoints; once it is published, the script only measures it. Each run's wall time, passages embedded and peak memory (this process's
    VmHWM) are kept in ``INDEX.runs.json`` beside the index as the run goes (a run that is killed still
-   counts), so the totals cover every run it took.
+   counts), so the totals cover every run it took. A run paused by hand (SIGSTOP, to free the CPU)
+   counts its pause in its wall and embedding seconds; note it as ``paused_seconds`` in that run's
+   entry and the totals leave it out.
 2. **Serve** (once the index is published): ``fpsearch serve`` on loopback, then, from one sequential
    client, hybrid ``/search`` (k=10) over queries the server has not seen (the Kremlin dev queries,
    then document titles of all three corpora) for p50/p99; 32 connections of other unseen hybrid
@@ -94,14 +96,17 @@ def build_rows(index: Path) -> list[str]:
     final = runs[-1]
     if not final.get("finished", True):
         return []  # not built yet
-    wall = sum(r["wall_seconds"] for r in runs)
+    paused = sum(r.get("paused_seconds", 0.0) for r in runs)
+    wall = sum(r["wall_seconds"] for r in runs) - paused
     embedded = sum(r["embedded"] for r in runs)
-    embed_seconds = sum(r["embed_seconds"] for r in runs)
+    embed_seconds = sum(r["embed_seconds"] for r in runs) - paused
     machines = sorted({r["machine"] for r in runs})
     return [
         f"**Build** (`fpsearch index` of the three corpora, {len(runs)} run{'s' if len(runs) > 1 else ''} "
         f"on {', '.join(machines)}): {final['documents']:,} documents, {final['passages']:,} passages; "
-        f"wall time {duration(wall)} in all, {embedded:,} passages embedded in {duration(embed_seconds)} "
+        f"wall time {duration(wall)} in all"
+        + (f" (less {duration(paused)} a run was paused with SIGSTOP)" if paused else "")
+        + f", {embedded:,} passages embedded in {duration(embed_seconds)} "
         f"({embedded / embed_seconds if embed_seconds else 0:.1f} passages/s); peak memory "
         f"{max(r['peak_mb'] for r in runs):,.0f} MB.",
         "",
