@@ -344,10 +344,15 @@ def test_a_speech_under_one_office_label_is_the_holders() -> None:
     assert find_turns("Summary: the budget is balanced.\nNothing else was said.") == []  # a heading stays one
 
 
-def test_an_office_holder_who_speaks_under_their_name_is_not_the_office() -> None:
+def test_an_office_is_the_holder_who_does_not_speak_under_their_name() -> None:
     title = "Remarks by President Biden and President Rodrigo Chaves Robles of Costa Rica Before Bilateral Meeting"
     assert office_holder("The President", title, {"President Chaves", "Question"}) == "President Biden"
-    assert office_holder("The President", title, {"President Biden", "President Chaves"}) is None
+    # both speak by name too: the host, named first ("PRESIDENT BIDEN: … THE PRESIDENT: Thank you.")
+    assert office_holder("The President", title, {"President Biden", "President Chaves"}) == "President Biden"
+    harris = "Remarks by Vice President Harris and President William Ruto of the Republic of Kenya"
+    assert office_holder("The Vice President", harris, {"Vice President Harris", "President Ruto"}) == (
+        "Vice President Harris"
+    )
     assert (
         office_holder("The President", "Remarks by President Biden, Vice President Harris, and Guests")
         == "President Biden"

@@ -36,15 +36,18 @@ def office_holder(actor: str, title: str, labelled: Iterable[str] = ()) -> str |
     label of both would be read (``Remarks by President Biden Before Marine One Departure`` →
     ``President Biden``; ``REMARKS BY VICE PRESIDENT HARRIS AT …`` → ``Vice President Harris``). The
     first holder the title names who is not a speaker of the document already (``labelled``: "Remarks
-    by President Biden and President Chaves" where ``PRESIDENT CHAVES:`` speaks too); a title that
-    names the office under a longer one only (``Vice President Harris`` for ``The President``) or
-    nobody gives None, and the actor stays the office."""
+    by President Biden and President Chaves" where ``PRESIDENT CHAVES:`` speaks too), or, where all
+    of them speak under their names too, the first it names: the host, whose transcript slips from
+    ``PRESIDENT BIDEN:`` to ``THE PRESIDENT:`` (in every such White House document we read). A title
+    that names the office under a longer one only (``Vice President Harris`` for ``The President``)
+    or nobody gives None, and the actor stays the office."""
     if not is_office(actor):
         return None
     office = actor.split()[1:]
     words = _HEADLINE_TOKEN.findall(title)
     want = [w.lower() for w in office]
     taken = set(labelled)
+    first = None
     for i in range(len(words) - len(want)):
         if [w.lower() for w in words[i : i + len(want)]] != want:
             continue
@@ -60,7 +63,9 @@ def office_holder(actor: str, title: str, labelled: Iterable[str] = ()) -> str |
                 break  # "President Biden’s Call With …"
         names = [normalise(" ".join([*office, _title_case(w) if w.isupper() else w])) for w in run]
         holders = [n[0] for n in names if n is not None]
-        if not holders or run[-1].endswith(".") or any(h in taken for h in holders):
+        if not holders or run[-1].endswith("."):
             continue
-        return holders[-1]
-    return None
+        if not any(h in taken for h in holders):
+            return holders[-1]
+        first = first or holders[-1]
+    return first
