@@ -141,9 +141,15 @@ async def http_load(base: str, path: str, params: list[dict], connections: int, 
 _WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
+WRK_TIMEOUT = 30  # seconds a load request may take before wrk counts it an error
+
+
 def wrk_load(base: str, path: str, params: list[dict], connections: int, seconds: float) -> dict:
     """The same load through wrk (C, one thread): the generator costs the server's 2 cores next to
-    nothing, where the Python client takes a share of them. Requests go through ``params`` in order."""
+    nothing, where the Python client takes a share of them. Requests go through ``params`` in order.
+    A request may take up to ``WRK_TIMEOUT`` seconds: at wrk's default of 2 s a slow answer counts as an
+    error and its connection is dropped while the server still computes it, which on a large index (the
+    full archive) left a server busy with abandoned requests and 128 of 129 "errors"."""
     from urllib.parse import urlencode
 
     targets = [path + "?" + urlencode(p, doseq=True) for p in params]
@@ -155,7 +161,8 @@ def wrk_load(base: str, path: str, params: list[dict], connections: int, seconds
         )
     try:
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", fh.name, base],
+            ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", f"--timeout={WRK_TIMEOUT}s", "--latency"]
+            + ["-s", fh.name, base],
             capture_output=True,
             text=True,
             timeout=seconds + 60,
