@@ -4,8 +4,8 @@ Such questions want the actor's own words first. A query is read as naming an ac
 someone says or thinks (``CUE``: say, said, position, stance, view, think, propose, react, …) and names
 one actor the index knows: a speaker (their full name, or a surname only one well-attested speaker
 has, or one has ten times as often as each other, written with a capital) or a country of the index's
-``country`` metadata (its name, or a common short form: Russia, the US, Britain). Anything else is read literally; so is every query with
-``literal=True``.
+``country`` metadata (its name, or a common short form: Russia, the US, Britain). Anything else is read
+literally; so is every query with ``literal=True``.
 """
 
 from __future__ import annotations
