@@ -395,7 +395,13 @@ def paired_txtai(passages: list[str], raw, model_dir: str, txt_dir: Path) -> tup
     pairs = Pairs(raw)
 
     def paired(self, documents, output, recovery):
-        return pairs.time([text for _, text, _ in documents], lambda: theirs(self, documents, output, recovery))
+        result = pairs.time([text for _, text, _ in documents], lambda: theirs(self, documents, output, recovery))
+        print(
+            f"txtai batch {len(pairs.raw_s)}: {len(documents):,} passages, raw {len(documents) / pairs.raw_s[-1]:.1f}, "
+            f"txtai embedding {len(documents) / pairs.part_s[-1]:.1f} passages/s",
+            flush=True,
+        )
+        return result
 
     shutil.rmtree(txt_dir, ignore_errors=True)
     txt = Embeddings(path=model_dir, content=True, hybrid=True)
