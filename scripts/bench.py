@@ -250,18 +250,26 @@ class Pairs:
     part on odd parts and just after it on even ones, so each pair is timed within a minute or two."""
 
     raw: Any
+    part: str  # what each progress line calls a part ("part") and the run timed ("build")
+    run: str
     raw_s: list[float] = field(default_factory=list)  # raw encode of each part's texts
     part_s: list[float] = field(default_factory=list)  # the run's own time on each part
 
-    def time(self, texts: list[str], part: Callable[[], Any]) -> Any:
+    def time(self, texts: list[str], step: Callable[[], Any]) -> Any:
+        """Run ``step`` (the run's work on ``texts``) beside raw encode of ``texts``; its result."""
         raw_first = len(self.raw_s) % 2 == 0
         if raw_first:
             self.raw_s.append(raw_encode(self.raw, texts))
         started = time.perf_counter()
-        result = part()
+        result = step()
         self.part_s.append(time.perf_counter() - started)
         if not raw_first:
             self.raw_s.append(raw_encode(self.raw, texts))
+        print(
+            f"{self.part} {len(self.raw_s)}: {len(texts):,} passages, raw {len(texts) / self.raw_s[-1]:.1f}, "
+            f"{self.run} {len(texts) / self.part_s[-1]:.1f} passages/s",
+            flush=True,
+        )
         return result
 
 
@@ -271,8 +279,7 @@ class PairedBuild:
 
     report: Any  # the build's report; None when stopped after the parts asked for
     passages: list[str]  # the texts of the parts embedded, in the build's order
-    raw_s: list[float]  # raw encode of each part's texts
-    stage_s: list[float]  # the build's own embedding of each part
+    pairs: Pairs  # raw encode of each part's texts, and the build's own embedding of it
     build_s: float  # the build's wall time less the raw runs inside it
 
 
@@ -289,20 +296,15 @@ def paired_build(corpus: Path, index: Path, raw, parts: int | None = None) -> Pa
     from search.embedding import SentenceTransformerEmbedder
 
     ours_part = SentenceTransformerEmbedder.embed_passages
-    pairs = Pairs(raw)
-    out = PairedBuild(None, [], pairs.raw_s, pairs.part_s, 0.0)
+    pairs = Pairs(raw, "part", "build")
+    out = PairedBuild(None, [], pairs, 0.0)
 
     def paired(self, texts, spans, batch_size=32, progress=None):
         vectors = pairs.time(
             list(texts), lambda: ours_part(self, texts, spans, batch_size=batch_size, progress=progress)
         )
         out.passages.extend(texts)
-        print(
-            f"part {len(out.raw_s)}: {len(texts):,} passages, raw {len(texts) / out.raw_s[-1]:.1f}, "
-            f"build {len(texts) / out.stage_s[-1]:.1f} passages/s",
-            flush=True,
-        )
-        if parts is not None and len(out.raw_s) >= parts:
+        if parts is not None and len(pairs.raw_s) >= parts:
             raise _Enough
         return vectors
 
@@ -319,7 +321,7 @@ def paired_build(corpus: Path, index: Path, raw, parts: int | None = None) -> Pa
         pass
     finally:
         SentenceTransformerEmbedder.embed_passages = ours_part
-    out.build_s = time.perf_counter() - started - sum(out.raw_s)
+    out.build_s = time.perf_counter() - started - sum(pairs.raw_s)
     if out.report is not None and len(out.passages) != out.report.passages:
         raise RuntimeError(
             f"the build embedded {len(out.passages):,} passages in parts but reports {out.report.passages:,}"
@@ -336,7 +338,7 @@ def measure_indexing(args, corpus: Path, raw, index: Path, txt_dir: Path) -> dic
     from search.models import resolve_model
 
     run = paired_build(corpus, index, raw)
-    report, passages, ours_s, raw_s = run.report, run.passages, run.build_s, sum(run.raw_s)
+    report, passages, ours_s, raw_s = run.report, run.passages, run.build_s, sum(run.pairs.raw_s)
     print(
         f"{report.documents:,} documents, {report.passages:,} passages; fpsearch index "
         f"{report.passages / ours_s:.1f} passages/s end to end, raw encode of its parts "
@@ -355,13 +357,15 @@ def measure_indexing(args, corpus: Path, raw, index: Path, txt_dir: Path) -> dic
     out = {
         "passages": report.passages,
         "encoder": encoder,
-        "parts": len(run.raw_s),
+        "parts": len(run.pairs.raw_s),
         "raw_encode_per_s": round(report.passages / raw_s, 1),
         "fpsearch_per_s": round(report.passages / ours_s, 1),
         "fpsearch_over_raw": round(raw_s / ours_s, 3),
-        "fpsearch_over_raw_median_part": round(statistics.median(r / s for r, s in zip(run.raw_s, run.stage_s)), 3),
+        "fpsearch_over_raw_median_part": round(
+            statistics.median(r / s for r, s in zip(run.pairs.raw_s, run.pairs.part_s)), 3
+        ),
         # the embedding stage alone (model, sentence vectors): the rest is reading, chunking, writing
-        "fpsearch_embedding_stage_per_s": round(report.passages / sum(run.stage_s), 1),
+        "fpsearch_embedding_stage_per_s": round(report.passages / sum(run.pairs.part_s), 1),
     }
     if whole_s:
         out["raw_encode_whole_per_s"] = round(len(passages) / whole_s, 1)
@@ -392,16 +396,10 @@ def paired_txtai(passages: list[str], raw, model_dir: str, txt_dir: Path) -> tup
     from txtai.vectors import Vectors
 
     theirs = Vectors.batch
-    pairs = Pairs(raw)
+    pairs = Pairs(raw, "txtai batch", "txtai embedding")
 
     def paired(self, documents, output, recovery):
-        result = pairs.time([text for _, text, _ in documents], lambda: theirs(self, documents, output, recovery))
-        print(
-            f"txtai batch {len(pairs.raw_s)}: {len(documents):,} passages, raw {len(documents) / pairs.raw_s[-1]:.1f}, "
-            f"txtai embedding {len(documents) / pairs.part_s[-1]:.1f} passages/s",
-            flush=True,
-        )
-        return result
+        return pairs.time([text for _, text, _ in documents], lambda: theirs(self, documents, output, recovery))
 
     shutil.rmtree(txt_dir, ignore_errors=True)
     txt = Embeddings(path=model_dir, content=True, hybrid=True)

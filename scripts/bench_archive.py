@@ -6,10 +6,10 @@
    briefings, UN General Debate; 440,907 passages) into ``--index``, in this process. It takes hours
    on 2 cores and may be stopped at any point: run the same command again and it resumes from the
    embedding checkpoints; once it is published, the script only measures it. Each run's wall time,
-   passages embedded and peak memory (this process's VmHWM) are kept in ``INDEX.runs.json`` beside the index as the run goes (a run that is killed still
-   counts), so the totals cover every run it took. A run paused by hand (SIGSTOP, to free the CPU)
-   counts its pause in its wall and embedding seconds; note it as ``paused_seconds`` in that run's
-   entry and the totals leave it out.
+   passages embedded and peak memory (this process's VmHWM) are kept in ``INDEX.runs.json`` beside
+   the index as the run goes (a run that is killed still counts), so the totals cover every run it
+   took. A run paused by hand (SIGSTOP, to free the CPU) counts its pause in its wall and embedding
+   seconds; note it as ``paused_seconds`` in that run's entry and the totals leave it out.
 2. **Serve** (once the index is published): ``fpsearch serve`` on loopback, then, from one sequential
    client, hybrid ``/search`` (k=10) over queries the server has not seen (the Kremlin dev queries,
    then document titles of all three corpora) for p50/p99; 32 connections of other unseen hybrid

@@ -36,9 +36,10 @@ def main() -> None:
     raw = SentenceTransformer(str(resolve_model("minilm")[1]()), device="cpu")
     with tempfile.TemporaryDirectory() as folder:
         run = paired_build(args.corpus, Path(folder) / "index", raw, parts=args.parts)
-    ratios = [r / s for r, s in zip(run.raw_s, run.stage_s)]
+    raw_s, ours_s = run.pairs.raw_s, run.pairs.part_s
+    ratios = [r / s for r, s in zip(raw_s, ours_s)]
     print(
-        f"median {statistics.median(ratios):.3f} of raw, summed times {sum(run.raw_s) / sum(run.stage_s):.3f} "
+        f"median {statistics.median(ratios):.3f} of raw, summed times {sum(raw_s) / sum(ours_s):.3f} "
         f"of raw ({len(ratios)} parts)"
     )
 
